@@ -1,0 +1,173 @@
+"""Command-line interface: ``flask --app app COMMAND``.
+
+Commands that change data run in one transaction and leave nothing behind
+when they fail.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from assessment.db import transaction
+from assessment.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
+from assessment.engine.bank import Bank
+from assessment.engine.document import (
+    AssessmentDocument,
+    DocumentError,
+    canonical_json,
+    load_document,
+)
+from assessment.engine.scoring import score
+from assessment.migrate import upgrade
+from assessment.models import Organisation
+from assessment.report.context import build_report_context
+from assessment.report.render import render_pdf
+from assessment.services.accounts import AccountError, add_user, create_organisation_with_user
+from assessment.services.assessments import (
+    AssessmentNotFound,
+    get_by_uuid,
+    import_document,
+    list_for_organisation,
+    to_document,
+    visibility_of,
+)
+
+
+def _bank() -> Bank:
+    bank: Bank = current_app.extensions["assessment"]["bank"]
+    return bank
+
+
+def _sessions() -> sessionmaker[Session]:
+    factory: sessionmaker[Session] = current_app.extensions["assessment"]["sessions"]
+    return factory
+
+
+def _read_document(path: str) -> AssessmentDocument:
+    try:
+        return load_document(Path(path).read_bytes(), _bank())
+    except OSError as error:
+        raise click.ClickException(f"cannot read {path}: {error.strerror}") from None
+    except DocumentError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def register_cli(app: Flask) -> None:
+    """Attach every command to ``app``."""
+
+    @app.cli.command("init-db")
+    def init_db() -> None:
+        """Create the database or migrate it to the latest schema."""
+        upgrade(current_app.extensions["assessment"]["engine"])
+        click.echo("Database is up to date.")
+
+    @app.cli.command("create-user")
+    @click.argument("email")
+    @click.option("--name", default="", help="Display name.")
+    @click.option("--organisation", "organisation_name", default=None,
+                  help="Create a new organisation with this name.")
+    @click.option("--organisation-id", type=int, default=None, help="Join an existing organisation.")
+    @click.password_option(help="Prompted for when not given.")
+    def create_user(email: str, name: str, organisation_name: str | None,
+                    organisation_id: int | None, password: str) -> None:
+        """Create a user, in a new or an existing organisation."""
+        if (organisation_name is None) == (organisation_id is None):
+            raise click.UsageError("give exactly one of --organisation or --organisation-id")
+        try:
+            with transaction(_sessions()) as session:
+                if organisation_id is not None:
+                    organisation = session.get(Organisation, organisation_id)
+                    if organisation is None:
+                        raise click.ClickException(f"no organisation {organisation_id}")
+                    user = add_user(session, organisation, name, email, password)
+                else:
+                    user = create_organisation_with_user(
+                        session, organisation_name or "", name or email, email, password
+                    )
+                click.echo(f"Created {user.email} in organisation {user.organisation_id}.")
+        except AccountError as error:
+            raise click.ClickException(str(error)) from None
+
+    @app.cli.command("seed-demo")
+    def seed_demo_command() -> None:
+        """Load the demo organisation, account and example assessment (once)."""
+        with transaction(_sessions()) as session:
+            _user, assessment, created = seed_demo(session, _bank())
+            state = "created" if created else "already present"
+            click.echo(f"Demo data {state}: assessment {assessment.uuid}")
+        click.echo(f"Demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+
+    @app.cli.command("list")
+    def list_command() -> None:
+        """One assessment per line: id, organisation, status, progress, title."""
+        bank = _bank()
+        with transaction(_sessions()) as session:
+            for organisation in session.scalars(select(Organisation).order_by(Organisation.id)):
+                for assessment in list_for_organisation(session, organisation.id):
+                    progress = (
+                        f"{visibility_of(assessment, bank).percent}%"
+                        if (assessment.bank_id, assessment.bank_version) == (bank.id, bank.version)
+                        else "-"
+                    )
+                    click.echo(
+                        f"{assessment.uuid}\t{organisation.id}\t{assessment.status}\t"
+                        f"{progress}\t{assessment.title}"
+                    )
+
+    @app.cli.command("export")
+    @click.argument("assessment_id")
+    def export_command(assessment_id: str) -> None:
+        """Print assessment ASSESSMENT_ID as exchange JSON."""
+        with transaction(_sessions()) as session:
+            try:
+                assessment = get_by_uuid(session, assessment_id)
+            except AssessmentNotFound:
+                raise click.ClickException(f"no assessment {assessment_id}") from None
+            sys.stdout.buffer.write(canonical_json(to_document(assessment)) + b"\n")
+
+    @app.cli.command("import")
+    @click.argument("file", type=click.Path(dir_okay=False))
+    @click.option("--organisation-id", type=int, default=None,
+                  help="Target organisation (required when there is more than one).")
+    def import_command(file: str, organisation_id: int | None) -> None:
+        """Create an assessment from an exchange JSON FILE; all or nothing."""
+        document = _read_document(file)
+        with transaction(_sessions()) as session:
+            if organisation_id is None:
+                count = session.scalar(select(func.count()).select_from(Organisation)) or 0
+                if count != 1:
+                    raise click.ClickException("several organisations exist: give --organisation-id")
+                organisation = session.scalars(select(Organisation)).one()
+            else:
+                found = session.get(Organisation, organisation_id)
+                if found is None:
+                    raise click.ClickException(f"no organisation {organisation_id}")
+                organisation = found
+            assessment = import_document(session, organisation, document)
+            click.echo(f"Imported as {assessment.uuid} into organisation {organisation.id}.")
+
+    @app.cli.command("render")
+    @click.argument("file", type=click.Path(dir_okay=False))
+    @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+                  help="Where to write the PDF.")
+    def render_command(file: str, output: str) -> None:
+        """Render the PDF report straight from an exchange JSON FILE (no database)."""
+        document = _read_document(file)
+        Path(output).write_bytes(render_pdf(build_report_context(_bank(), document)))
+        click.echo(f"Wrote {output}.")
+
+    @app.cli.command("score")
+    @click.argument("file", type=click.Path(dir_okay=False))
+    def score_command(file: str) -> None:
+        """Print the scoring result of an exchange JSON FILE as JSON."""
+        document = _read_document(file)
+        result = score(_bank(), document.answer_values())
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+

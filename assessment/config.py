@@ -1,0 +1,73 @@
+"""Application configuration: one typed, frozen object, read from the
+environment in one place (:meth:`Config.from_env`) and passed to the factory."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+DEFAULT_BANK_DIR = PROJECT_ROOT / "questions"
+
+
+class ConfigError(RuntimeError):
+    """A configuration value that cannot be used; the message says which."""
+
+
+def _secret_key(instance_path: Path) -> str:
+    """The secret key from ``SECRET_KEY``, else from ``instance/secret_key``,
+    created with 32 random bytes on first use (readable by the owner only)."""
+    from_env = os.environ.get("SECRET_KEY")
+    if from_env:
+        if len(from_env) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters long")
+        return from_env
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text(encoding="utf-8").strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything the application reads from outside.  Immutable."""
+
+    secret_key: str = field(repr=False)
+    database_url: str
+    instance_path: Path = DEFAULT_INSTANCE
+    bank_dir: Path = DEFAULT_BANK_DIR
+    testing: bool = False
+    secure_cookies: bool = False
+    max_upload_bytes: int = 5 * 1024 * 1024
+
+    @classmethod
+    def from_env(cls) -> Config:
+        """Read ``DATABASE_URL``, ``SECRET_KEY``, ``INSTANCE_PATH``,
+        ``QUESTION_BANK_DIR`` and ``SECURE_COOKIES``.  Defaults: SQLite in
+        ``instance/assessment.sqlite3`` and a persisted random secret key.
+
+        Raises :class:`ConfigError` for a too-short ``SECRET_KEY``.
+        """
+        instance = Path(os.environ.get("INSTANCE_PATH") or DEFAULT_INSTANCE)
+        database_url = os.environ.get("DATABASE_URL") or (
+            f"sqlite:///{instance / 'assessment.sqlite3'}"
+        )
+        return cls(
+            secret_key=_secret_key(instance),
+            database_url=database_url,
+            instance_path=instance,
+            bank_dir=Path(os.environ.get("QUESTION_BANK_DIR") or DEFAULT_BANK_DIR),
+            secure_cookies=os.environ.get("SECURE_COOKIES", "0") == "1",
+        )
+
+    def with_overrides(self, **changes: object) -> Config:
+        """A copy with some fields changed (for tests)."""
+        return replace(self, **changes)  # type: ignore[arg-type]  # dataclass fields checked at runtime

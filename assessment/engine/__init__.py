@@ -1,0 +1,2 @@
+"""The pure engine: bank model and loader, conditions, progress, scoring and
+the exchange document.  Imports neither Flask nor SQLAlchemy."""

@@ -1,0 +1,215 @@
+"""Answers and the validation of answer values against their question.
+
+An answer's ``value`` is JSON data whose shape depends on the question type:
+
+==================  ==========================================
+single_choice       option value (str)
+multiple_choice     list of option values (non-empty, no repeats)
+yes_no_unknown      "yes", "no" or "unknown"
+scale4              1, 2, 3 or 4 (int), or "unknown"
+short_text          str (at most ``max_length``, default 200)
+long_text           str (at most ``max_length``, default 20 000)
+number              int or float within ``minimum`` / ``maximum``
+date                ISO date "YYYY-MM-DD"
+group               list of rows, each a mapping field id -> value
+==================  ==========================================
+
+:func:`check_value` is the single place that decides whether a value is valid;
+the web forms and the JSON import both call it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from assessment.engine.bank import UNKNOWN, Confidence, Question, QuestionType
+
+SHORT_TEXT_MAX = 200
+LONG_TEXT_MAX = 20_000
+NOTE_MAX = 5_000
+SOURCE_MAX = 2_000
+YES_NO_UNKNOWN = ("yes", "no", UNKNOWN)
+SCALE_LEVELS = (1, 2, 3, 4)
+
+
+class AnswerValueError(ValueError):
+    """A value that does not fit its question; the message is for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One stored answer with the assessor's metadata about it.
+
+    ``confidential`` marks the note and source as not for the public edition
+    of the report.
+    """
+
+    question_id: str
+    value: Any
+    note: str = ""
+    source: str = ""
+    confidence: Confidence | None = None
+    confidential: bool = False
+
+
+def _check_single(question: Question, value: Any) -> Any:
+    if not isinstance(value, str) or question.option(value) is None:
+        raise AnswerValueError("Choose one of the listed options.")
+    return value
+
+
+def _check_multiple(question: Question, value: Any) -> Any:
+    if not isinstance(value, list) or not value:
+        raise AnswerValueError("Choose at least one of the listed options.")
+    if len(set(map(str, value))) != len(value):
+        raise AnswerValueError("An option was chosen twice.")
+    for item in value:
+        if not isinstance(item, str) or question.option(item) is None:
+            raise AnswerValueError(f"'{item}' is not one of the listed options.")
+    if UNKNOWN in value and len(value) > 1:
+        raise AnswerValueError("'Not known' cannot be combined with other options.")
+    order = [option.value for option in question.options]
+    return sorted(value, key=order.index)
+
+
+def _check_yes_no(question: Question, value: Any) -> Any:
+    if value not in YES_NO_UNKNOWN:
+        raise AnswerValueError("Answer yes, no or not known.")
+    return value
+
+
+def _check_scale(question: Question, value: Any) -> Any:
+    if value == UNKNOWN:
+        return value
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or value not in SCALE_LEVELS:
+        raise AnswerValueError("Choose a level from 1 to 4, or not known.")
+    return int(value)
+
+
+def _text_checker(default_max: int) -> Callable[[Question, Any], Any]:
+    def check(question: Question, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise AnswerValueError("Enter text.")
+        value = value.strip()
+        if not value:
+            raise AnswerValueError("Enter text.")
+        limit = question.max_length or default_max
+        if len(value) > limit:
+            raise AnswerValueError(f"Keep this under {limit} characters (now {len(value)}).")
+        return value
+
+    return check
+
+
+def _check_number(question: Question, value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip().replace(" ", "").replace("\u00a0", "").replace(",", "")
+        try:
+            value = int(text) if text.lstrip("-").isdigit() else float(text)
+        except ValueError:
+            raise AnswerValueError("Enter a number, for example 170000 or 2.5.") from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise AnswerValueError("Enter a number, for example 170000 or 2.5.")
+    if question.minimum is not None and value < question.minimum:
+        raise AnswerValueError(f"Enter a number of at least {question.minimum:g}.")
+    if question.maximum is not None and value > question.maximum:
+        raise AnswerValueError(f"Enter a number of at most {question.maximum:g}.")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return value
+
+
+def _check_date(question: Question, value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if not isinstance(value, str):
+        raise AnswerValueError("Enter a date as YYYY-MM-DD.")
+    try:
+        return dt.date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise AnswerValueError("Enter a real date as YYYY-MM-DD, e.g. 2020-03-30.") from None
+
+
+def _check_group(question: Question, value: Any) -> Any:
+    if not isinstance(value, list):
+        raise AnswerValueError("A repeatable group's answer is a list of rows.")
+    rows: list[dict[str, Any]] = []
+    for number, row in enumerate(value, start=1):
+        if not isinstance(row, Mapping):
+            raise AnswerValueError(f"Row {number} is not a set of fields.")
+        unknown = set(row) - {field.id for field in question.fields}
+        if unknown:
+            raise AnswerValueError(f"Row {number} has unknown fields: {', '.join(sorted(unknown))}.")
+        checked: dict[str, Any] = {}
+        for field in question.fields:
+            if field.id in row and row[field.id] not in (None, "", []):
+                try:
+                    checked[field.id] = check_value(field, row[field.id])
+                except AnswerValueError as error:
+                    raise AnswerValueError(f"Row {number}, {field.id}: {error}") from None
+            elif field.required:
+                raise AnswerValueError(f"Row {number}: {field.text.get_text()} is required.")
+        if checked:
+            rows.append(checked)
+    if not rows:
+        raise AnswerValueError("Add at least one row.")
+    return rows
+
+
+VALUE_CHECKERS: Mapping[QuestionType, Callable[[Question, Any], Any]] = {
+    QuestionType.SINGLE_CHOICE: _check_single,
+    QuestionType.MULTIPLE_CHOICE: _check_multiple,
+    QuestionType.YES_NO_UNKNOWN: _check_yes_no,
+    QuestionType.SCALE4: _check_scale,
+    QuestionType.SHORT_TEXT: _text_checker(SHORT_TEXT_MAX),
+    QuestionType.LONG_TEXT: _text_checker(LONG_TEXT_MAX),
+    QuestionType.NUMBER: _check_number,
+    QuestionType.DATE: _check_date,
+    QuestionType.GROUP: _check_group,
+}
+
+
+def check_value(question: Question, value: Any) -> Any:
+    """Return ``value`` normalised for ``question`` (trimmed text, ISO date, int
+    scale level, options in bank order).
+
+    Raises :class:`AnswerValueError` with a message fit to show the user.
+    """
+    try:
+        checker = VALUE_CHECKERS[question.type]
+    except KeyError:  # pragma: no cover - the loader rejects unknown types
+        raise AnswerValueError(f"unsupported question type {question.type}") from None
+    return checker(question, value)
+
+
+def check_metadata(note: Any, source: Any, confidence: Any) -> tuple[str, str, Confidence | None]:
+    """Validate an answer's note, source and confidence.
+
+    Raises :class:`AnswerValueError` on a wrong type, an over-long text or an
+    unknown confidence level.
+    """
+    if not isinstance(note, str) or not isinstance(source, str):
+        raise AnswerValueError("Note and source must be text.")
+    if len(note) > NOTE_MAX:
+        raise AnswerValueError(f"Keep the note under {NOTE_MAX} characters.")
+    if len(source) > SOURCE_MAX:
+        raise AnswerValueError(f"Keep the source under {SOURCE_MAX} characters.")
+    if confidence in (None, ""):
+        return note.strip(), source.strip(), None
+    try:
+        level = Confidence(confidence)
+    except ValueError:
+        allowed = ", ".join(level.value for level in Confidence)
+        raise AnswerValueError(f"Confidence must be one of: {allowed}.") from None
+    return note.strip(), source.strip(), level
+
+
+def is_unknown(value: Any) -> bool:
+    """Whether ``value`` is the explicit "not known" answer."""
+    return value == UNKNOWN or value == [UNKNOWN]

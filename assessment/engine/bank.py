@@ -1,0 +1,244 @@
+"""Typed model of a question bank.
+
+A bank is immutable once loaded: every object here is a frozen dataclass, and
+collections are tuples or read-only mappings.  Loading and validation live in
+:mod:`assessment.engine.loader`; this module only describes the shapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+from assessment.engine.conditions import Condition
+
+DEFAULT_LANGUAGE = "en"
+
+#: Answer value reserved for "not known"; added to choice questions that allow it.
+UNKNOWN = "unknown"
+
+
+class Text(Mapping[str, str]):
+    """A text keyed by language code, e.g. ``{"en": "...", "ru": "..."}``.
+
+    ``get_text(lang)`` falls back to English, so a partly translated bank still
+    renders everywhere.
+    """
+
+    __slots__ = ("_by_language",)
+
+    def __init__(self, by_language: Mapping[str, str]) -> None:
+        self._by_language = MappingProxyType(dict(by_language))
+
+    def __getitem__(self, language: str) -> str:
+        return self._by_language[language]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_language)
+
+    def __len__(self) -> int:
+        return len(self._by_language)
+
+    def __repr__(self) -> str:
+        return f"Text({dict(self._by_language)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and dict(self.items()) == dict(other.items())
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._by_language.items())))
+
+    def get_text(self, language: str = DEFAULT_LANGUAGE) -> str:
+        """The text in ``language``, else in English, else the empty string."""
+        return self._by_language.get(language) or self._by_language.get(DEFAULT_LANGUAGE, "")
+
+
+EMPTY_TEXT = Text({})
+
+
+class QuestionType(StrEnum):
+    """Every answer type the bank format knows.  The web layer maps each one to a
+    form-field builder and must raise on a type it does not know."""
+
+    SINGLE_CHOICE = "single_choice"
+    MULTIPLE_CHOICE = "multiple_choice"
+    YES_NO_UNKNOWN = "yes_no_unknown"
+    SCALE4 = "scale4"
+    SHORT_TEXT = "short_text"
+    LONG_TEXT = "long_text"
+    NUMBER = "number"
+    DATE = "date"
+    GROUP = "group"
+
+
+CHOICE_TYPES = frozenset(
+    {
+        QuestionType.SINGLE_CHOICE,
+        QuestionType.MULTIPLE_CHOICE,
+        QuestionType.YES_NO_UNKNOWN,
+        QuestionType.SCALE4,
+    }
+)
+
+
+class Confidence(StrEnum):
+    """How well an answer is established, from the assessor's side."""
+
+    CONFIRMED = "confirmed"  # confirmed by an official source
+    REPORTED = "reported"  # reported by media or NGOs
+    ASSUMED = "assumed"
+    UNKNOWN = "unknown"
+
+
+CONFIDENCE_LABELS: Mapping[Confidence, str] = MappingProxyType(
+    {
+        Confidence.CONFIRMED: "Confirmed by an official source",
+        Confidence.REPORTED: "Reported by media or NGOs",
+        Confidence.ASSUMED: "Assumed",
+        Confidence.UNKNOWN: "Unknown",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One choice of a choice question.  ``risk`` (0-3) is what choosing it adds
+    to the rights the question bears on; ``None`` means it moves nothing."""
+
+    value: str
+    label: Text
+    risk: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """An entry of the bank's references catalogue."""
+
+    id: str
+    citation: str
+    provision: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Right:
+    """A right the bank scores, with the instruments anchoring it."""
+
+    id: str
+    label: Text
+    anchors: str
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One question.  ``id`` is stable across bank versions; answers refer to it.
+
+    ``fields`` is non-empty only for :attr:`QuestionType.GROUP`: the columns of
+    a repeatable group whose answer is a list of rows.
+    """
+
+    id: str
+    type: QuestionType
+    text: Text
+    help: Text = EMPTY_TEXT
+    required: bool = True
+    options: tuple[Option, ...] = ()
+    show_if: Condition | None = None
+    rights: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    maps_to: tuple[str, ...] = ()
+    max_length: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    fields: tuple[Question, ...] = ()
+    section_id: str = ""
+    module_id: str = ""
+
+    def option(self, value: str) -> Option | None:
+        """The option with ``value``, or ``None``."""
+        for option in self.options:
+            if option.value == value:
+                return option
+        return None
+
+    @property
+    def is_choice(self) -> bool:
+        return self.type in CHOICE_TYPES
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One wizard page: an ordered list of questions."""
+
+    id: str
+    title: Text
+    intro: Text = EMPTY_TEXT
+    questions: tuple[Question, ...] = ()
+    show_if: Condition | None = None
+    module_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    """One file of the bank: a group of sections, e.g. the camera-network module."""
+
+    id: str
+    title: Text
+    source_file: str
+    sections: tuple[Section, ...] = ()
+    show_if: Condition | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Bank:
+    """A whole, validated question bank.  Build it with
+    :func:`assessment.engine.loader.load_bank`; never by hand outside tests."""
+
+    id: str
+    version: str
+    format_version: int
+    title: Text
+    languages: tuple[str, ...]
+    modules: tuple[Module, ...]
+    rights: tuple[Right, ...] = ()
+    references: Mapping[str, Reference] = field(default_factory=dict)
+    _questions: Mapping[str, Question] = field(default_factory=dict, repr=False)
+    _sections: Mapping[str, Section] = field(default_factory=dict, repr=False)
+
+    @property
+    def sections(self) -> tuple[Section, ...]:
+        """Every section of every module, in wizard order."""
+        return tuple(section for module in self.modules for section in module.sections)
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        """Every top-level question, in wizard order."""
+        return tuple(q for section in self.sections for q in section.questions)
+
+    def question(self, question_id: str) -> Question:
+        """The question with ``question_id``; raises ``KeyError`` if there is none."""
+        return self._questions[question_id]
+
+    def has_question(self, question_id: str) -> bool:
+        return question_id in self._questions
+
+    def section(self, section_id: str) -> Section:
+        """The section with ``section_id``; raises ``KeyError`` if there is none."""
+        return self._sections[section_id]
+
+    def has_section(self, section_id: str) -> bool:
+        return section_id in self._sections
+
+    def module(self, module_id: str) -> Module:
+        for module in self.modules:
+            if module.id == module_id:
+                return module
+        raise KeyError(module_id)
+
+    def right(self, right_id: str) -> Right:
+        for right in self.rights:
+            if right.id == right_id:
+                return right
+        raise KeyError(right_id)

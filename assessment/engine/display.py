@@ -1,0 +1,31 @@
+"""Human-readable answers, shared by the review page and the report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assessment.engine.bank import Question, QuestionType
+
+
+def format_value(question: Question, value: Any, language: str = "en") -> str:
+    """``value`` as the words the user chose or typed (option labels, not codes)."""
+    if question.type is QuestionType.GROUP:
+        rows = []
+        for row in value or []:
+            parts = [
+                f"{field.text.get_text(language)}: {format_value(field, row[field.id], language)}"
+                for field in question.fields
+                if field.id in row
+            ]
+            rows.append("; ".join(parts))
+        return "\n".join(rows)
+    if question.is_choice:
+        items = value if isinstance(value, list) else [value]
+        labels = []
+        for item in items:
+            option = question.option(str(item))
+            labels.append(option.label.get_text(language) if option else str(item))
+        return ", ".join(labels)
+    if question.type is QuestionType.NUMBER and isinstance(value, int | float):
+        return f"{value:,}".replace(",", "\u202f")
+    return str(value)

@@ -1,0 +1,248 @@
+"""The assessment exchange document: what ``export`` writes and ``import``,
+``render`` and ``score`` read.  Described for users in ``docs/exchange-format.md``.
+
+:func:`parse_document` checks everything before anything is built, and
+reports every problem at once, so an import either takes the whole file or
+nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid as uuid_module
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from assessment.engine.answers import Answer, AnswerValueError, check_metadata, check_value
+from assessment.engine.bank import Bank
+
+FORMAT_NAME = "rights-impact-assessment"
+FORMAT_VERSION = 1
+STATUSES = ("draft", "submitted")
+_MAX_PROBLEMS_SHOWN = 20
+
+
+class DocumentError(ValueError):
+    """An exchange document that cannot be used; ``problems`` lists each reason."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        shown = problems[:_MAX_PROBLEMS_SHOWN]
+        more = len(problems) - len(shown)
+        text = "; ".join(shown) + (f"; and {more} more" if more else "")
+        super().__init__(f"Invalid assessment file: {text}")
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentDocument:
+    """An assessment as plain values, independent of any database."""
+
+    uuid: str
+    title: str
+    programme: str
+    organisation: str
+    status: str
+    bank_id: str
+    bank_version: str
+    language: str
+    created_at: str
+    updated_at: str
+    submitted_at: str | None
+    revision: int
+    answers: tuple[Answer, ...]
+
+    def answer_values(self) -> dict[str, Any]:
+        """question id -> value, the input of progress and scoring."""
+        return {a.question_id: a.value for a in self.answers}
+
+    def answers_by_question(self) -> dict[str, Answer]:
+        return {a.question_id: a for a in self.answers}
+
+
+def to_data(document: AssessmentDocument) -> dict[str, Any]:
+    """The JSON-ready mapping of ``document`` (answers in question-id order)."""
+    return {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "bank": {"id": document.bank_id, "version": document.bank_version},
+        "assessment": {
+            "uuid": document.uuid,
+            "title": document.title,
+            "programme": document.programme,
+            "organisation": document.organisation,
+            "status": document.status,
+            "language": document.language,
+            "created_at": document.created_at,
+            "updated_at": document.updated_at,
+            "submitted_at": document.submitted_at,
+            "revision": document.revision,
+        },
+        "answers": [
+            {
+                "question": a.question_id,
+                "value": a.value,
+                "note": a.note,
+                "source": a.source,
+                "confidence": a.confidence.value if a.confidence else None,
+                "confidential": a.confidential,
+            }
+            for a in sorted(document.answers, key=lambda a: a.question_id)
+        ],
+    }
+
+
+def canonical_json(document: AssessmentDocument) -> bytes:
+    """UTF-8 JSON with sorted keys and no insignificant white space: the same
+    assessment always gives the same bytes, so the bytes can be hashed."""
+    return json.dumps(
+        to_data(document), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    ).encode("utf-8")
+
+
+def _text(problems: list[str], where: str, data: Mapping[str, Any], key: str, limit: int) -> str:
+    value = data.get(key, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        problems.append(f"{where}.{key} must be text")
+        return ""
+    if len(value) > limit:
+        problems.append(f"{where}.{key} is longer than {limit} characters")
+    return value
+
+
+def _timestamp(problems: list[str], where: str, value: Any, *, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        problems.append(f"{where} must be an ISO 8601 date-time")
+        return None
+    try:
+        dt.datetime.fromisoformat(value)
+    except ValueError:
+        problems.append(f"{where} is not an ISO 8601 date-time: {value!r}")
+        return None
+    return value
+
+
+def parse_document(data: Any, bank: Bank) -> AssessmentDocument:
+    """Validate exchange ``data`` (already JSON-decoded) against ``bank``.
+
+    Raises :class:`DocumentError` listing every problem: wrong format or
+    version, an unknown bank id or version, unknown question ids, values of
+    the wrong type, bad metadata.
+    """
+    if not isinstance(data, Mapping):
+        raise DocumentError(["the file must hold a JSON object"])
+    if data.get("format") != FORMAT_NAME:
+        raise DocumentError([f"'format' must be {FORMAT_NAME!r}"])
+    if data.get("format_version") != FORMAT_VERSION:
+        raise DocumentError(
+            [f"unsupported format_version {data.get('format_version')!r} (expected {FORMAT_VERSION})"]
+        )
+    problems: list[str] = []
+    bank_ref = data.get("bank")
+    if not isinstance(bank_ref, Mapping):
+        raise DocumentError(["'bank' must be an object with 'id' and 'version'"])
+    if bank_ref.get("id") != bank.id:
+        raise DocumentError([f"unknown question bank {bank_ref.get('id')!r} (this installation has {bank.id!r})"])
+    if bank_ref.get("version") != bank.version:
+        raise DocumentError(
+            [
+                f"unknown bank version {bank_ref.get('version')!r} of {bank.id} "
+                f"(this installation has version {bank.version})"
+            ]
+        )
+    meta = data.get("assessment")
+    if not isinstance(meta, Mapping):
+        raise DocumentError(["'assessment' must be an object"])
+    title = _text(problems, "assessment", meta, "title", 200).strip()
+    if not title:
+        problems.append("assessment.title is required")
+    programme = _text(problems, "assessment", meta, "programme", 200)
+    organisation = _text(problems, "assessment", meta, "organisation", 200)
+    uuid_value = meta.get("uuid")
+    try:
+        uuid_text = str(uuid_module.UUID(str(uuid_value)))
+    except ValueError:
+        problems.append(f"assessment.uuid is not a UUID: {uuid_value!r}")
+        uuid_text = ""
+    status = meta.get("status")
+    if status not in STATUSES:
+        problems.append(f"assessment.status must be one of {', '.join(STATUSES)}")
+    language = meta.get("language", "en")
+    if language not in bank.languages:
+        problems.append(f"assessment.language {language!r} is not one of the bank's languages")
+    created = _timestamp(problems, "assessment.created_at", meta.get("created_at"))
+    updated = _timestamp(problems, "assessment.updated_at", meta.get("updated_at"))
+    submitted = _timestamp(
+        problems, "assessment.submitted_at", meta.get("submitted_at"), optional=True
+    )
+    revision = meta.get("revision", 0)
+    if isinstance(revision, bool) or not isinstance(revision, int) or revision < 0:
+        problems.append("assessment.revision must be a whole number >= 0")
+        revision = 0
+
+    raw_answers = data.get("answers")
+    if not isinstance(raw_answers, list):
+        raise DocumentError([*problems, "'answers' must be a list"])
+    answers: list[Answer] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_answers):
+        where = f"answers[{index}]"
+        if not isinstance(raw, Mapping):
+            problems.append(f"{where} must be an object")
+            continue
+        question_id = raw.get("question")
+        if not isinstance(question_id, str) or not bank.has_question(question_id):
+            problems.append(f"{where}: unknown question id {question_id!r}")
+            continue
+        where = f"{where} ({question_id})"
+        if question_id in seen:
+            problems.append(f"{where}: answered twice")
+            continue
+        seen.add(question_id)
+        try:
+            value = check_value(bank.question(question_id), raw.get("value"))
+            note, source, confidence = check_metadata(
+                raw.get("note") or "", raw.get("source") or "", raw.get("confidence")
+            )
+        except AnswerValueError as error:
+            problems.append(f"{where}: {error}")
+            continue
+        confidential = raw.get("confidential", False)
+        if not isinstance(confidential, bool):
+            problems.append(f"{where}: confidential must be true or false")
+            continue
+        answers.append(Answer(question_id, value, note, source, confidence, confidential))
+    if problems:
+        raise DocumentError(problems)
+    return AssessmentDocument(
+        uuid=uuid_text,
+        title=title,
+        programme=programme,
+        organisation=organisation,
+        status=str(status),
+        bank_id=bank.id,
+        bank_version=bank.version,
+        language=str(language),
+        created_at=created or "",
+        updated_at=updated or "",
+        submitted_at=submitted,
+        revision=revision,
+        answers=tuple(answers),
+    )
+
+
+def load_document(text: str | bytes, bank: Bank) -> AssessmentDocument:
+    """Decode JSON ``text`` and :func:`parse_document` it.
+
+    Raises :class:`DocumentError` also for text that is not JSON.
+    """
+    try:
+        data = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise DocumentError([f"not valid JSON ({error})"]) from None
+    return parse_document(data, bank)

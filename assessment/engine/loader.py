@@ -1,0 +1,390 @@
+"""Load and validate a question bank from ``questions/``.
+
+The bank is a manifest (``bank.yaml``) naming its module files, each checked
+against a JSON Schema in ``questions/schema/`` and then against the rules a
+schema cannot express (unique ids, conditions that point backwards to known
+questions, known rights and references, a field builder for every type).
+
+Every problem surfaces as one :class:`BankError` naming the file, the question
+(where there is one) and the problem, so start-up can print a single line
+instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import jsonschema
+import yaml
+
+from assessment.engine.bank import (
+    UNKNOWN,
+    Bank,
+    Module,
+    Option,
+    Question,
+    QuestionType,
+    Reference,
+    Right,
+    Section,
+    Text,
+)
+from assessment.engine.conditions import (
+    ConditionSyntaxError,
+    parse_condition,
+    referenced_questions,
+)
+
+SUPPORTED_FORMAT_VERSIONS = frozenset({1})
+MANIFEST_NAME = "bank.yaml"
+SCHEMA_DIR_NAME = "schema"
+
+_UNKNOWN_LABEL = Text({"en": "Not known", "ru": "Неизвестно"})
+_YES_NO_LABELS = {
+    "yes": Text({"en": "Yes", "ru": "Да"}),
+    "no": Text({"en": "No", "ru": "Нет"}),
+}
+_SCALE_LABELS = {
+    1: Text({"en": "1 - Negligible", "ru": "1 - Незначительный"}),
+    2: Text({"en": "2 - Limited", "ru": "2 - Ограниченный"}),
+    3: Text({"en": "3 - Significant", "ru": "3 - Значительный"}),
+    4: Text({"en": "4 - Maximum", "ru": "4 - Максимальный"}),
+}
+
+
+class BankError(Exception):
+    """A question bank that cannot be used.  ``str()`` is one complete message."""
+
+    def __init__(self, file: str, problem: str, question_id: str | None = None) -> None:
+        self.file = file
+        self.question_id = question_id
+        self.problem = problem
+        where = f"{file}, question {question_id}" if question_id else file
+        super().__init__(f"Question bank error in {where}: {problem}")
+
+
+def load_bank(directory: Path | str) -> Bank:
+    """Load the bank whose manifest is ``directory/bank.yaml``.
+
+    Raises :class:`BankError` for a missing or unreadable file, YAML syntax
+    errors, an unsupported ``format_version``, schema violations and broken
+    cross-references.
+    """
+    return _Loader(Path(directory)).load()
+
+
+@cache
+def load_bank_cached(directory: str) -> Bank:
+    """:func:`load_bank`, once per directory for the life of the process."""
+    return load_bank(directory)
+
+
+def _read_yaml(path: Path, display: str) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BankError(display, "file not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise BankError(display, f"cannot read the file ({error})") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise BankError(display, f"invalid YAML{line}: {problem}") from None
+
+
+def _schema(schema_dir: Path, name: str) -> dict[str, Any]:
+    path = schema_dir / name
+    try:
+        loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise BankError(f"{SCHEMA_DIR_NAME}/{name}", f"cannot read the schema ({error})") from None
+    return loaded
+
+
+def _question_at(data: Any, path: Sequence[Any]) -> str | None:
+    """The id of the innermost question enclosing the JSON ``path`` in ``data``."""
+    found: str | None = None
+    node = data
+    for step in path:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(node, Mapping) and "type" in node and isinstance(node.get("id"), str):
+            found = node["id"]
+    return found
+
+
+def _schema_problem(error: jsonschema.ValidationError) -> str:
+    location = "/".join(str(step) for step in error.absolute_path)
+    return f"{error.message} (at {location or 'top level'})"
+
+
+def _check_format_version(data: Any, display: str) -> None:
+    if not isinstance(data, Mapping):
+        raise BankError(display, "the file must hold a mapping at the top level")
+    version = data.get("format_version")
+    if version not in SUPPORTED_FORMAT_VERSIONS:
+        supported = ", ".join(str(v) for v in sorted(SUPPORTED_FORMAT_VERSIONS))
+        raise BankError(
+            display, f"unsupported format_version {version!r} (this program reads {supported})"
+        )
+
+
+class _Loader:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.prefix = directory.name
+        schema_dir = directory / SCHEMA_DIR_NAME
+        self.manifest_validator = jsonschema.Draft202012Validator(
+            _schema(schema_dir, "manifest.schema.json")
+        )
+        self.module_validator = jsonschema.Draft202012Validator(
+            _schema(schema_dir, "module.schema.json")
+        )
+        self.questions: dict[str, Question] = {}
+        self.sections: dict[str, Section] = {}
+        self.rights: set[str] = set()
+        self.references: set[str] = set()
+        self.languages: tuple[str, ...] = ()
+
+    def _display(self, name: str) -> str:
+        return f"{self.prefix}/{name}"
+
+    def load(self) -> Bank:
+        display = self._display(MANIFEST_NAME)
+        manifest = _read_yaml(self.directory / MANIFEST_NAME, display)
+        _check_format_version(manifest, display)
+        self._validate(self.manifest_validator, manifest, display)
+
+        rights = tuple(
+            Right(r["id"], Text(r["label"]), r["anchors"]) for r in manifest["rights"]
+        )
+        references: dict[str, Reference] = {}
+        for entry in manifest["references"]:
+            if entry["id"] in references:
+                raise BankError(display, f"reference '{entry['id']}' is defined twice")
+            references[entry["id"]] = Reference(
+                entry["id"], entry["citation"], entry["provision"], entry.get("url")
+            )
+        if len({r.id for r in rights}) != len(rights):
+            raise BankError(display, "a right id is defined twice")
+        self.rights = {r.id for r in rights}
+        self.references = set(references)
+        self.languages = tuple(manifest["languages"])
+        if "en" not in self.languages:
+            raise BankError(display, "languages must include 'en'")
+
+        modules = tuple(
+            self._load_module(name, manifest["id"], manifest["version"])
+            for name in manifest["modules"]
+        )
+        module_ids = [m.id for m in modules]
+        if len(set(module_ids)) != len(module_ids):
+            raise BankError(display, "two module files declare the same module id")
+        return Bank(
+            id=manifest["id"],
+            version=manifest["version"],
+            format_version=manifest["format_version"],
+            title=Text(manifest["title"]),
+            languages=self.languages,
+            modules=modules,
+            rights=rights,
+            references=MappingProxyType(references),
+            _questions=MappingProxyType(self.questions),
+            _sections=MappingProxyType(self.sections),
+        )
+
+    def _validate(self, validator: jsonschema.Draft202012Validator, data: Any, display: str) -> None:
+        error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+        if error is not None:
+            raise BankError(display, _schema_problem(error), _question_at(data, error.absolute_path))
+
+    def _condition(self, data: Any, display: str, owner: str, question_id: str | None) -> Any:
+        if data is None:
+            return None
+        try:
+            condition = parse_condition(data)
+        except ConditionSyntaxError as error:
+            raise BankError(display, f"show_if of {owner}: {error}", question_id) from None
+        for referenced in referenced_questions(condition):
+            if referenced not in self.questions:
+                raise BankError(
+                    display,
+                    f"show_if of {owner} refers to '{referenced}', which is not a question "
+                    "defined before it",
+                    question_id,
+                )
+        return condition
+
+    def _load_module(self, name: str, bank_id: str, bank_version: str) -> Module:
+        display = self._display(name)
+        data = _read_yaml(self.directory / name, display)
+        _check_format_version(data, display)
+        self._validate(self.module_validator, data, display)
+        if data["bank"] != bank_id or str(data["bank_version"]) != bank_version:
+            raise BankError(
+                display,
+                f"belongs to bank {data['bank']} {data['bank_version']}, but bank.yaml is "
+                f"{bank_id} {bank_version}",
+            )
+        module_id = data["module"]["id"]
+        module_condition = self._condition(
+            data["module"].get("show_if"), display, f"module {module_id}", None
+        )
+        sections = []
+        for raw_section in data["sections"]:
+            section_id = raw_section["id"]
+            if section_id in self.sections:
+                raise BankError(display, f"section id '{section_id}' is used twice")
+            condition = self._condition(
+                raw_section.get("show_if"), display, f"section {section_id}", None
+            )
+            questions = tuple(
+                self._question(raw, display, module_id, section_id)
+                for raw in raw_section["questions"]
+            )
+            section = Section(
+                id=section_id,
+                title=Text(raw_section["title"]),
+                intro=Text(raw_section.get("intro", {})),
+                questions=questions,
+                show_if=condition,
+                module_id=module_id,
+            )
+            self.sections[section_id] = section
+            sections.append(section)
+        return Module(
+            id=module_id,
+            title=Text(data["module"]["title"]),
+            source_file=name,
+            sections=tuple(sections),
+            show_if=module_condition,
+        )
+
+    def _question(
+        self,
+        raw: Mapping[str, Any],
+        display: str,
+        module_id: str,
+        section_id: str,
+        *,
+        in_group: bool = False,
+    ) -> Question:
+        question_id = raw["id"]
+
+        def fail(problem: str) -> BankError:
+            return BankError(display, problem, question_id)
+
+        if question_id in self.questions:
+            raise fail("this id is used by another question")
+        try:
+            question_type = QuestionType(raw["type"])
+        except ValueError:
+            known = ", ".join(t.value for t in QuestionType)
+            raise fail(f"unknown question type '{raw['type']}' (known types: {known})") from None
+        for language in (*raw["text"], *raw.get("help", {})):
+            if language not in self.languages:
+                raise fail(f"text in language '{language}', which bank.yaml does not list")
+        for right in raw.get("rights", ()):
+            if right not in self.rights:
+                raise fail(f"unknown right '{right}'")
+        for reference in raw.get("references", ()):
+            if reference not in self.references:
+                raise fail(f"unknown reference '{reference}'")
+
+        options = self._options(raw, question_type, fail)
+        fields: tuple[Question, ...] = ()
+        if question_type is QuestionType.GROUP:
+            if in_group:
+                raise fail("a group cannot contain another group")
+            if "fields" not in raw:
+                raise fail("a group needs 'fields'")
+            fields = tuple(
+                self._question(f, display, module_id, section_id, in_group=True)
+                for f in raw["fields"]
+            )
+            field_ids = [f.id for f in fields]
+            if len(set(field_ids)) != len(field_ids):
+                raise fail("two fields of this group share an id")
+        elif "fields" in raw:
+            raise fail("only a group question may have 'fields'")
+        minimum, maximum = raw.get("minimum"), raw.get("maximum")
+        if minimum is not None and maximum is not None and minimum > maximum:
+            raise fail("minimum is greater than maximum")
+
+        condition = None
+        if not in_group:
+            condition = self._condition(raw.get("show_if"), display, "this question", question_id)
+        elif "show_if" in raw:
+            raise fail("a field inside a group cannot have show_if")
+
+        question = Question(
+            id=question_id,
+            type=question_type,
+            text=Text(raw["text"]),
+            help=Text(raw.get("help", {})),
+            required=raw.get("required", True),
+            options=options,
+            show_if=condition,
+            rights=tuple(raw.get("rights", ())),
+            references=tuple(raw.get("references", ())),
+            maps_to=tuple(raw.get("maps_to", ())),
+            max_length=raw.get("max_length"),
+            minimum=minimum,
+            maximum=maximum,
+            fields=fields,
+            section_id=section_id,
+            module_id=module_id,
+        )
+        if not in_group:
+            self.questions[question_id] = question
+        return question
+
+    def _options(
+        self, raw: Mapping[str, Any], question_type: QuestionType, fail: Any
+    ) -> tuple[Option, ...]:
+        allow_unknown = raw.get("allow_unknown", True)
+        risk_map: Mapping[str, int] = raw.get("risk", {})
+        if question_type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE):
+            if "options" not in raw:
+                raise fail(f"a {question_type.value} question needs 'options'")
+            if risk_map:
+                raise fail("put 'risk' on each option of a choice question")
+            values = [o["value"] for o in raw["options"]]
+            if len(set(values)) != len(values):
+                raise fail("two options share a value")
+            if UNKNOWN in values:
+                raise fail(f"the option value '{UNKNOWN}' is reserved; use allow_unknown")
+            options = [Option(o["value"], Text(o["label"]), o.get("risk")) for o in raw["options"]]
+        elif question_type is QuestionType.YES_NO_UNKNOWN:
+            if "options" in raw:
+                raise fail("a yes_no_unknown question has fixed options")
+            if set(risk_map) - {"yes", "no"}:
+                raise fail("risk of a yes_no_unknown question is keyed by yes/no")
+            options = [Option(v, label, risk_map.get(v)) for v, label in _YES_NO_LABELS.items()]
+            allow_unknown = True
+        elif question_type is QuestionType.SCALE4:
+            if "options" in raw:
+                raise fail("a scale4 question has fixed levels 1-4")
+            if set(risk_map) - {"1", "2", "3", "4"}:
+                raise fail("risk of a scale4 question is keyed by level 1-4")
+            options = [
+                Option(str(level), label, risk_map.get(str(level)))
+                for level, label in _SCALE_LABELS.items()
+            ]
+        else:
+            if "options" in raw or risk_map:
+                raise fail(f"a {question_type.value} question takes no options or risk")
+            return ()
+        if allow_unknown:
+            options.append(Option(UNKNOWN, _UNKNOWN_LABEL, None))
+        return tuple(options)

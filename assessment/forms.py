@@ -1,0 +1,219 @@
+"""WTForms built from the question bank.
+
+``FIELD_BUILDERS`` maps every question type to a builder; a type without one
+is a start-up error (:func:`check_bank_supported`), never a silently missing
+field.  Form fields only carry what the user typed; whether a value is valid
+is decided by :func:`assessment.engine.answers.check_value`, the same check
+the JSON import uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    Field,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, DateInput, ListWidget, TextInput
+
+from assessment.engine.answers import (
+    NOTE_MAX,
+    SOURCE_MAX,
+    AnswerValueError,
+    check_metadata,
+    check_value,
+)
+from assessment.engine.bank import CONFIDENCE_LABELS, Bank, Question, QuestionType
+from assessment.services.assessments import SubmittedAnswer
+
+
+class UnsupportedQuestionType(RuntimeError):
+    """The bank uses a question type the web forms cannot show."""
+
+
+def _choices(question: Question, language: str) -> list[tuple[str, str]]:
+    return [(option.value, option.label.get_text(language)) for option in question.options]
+
+
+def _radio(question: Question, language: str) -> Field:
+    return RadioField(choices=_choices(question, language), validate_choice=False)
+
+
+def _checkboxes(question: Question, language: str) -> Field:
+    return SelectMultipleField(
+        choices=_choices(question, language),
+        validate_choice=False,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+
+
+def _short_text(question: Question, language: str) -> Field:
+    return StringField(render_kw={"maxlength": question.max_length or 200})
+
+
+def _long_text(question: Question, language: str) -> Field:
+    return TextAreaField(render_kw={"rows": 5})
+
+
+def _number(question: Question, language: str) -> Field:
+    return StringField(widget=TextInput(), render_kw={"inputmode": "decimal"})
+
+
+def _date(question: Question, language: str) -> Field:
+    return StringField(widget=DateInput(), render_kw={"placeholder": "YYYY-MM-DD"})
+
+
+FieldBuilder = Callable[[Question, str], Field]
+FIELD_BUILDERS: Mapping[QuestionType, FieldBuilder] = {
+    QuestionType.SINGLE_CHOICE: _radio,
+    QuestionType.MULTIPLE_CHOICE: _checkboxes,
+    QuestionType.YES_NO_UNKNOWN: _radio,
+    QuestionType.SCALE4: _radio,
+    QuestionType.SHORT_TEXT: _short_text,
+    QuestionType.LONG_TEXT: _long_text,
+    QuestionType.NUMBER: _number,
+    QuestionType.DATE: _date,
+}
+
+
+def check_bank_supported(bank: Bank) -> None:
+    """Raises :class:`UnsupportedQuestionType` naming the first question whose
+    type has no field builder."""
+    for question in bank.questions:
+        if question.type not in FIELD_BUILDERS:
+            raise UnsupportedQuestionType(
+                f"Question bank error: question {question.id} has type '{question.type}', "
+                "which the web forms cannot show"
+            )
+
+
+def field_name(question_id: str) -> str:
+    """The stable form-field name of a question (``cam.live`` -> ``q-cam.live``)."""
+    return f"q-{question_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionFields:
+    """The form fields of one question: its answer and the metadata about it."""
+
+    question: Question
+    value: Field
+    note: Field
+    source: Field
+    confidence: Field
+    confidential: Field
+
+
+class SectionForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no type hints
+    base_revision = HiddenField()
+
+    def question_fields(self, question: Question) -> QuestionFields:
+        name = field_name(question.id)
+        return QuestionFields(
+            question,
+            self[name],
+            self[f"{name}-note"],
+            self[f"{name}-source"],
+            self[f"{name}-confidence"],
+            self[f"{name}-confidential"],
+        )
+
+
+def make_section_form(questions: Iterable[Question], language: str) -> type[SectionForm]:
+    """A form class with fields for ``questions``.
+
+    Raises :class:`UnsupportedQuestionType` for a type without a builder.
+    """
+    attributes: dict[str, Any] = {}
+    confidence_choices = [("", "Not stated")] + [
+        (level.value, label) for level, label in CONFIDENCE_LABELS.items()
+    ]
+    for question in questions:
+        try:
+            builder = FIELD_BUILDERS[question.type]
+        except KeyError:
+            raise UnsupportedQuestionType(question.type) from None
+        name = field_name(question.id)
+        attributes[name] = builder(question, language)
+        attributes[f"{name}-note"] = TextAreaField(render_kw={"rows": 2, "maxlength": NOTE_MAX})
+        attributes[f"{name}-source"] = StringField(render_kw={"maxlength": SOURCE_MAX})
+        attributes[f"{name}-confidence"] = RadioField(
+            choices=confidence_choices, validate_choice=False, default=""
+        )
+        attributes[f"{name}-confidential"] = BooleanField()
+    return type("BoundSectionForm", (SectionForm,), attributes)
+
+
+def read_answer(fields: QuestionFields) -> SubmittedAnswer:
+    """The validated answer in ``fields``; an empty answer clears the question.
+
+    Raises :class:`AnswerValueError` with the message to show next to the field.
+    """
+    raw = fields.value.data
+    empty = raw is None or raw == "" or raw == [] or (isinstance(raw, str) and not raw.strip())
+    note, source, confidence = check_metadata(
+        fields.note.data or "", fields.source.data or "", fields.confidence.data or None
+    )
+    if empty:
+        return SubmittedAnswer(None)
+    value = check_value(fields.question, raw)
+    return SubmittedAnswer(value, note, source, confidence, bool(fields.confidential.data))
+
+
+def form_data_for(answers: Mapping[str, Any], questions: Iterable[Question]) -> dict[str, Any]:
+    """Initial field data from stored answers (engine ``Answer`` objects)."""
+    data: dict[str, Any] = {}
+    for question in questions:
+        answer = answers.get(question.id)
+        if answer is None:
+            continue
+        name = field_name(question.id)
+        value = answer.value
+        data[name] = [str(v) for v in value] if isinstance(value, list) else str(value)
+        data[f"{name}-note"] = answer.note
+        data[f"{name}-source"] = answer.source
+        data[f"{name}-confidence"] = answer.confidence.value if answer.confidence else ""
+        data[f"{name}-confidential"] = answer.confidential
+    return data
+
+
+class LoginForm(FlaskForm):  # type: ignore[misc]
+    email = StringField("E-mail", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+
+
+class SignupForm(FlaskForm):  # type: ignore[misc]
+    organisation = StringField("Organisation", validators=[DataRequired(), Length(max=200)])
+    name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
+    email = StringField("E-mail", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password (at least 12 characters)", validators=[DataRequired(), Length(max=1024)])
+
+
+class NewAssessmentForm(FlaskForm):  # type: ignore[misc]
+    title = StringField("Title of this assessment", validators=[DataRequired(), Length(max=200)])
+    programme = StringField("Programme assessed", validators=[Length(max=200)])
+    programme_types = SelectMultipleField(
+        "Kinds of surveillance involved",
+        validate_choice=False,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+
+
+class ActionForm(FlaskForm):  # type: ignore[misc]
+    """A form with nothing but the CSRF token, for POST-only buttons."""
+
+
+__all__ = ["AnswerValueError", "read_answer"]

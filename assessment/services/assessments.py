@@ -1,0 +1,337 @@
+"""Assessments: create, read within an organisation, save answers page by
+page, submit, and convert to and from the exchange document."""
+
+from __future__ import annotations
+
+import uuid as uuid_module
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from assessment.engine.answers import Answer, check_value
+from assessment.engine.bank import Bank, Confidence
+from assessment.engine.document import AssessmentDocument
+from assessment.engine.progress import Visibility, resolve
+from assessment.models import (
+    STATUS_DRAFT,
+    STATUS_SUBMITTED,
+    AnswerRecord,
+    Assessment,
+    AssessmentEvent,
+    Organisation,
+    User,
+    as_utc,
+    utcnow,
+)
+
+PROGRAMME_TYPES_QUESTION = "scope.programme_types"
+
+
+class AssessmentNotFound(LookupError):
+    """No assessment with that id in the caller's organisation (shown as 404)."""
+
+
+class AssessmentLocked(RuntimeError):
+    """The assessment is submitted and therefore read-only."""
+
+
+class AssessmentIncomplete(RuntimeError):
+    """Submit was asked for while required questions are unanswered."""
+
+    def __init__(self, missing: list[str]) -> None:
+        self.missing = missing
+        super().__init__(f"{len(missing)} required questions are unanswered")
+
+
+class WrongBank(RuntimeError):
+    """The assessment was answered against a bank this installation does not have."""
+
+
+@dataclass(frozen=True, slots=True)
+class SubmittedAnswer:
+    """A validated answer from a form, or ``value=None`` to clear the answer."""
+
+    value: Any
+    note: str = ""
+    source: str = ""
+    confidence: Confidence | None = None
+    confidential: bool = False
+
+
+@dataclass(slots=True)
+class SaveResult:
+    """What :func:`save_answers` did.  ``conflicts`` maps question ids to the
+    answer someone else saved after ``base_revision``; those were not overwritten."""
+
+    changed: list[str] = field(default_factory=list)
+    conflicts: dict[str, Answer] = field(default_factory=dict)
+
+
+def list_for_organisation(session: Session, organisation_id: int) -> list[Assessment]:
+    """The organisation's assessments, most recently changed first."""
+    return list(
+        session.scalars(
+            select(Assessment)
+            .where(Assessment.organisation_id == organisation_id)
+            .options(selectinload(Assessment.answers))
+            .order_by(Assessment.updated_at.desc(), Assessment.id.desc())
+        )
+    )
+
+
+def get_for_organisation(session: Session, organisation_id: int, assessment_uuid: str) -> Assessment:
+    """The assessment ``assessment_uuid`` if it belongs to ``organisation_id``.
+
+    Raises :class:`AssessmentNotFound` otherwise, whether it exists elsewhere or not.
+    """
+    assessment = session.scalar(
+        select(Assessment).where(
+            Assessment.uuid == assessment_uuid, Assessment.organisation_id == organisation_id
+        )
+    )
+    if assessment is None:
+        raise AssessmentNotFound(assessment_uuid)
+    return assessment
+
+
+def get_by_uuid(session: Session, assessment_uuid: str) -> Assessment:
+    """Any organisation's assessment, for the operator's CLI.  Raises
+    :class:`AssessmentNotFound`."""
+    assessment = session.scalar(select(Assessment).where(Assessment.uuid == assessment_uuid))
+    if assessment is None:
+        raise AssessmentNotFound(assessment_uuid)
+    return assessment
+
+
+def check_bank(assessment: Assessment, bank: Bank) -> None:
+    """Raises :class:`WrongBank` unless ``assessment`` is pinned to ``bank``."""
+    if (assessment.bank_id, assessment.bank_version) != (bank.id, bank.version):
+        raise WrongBank(
+            f"assessment uses bank {assessment.bank_id} {assessment.bank_version}; "
+            f"this installation has {bank.id} {bank.version}"
+        )
+
+
+def _record(session: Session, assessment: Assessment, user: User | None, action: str, detail: str = "") -> None:
+    session.add(
+        AssessmentEvent(
+            assessment=assessment,
+            user_id=user.id if user else None,
+            action=action,
+            detail=detail[:200],
+            revision=assessment.revision,
+        )
+    )
+
+
+def create_assessment(
+    session: Session,
+    bank: Bank,
+    user: User,
+    title: str,
+    programme: str,
+    programme_types: list[str],
+    language: str = "en",
+) -> Assessment:
+    """Start an assessment in ``user``'s organisation, pinned to ``bank``.
+
+    The programme types become the answer to the scoping question that decides
+    which modules apply.  Raises ``ValueError`` for an empty title or no type.
+    """
+    title, programme = title.strip(), programme.strip()
+    if not title:
+        raise ValueError("Give the assessment a title.")
+    if not programme_types:
+        raise ValueError("Choose at least one kind of surveillance.")
+    assessment = Assessment(
+        organisation_id=user.organisation_id,
+        title=title,
+        programme=programme,
+        bank_id=bank.id,
+        bank_version=bank.version,
+        language=language if language in bank.languages else "en",
+        created_by_id=user.id,
+        revision=1,
+    )
+    session.add(assessment)
+    types_question = bank.question(PROGRAMME_TYPES_QUESTION)
+    assessment.answers.append(
+        AnswerRecord(
+            question_id=PROGRAMME_TYPES_QUESTION,
+            value=check_value(types_question, programme_types),
+            revision=1,
+            updated_by_id=user.id,
+        )
+    )
+    session.flush()
+    _record(session, assessment, user, "created")
+    return assessment
+
+
+def answers_of(assessment: Assessment) -> dict[str, Answer]:
+    """The stored answers of ``assessment`` as engine values."""
+    return {
+        record.question_id: Answer(
+            question_id=record.question_id,
+            value=record.value,
+            note=record.note,
+            source=record.source,
+            confidence=Confidence(record.confidence) if record.confidence else None,
+            confidential=record.confidential,
+        )
+        for record in assessment.answers
+    }
+
+
+def visibility_of(assessment: Assessment, bank: Bank) -> Visibility:
+    return resolve(bank, {qid: a.value for qid, a in answers_of(assessment).items()})
+
+
+def _matches(record: AnswerRecord, answer: SubmittedAnswer) -> bool:
+    """Whether the stored ``record`` already says exactly what ``answer`` says."""
+    return (
+        record.value == answer.value
+        and record.note == answer.note
+        and record.source == answer.source
+        and record.confidence == (answer.confidence.value if answer.confidence else None)
+        and record.confidential == answer.confidential
+    )
+
+
+def save_answers(
+    session: Session,
+    assessment: Assessment,
+    user: User,
+    submitted: Mapping[str, SubmittedAnswer],
+    base_revision: int,
+    section_id: str,
+) -> SaveResult:
+    """Store ``submitted`` answers (question id -> answer; value ``None`` clears).
+
+    An answer someone else changed after ``base_revision`` to something other
+    than what is submitted is left alone and reported in ``conflicts``.
+    Raises :class:`AssessmentLocked` if the assessment is submitted.
+    """
+    if assessment.is_submitted:
+        raise AssessmentLocked(assessment.uuid)
+    records = {record.question_id: record for record in assessment.answers}
+    stored = answers_of(assessment)
+    result = SaveResult()
+    new_revision = assessment.revision + 1
+    for question_id, answer in submitted.items():
+        record = records.get(question_id)
+        if record is not None and record.revision > base_revision:
+            if not _matches(record, answer):
+                result.conflicts[question_id] = stored[question_id]
+            continue
+        if answer.value is None:
+            if record is not None:
+                assessment.answers.remove(record)
+                result.changed.append(question_id)
+            continue
+        if record is None:
+            record = AnswerRecord(question_id=question_id)
+            assessment.answers.append(record)
+        elif _matches(record, answer):
+            continue
+        record.value = answer.value
+        record.note = answer.note
+        record.source = answer.source
+        record.confidence = answer.confidence.value if answer.confidence else None
+        record.confidential = answer.confidential
+        record.revision = new_revision
+        record.updated_at = utcnow()
+        record.updated_by_id = user.id
+        result.changed.append(question_id)
+    if result.changed:
+        assessment.revision = new_revision
+        assessment.updated_at = utcnow()
+        _record(session, assessment, user, "answers saved", f"section {section_id}: {len(result.changed)} answers")
+    session.flush()
+    return result
+
+
+def submit(session: Session, bank: Bank, assessment: Assessment, user: User) -> None:
+    """Mark the assessment submitted (read-only from then on).
+
+    Raises :class:`AssessmentLocked` if already submitted and
+    :class:`AssessmentIncomplete` while required questions are unanswered.
+    """
+    if assessment.is_submitted:
+        raise AssessmentLocked(assessment.uuid)
+    missing = visibility_of(assessment, bank).missing_required()
+    if missing:
+        raise AssessmentIncomplete([q.id for q in missing])
+    assessment.status = STATUS_SUBMITTED
+    assessment.submitted_at = utcnow()
+    assessment.updated_at = assessment.submitted_at
+    assessment.revision += 1
+    _record(session, assessment, user, "submitted")
+    session.flush()
+
+
+def to_document(assessment: Assessment) -> AssessmentDocument:
+    """The assessment as a database-free exchange document."""
+    return AssessmentDocument(
+        uuid=assessment.uuid,
+        title=assessment.title,
+        programme=assessment.programme,
+        organisation=assessment.organisation.name,
+        status=assessment.status,
+        bank_id=assessment.bank_id,
+        bank_version=assessment.bank_version,
+        language=assessment.language,
+        created_at=as_utc(assessment.created_at).isoformat(),
+        updated_at=as_utc(assessment.updated_at).isoformat(),
+        submitted_at=as_utc(assessment.submitted_at).isoformat() if assessment.submitted_at else None,
+        revision=assessment.revision,
+        answers=tuple(sorted(answers_of(assessment).values(), key=lambda a: a.question_id)),
+    )
+
+
+def import_document(
+    session: Session, organisation: Organisation, document: AssessmentDocument, user: User | None = None
+) -> Assessment:
+    """Create a new assessment in ``organisation`` from a validated document.
+
+    The document's UUID is kept unless an assessment already has it, in which
+    case the copy gets a fresh one.  The import starts as a draft when the
+    document was a draft, and keeps its submitted state otherwise.
+    """
+    taken = session.scalar(select(Assessment.id).where(Assessment.uuid == document.uuid))
+    imported_at = utcnow()
+    assessment = Assessment(
+        uuid=str(uuid_module.uuid4()) if taken else document.uuid,
+        organisation_id=organisation.id,
+        title=document.title,
+        programme=document.programme,
+        status=document.status if document.status in (STATUS_DRAFT, STATUS_SUBMITTED) else STATUS_DRAFT,
+        bank_id=document.bank_id,
+        bank_version=document.bank_version,
+        language=document.language,
+        revision=1,
+        created_by_id=user.id if user else None,
+        created_at=imported_at,
+        updated_at=imported_at,
+        submitted_at=imported_at if document.status == STATUS_SUBMITTED else None,
+    )
+    session.add(assessment)
+    for answer in document.answers:
+        assessment.answers.append(
+            AnswerRecord(
+                question_id=answer.question_id,
+                value=answer.value,
+                note=answer.note,
+                source=answer.source,
+                confidence=answer.confidence.value if answer.confidence else None,
+                confidential=answer.confidential,
+                revision=1,
+                updated_by_id=user.id if user else None,
+            )
+        )
+    session.flush()
+    _record(session, assessment, user, "imported", f"from {document.uuid}")
+    return assessment

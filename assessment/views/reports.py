@@ -1,0 +1,45 @@
+"""Downloads: the PDF report and the JSON export of one assessment."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response
+
+from assessment.engine.document import canonical_json
+from assessment.report.context import build_report_context
+from assessment.report.render import render_pdf
+from assessment.services.assessments import to_document
+from assessment.views.common import own_assessment, pinned_bank
+from assessment.web import login_required
+
+bp = Blueprint("reports", __name__, url_prefix="/assessments/<assessment_id>")
+
+
+def _filename(title: str, suffix: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-").lower()[:60] or "assessment"
+    return f"{stem}.{suffix}"
+
+
+@bp.route("/report.pdf")
+@login_required
+def pdf(assessment_id: str) -> Response:
+    assessment = own_assessment(assessment_id)
+    bank = pinned_bank(assessment)
+    body = render_pdf(build_report_context(bank, to_document(assessment)))
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{_filename(assessment.title, "pdf")}"'},
+    )
+
+
+@bp.route("/export.json")
+@login_required
+def export(assessment_id: str) -> Response:
+    assessment = own_assessment(assessment_id)
+    return Response(
+        canonical_json(to_document(assessment)),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{_filename(assessment.title, "json")}"'},
+    )

@@ -1,0 +1,220 @@
+"""The wizard: one section per page, review, submit.
+
+Every POST stores that page's valid answers at once.  Which questions show
+is decided on the server from the stored answers, so the wizard needs no
+JavaScript: when an answer makes new questions appear on the same page, the
+page is shown again with them instead of moving on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from assessment.engine.answers import AnswerValueError
+from assessment.engine.bank import Bank, Question
+from assessment.engine.display import format_value
+from assessment.engine.progress import Visibility
+from assessment.forms import (
+    ActionForm,
+    SectionForm,
+    form_data_for,
+    make_section_form,
+    read_answer,
+)
+from assessment.models import Assessment
+from assessment.services.assessments import (
+    AssessmentIncomplete,
+    AssessmentLocked,
+    SubmittedAnswer,
+    answers_of,
+    save_answers,
+    submit,
+    visibility_of,
+)
+from assessment.views.common import own_assessment, pinned_bank
+from assessment.web import db, login_required, require_user
+
+bp = Blueprint("wizard", __name__, url_prefix="/assessments/<assessment_id>")
+
+
+def _neighbours(visibility: Visibility, section_id: str) -> tuple[str | None, str | None]:
+    ids = [p.section.id for p in visibility.sections]
+    index = ids.index(section_id)
+    previous = ids[index - 1] if index > 0 else None
+    following = ids[index + 1] if index + 1 < len(ids) else None
+    return previous, following
+
+
+def _render_section(
+    assessment: Assessment,
+    bank: Bank,
+    visibility: Visibility,
+    section_id: str,
+    form: SectionForm,
+    questions: tuple[Question, ...],
+    *,
+    status: int = 200,
+    notice: str | None = None,
+) -> tuple[str, int]:
+    previous, following = _neighbours(visibility, section_id)
+    html = render_template(
+        "wizard/section.html",
+        assessment=assessment,
+        bank=bank,
+        section=bank.section(section_id),
+        visibility=visibility,
+        form=form,
+        fields=[form.question_fields(q) for q in questions],
+        previous=previous,
+        following=following,
+        notice=notice,
+        lang=assessment.language,
+        user=require_user(),
+        action_form=ActionForm(),
+    )
+    return html, status
+
+
+@bp.route("/sections/<section_id>", methods=["GET", "POST"])
+@login_required
+def section(assessment_id: str, section_id: str) -> Any:
+    assessment = own_assessment(assessment_id)
+    bank = pinned_bank(assessment)
+    if not bank.has_section(section_id):
+        abort(404)
+    visibility = visibility_of(assessment, bank)
+    progress = visibility.section_progress(section_id)
+    if progress is None:
+        flash("That section does not apply to this assessment.")
+        return redirect(url_for("wizard.review", assessment_id=assessment.uuid))
+    questions = progress.visible
+    form_class = make_section_form(questions, assessment.language)
+    stored = answers_of(assessment)
+
+    if request.method == "GET":
+        form = form_class(formdata=None, data=form_data_for(stored, questions))
+        form.base_revision.data = str(assessment.revision)
+        return _render_section(assessment, bank, visibility, section_id, form, questions)
+
+    form = form_class()
+    form.validate()  # CSRF is checked before the view runs; field values by the engine below
+    if assessment.is_submitted:
+        form.base_revision.data = str(assessment.revision)
+        return _render_section(
+            assessment, bank, visibility, section_id, form, questions, status=409,
+            notice="This assessment has been submitted and can no longer be changed.",
+        )
+    submitted: dict[str, SubmittedAnswer] = {}
+    errors: dict[str, list[str]] = {}
+    for question in questions:
+        fields = form.question_fields(question)
+        try:
+            submitted[question.id] = read_answer(fields)
+        except AnswerValueError as error:
+            errors[question.id] = [str(error)]
+    try:
+        base_revision = int(form.base_revision.data or assessment.revision)
+    except ValueError:
+        base_revision = 0
+    try:
+        result = save_answers(db(), assessment, require_user(), submitted, base_revision, section_id)
+    except AssessmentLocked:  # pragma: no cover - checked above
+        abort(409)
+    for question_id, theirs in result.conflicts.items():
+        shown = format_value(bank.question(question_id), theirs.value, assessment.language)
+        errors.setdefault(question_id, []).append(
+            f"Someone else changed this answer while you were editing; it now reads: {shown}. "
+            "Your version is kept below: save again to replace theirs."
+        )
+
+    visibility = visibility_of(assessment, bank)
+    progress = visibility.section_progress(section_id)
+    now_visible = progress.visible if progress else ()
+    appeared = [q for q in now_visible if q not in questions]
+    if errors or appeared:
+        form = make_section_form(now_visible, assessment.language)()
+        form.validate()
+        for question_id, messages in errors.items():
+            if progress is not None and any(q.id == question_id for q in now_visible):
+                form.question_fields(bank.question(question_id)).value.errors = messages
+        form.base_revision.data = str(assessment.revision)
+        if errors:
+            notice = "Some answers need attention; the others were saved."
+            status = 409 if result.conflicts else 422
+        else:
+            notice = "Your answers brought up further questions on this page."
+            status = 200
+        return _render_section(
+            assessment, bank, visibility, section_id, form, now_visible, status=status, notice=notice
+        )
+
+    action = request.form.get("action", "continue")
+    if action == "exit":
+        flash("Your answers are saved.")
+        return redirect(url_for("dashboard.index"))
+    if progress is None:
+        return redirect(url_for("wizard.review", assessment_id=assessment.uuid))
+    previous, following = _neighbours(visibility, section_id)
+    if action == "back":
+        target = previous or section_id
+        return redirect(url_for("wizard.section", assessment_id=assessment.uuid, section_id=target))
+    if following is None:
+        return redirect(url_for("wizard.review", assessment_id=assessment.uuid))
+    return redirect(url_for("wizard.section", assessment_id=assessment.uuid, section_id=following))
+
+
+@bp.route("/review")
+@login_required
+def review(assessment_id: str) -> str:
+    assessment = own_assessment(assessment_id)
+    bank = pinned_bank(assessment)
+    visibility = visibility_of(assessment, bank)
+    stored = answers_of(assessment)
+    lang = assessment.language
+    sections = [
+        {
+            "progress": progress,
+            "rows": [
+                {
+                    "question": question,
+                    "answer": stored.get(question.id),
+                    "shown": format_value(question, stored[question.id].value, lang)
+                    if question.id in stored
+                    else None,
+                }
+                for question in progress.visible
+            ],
+        }
+        for progress in visibility.sections
+    ]
+    return render_template(
+        "wizard/review.html",
+        assessment=assessment,
+        bank=bank,
+        visibility=visibility,
+        sections=sections,
+        missing=visibility.missing_required(),
+        lang=lang,
+        user=require_user(),
+        action_form=ActionForm(),
+    )
+
+
+@bp.route("/submit", methods=["POST"])
+@login_required
+def submit_assessment(assessment_id: str) -> Response:
+    assessment = own_assessment(assessment_id)
+    bank = pinned_bank(assessment)
+    ActionForm().validate_on_submit()
+    try:
+        submit(db(), bank, assessment, require_user())
+    except AssessmentLocked:
+        flash("This assessment was already submitted.")
+    except AssessmentIncomplete as error:
+        flash(f"{len(error.missing)} required questions still need an answer.")
+    else:
+        flash("Submitted. The assessment is now read-only.")
+    return redirect(url_for("wizard.review", assessment_id=assessment.uuid))

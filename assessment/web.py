@@ -1,0 +1,155 @@
+"""The application factory and the request plumbing shared by all blueprints:
+one database session and one transaction per request, the signed-in user,
+and the question bank loaded once at start-up."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Flask, Response, abort, current_app, g, redirect, request, session, url_for
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.orm import Session, sessionmaker
+
+from assessment.config import PROJECT_ROOT, Config
+from assessment.db import make_engine, make_session_factory
+from assessment.engine.bank import Bank
+from assessment.engine.loader import load_bank
+from assessment.forms import check_bank_supported
+from assessment.models import User
+
+F = TypeVar("F", bound=Callable[..., Any])
+csrf = CSRFProtect()
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the app for ``config`` (default: :meth:`Config.from_env`).
+
+    Raises :class:`~assessment.engine.loader.BankError` or
+    :class:`~assessment.forms.UnsupportedQuestionType` for a bank it cannot use.
+    """
+    config = config or Config.from_env()
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(config.instance_path),
+    )
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        TESTING=config.testing,
+        WTF_CSRF_ENABLED=True,
+        WTF_CSRF_TIME_LIMIT=None,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.secure_cookies,
+        MAX_CONTENT_LENGTH=config.max_upload_bytes,
+        TEMPLATES_AUTO_RELOAD=False,
+    )
+    bank = load_bank(config.bank_dir)
+    check_bank_supported(bank)
+    engine = make_engine(config.database_url)
+    app.extensions["assessment"] = {
+        "config": config,
+        "bank": bank,
+        "engine": engine,
+        "sessions": make_session_factory(engine),
+    }
+    csrf.init_app(app)
+    _install_transaction(app)
+    _install_security_headers(app)
+
+    from assessment.cli import register_cli  # noqa: PLC0415 - cli imports this module
+    from assessment.views import auth, dashboard, reports, wizard  # noqa: PLC0415
+
+    for blueprint in (auth.bp, dashboard.bp, wizard.bp, reports.bp):
+        app.register_blueprint(blueprint)
+    register_cli(app)
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    return app
+
+
+def app_config() -> Config:
+    return cast(Config, current_app.extensions["assessment"]["config"])
+
+
+def app_bank() -> Bank:
+    return cast(Bank, current_app.extensions["assessment"]["bank"])
+
+
+def session_factory() -> sessionmaker[Session]:
+    return cast(sessionmaker[Session], current_app.extensions["assessment"]["sessions"])
+
+
+def db() -> Session:
+    """The request's database session, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = session_factory()()
+    return cast(Session, g.db_session)
+
+
+def _install_transaction(app: Flask) -> None:
+    @app.after_request
+    def commit(response: Response) -> Response:
+        db_session = g.pop("db_session", None)
+        if db_session is not None:
+            try:
+                if response.status_code < 500:
+                    db_session.commit()
+                else:
+                    db_session.rollback()
+            finally:
+                db_session.close()
+        return response
+
+    @app.teardown_request
+    def rollback(_error: BaseException | None) -> None:
+        db_session = g.pop("db_session", None)
+        if db_session is not None:
+            db_session.rollback()
+            db_session.close()
+
+
+def _install_security_headers(app: Flask) -> None:
+    @app.after_request
+    def headers(response: Response) -> Response:
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.endpoint and not request.endpoint.startswith("static"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def current_user() -> User | None:
+    """The signed-in user, or ``None``."""
+    if "user" not in g:
+        user_id = session.get("user_id")
+        g.user = db().get(User, user_id) if isinstance(user_id, int) else None
+    return cast(User | None, g.user)
+
+
+def login_required(view: F) -> F:
+    """Redirect anonymous users to the sign-in page."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_user() is None:
+            return redirect(url_for("auth.login", next=request.path))
+        return view(*args, **kwargs)
+
+    return cast(F, wrapped)
+
+
+def require_user() -> User:
+    user = current_user()
+    if user is None:  # pragma: no cover - guarded by login_required
+        abort(401)
+    return user
