@@ -71,12 +71,23 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("create-user")
     @click.argument("email")
     @click.option("--name", default="", help="Display name.")
-    @click.option("--organisation", "organisation_name", default=None,
-                  help="Create a new organisation with this name.")
-    @click.option("--organisation-id", type=int, default=None, help="Join an existing organisation.")
+    @click.option(
+        "--organisation",
+        "organisation_name",
+        default=None,
+        help="Create a new organisation with this name.",
+    )
+    @click.option(
+        "--organisation-id", type=int, default=None, help="Join an existing organisation."
+    )
     @click.password_option(help="Prompted for when not given.")
-    def create_user(email: str, name: str, organisation_name: str | None,
-                    organisation_id: int | None, password: str) -> None:
+    def create_user(
+        email: str,
+        name: str,
+        organisation_name: str | None,
+        organisation_id: int | None,
+        password: str,
+    ) -> None:
         """Create a user, in a new or an existing organisation."""
         if (organisation_name is None) == (organisation_id is None):
             raise click.UsageError("give exactly one of --organisation or --organisation-id")
@@ -134,8 +145,12 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("import")
     @click.argument("file", type=click.Path(dir_okay=False))
-    @click.option("--organisation-id", type=int, default=None,
-                  help="Target organisation (required when there is more than one).")
+    @click.option(
+        "--organisation-id",
+        type=int,
+        default=None,
+        help="Target organisation (required when there is more than one).",
+    )
     def import_command(file: str, organisation_id: int | None) -> None:
         """Create an assessment from an exchange JSON FILE; all or nothing."""
         document = _read_document(file)
@@ -143,7 +158,9 @@ def register_cli(app: Flask) -> None:
             if organisation_id is None:
                 count = session.scalar(select(func.count()).select_from(Organisation)) or 0
                 if count != 1:
-                    raise click.ClickException("several organisations exist: give --organisation-id")
+                    raise click.ClickException(
+                        "several organisations exist: give --organisation-id"
+                    )
                 organisation = session.scalars(select(Organisation)).one()
             else:
                 found = session.get(Organisation, organisation_id)
@@ -155,8 +172,13 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("render")
     @click.argument("file", type=click.Path(dir_okay=False))
-    @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-                  help="Where to write the PDF.")
+    @click.option(
+        "-o",
+        "--output",
+        required=True,
+        type=click.Path(dir_okay=False),
+        help="Where to write the PDF.",
+    )
     def render_command(file: str, output: str) -> None:
         """Render the PDF report straight from an exchange JSON FILE (no database)."""
         document = _read_document(file)
@@ -170,4 +192,3 @@ def register_cli(app: Flask) -> None:
         document = _read_document(file)
         result = score(_bank(), document.answer_values())
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
-

@@ -27,31 +27,68 @@ _REPORTED = Confidence.REPORTED
 _UNKNOWN = Confidence.UNKNOWN
 
 DEMO_ANSWERS: dict[str, tuple[Any, str, Confidence]] = {
-    "scope.operator": ("Moscow city government and Moscow police (Department of Information Technology control centre)", _SEED, _REPORTED),
+    "scope.operator": (
+        "Moscow city government and Moscow police "
+        "(Department of Information Technology control centre)",
+        _SEED,
+        _REPORTED,
+    ),
     "scope.assessor_position": ("outside_public", "", Confidence.CONFIRMED),
-    "scope.derogation": ("no", "HRC statement CCPR/C/128/2 (2020); no notification by Russia", Confidence.CONFIRMED),
+    "scope.derogation": (
+        "no",
+        "HRC statement CCPR/C/128/2 (2020); no notification by Russia",
+        Confidence.CONFIRMED,
+    ),
     "desc.purpose": (
         "To check that people ordered to a 14-day quarantine (returning travellers and contacts of "
         "infected people) stay at home. Breaking quarantine risks up to five years in prison, or "
-        "deportation for foreigners. The mayor wrote that observance is checked \"including through "
-        "the use of automated facial recognition systems\".",
+        'deportation for foreigners. The mayor wrote that observance is checked "including through '
+        'the use of automated facial recognition systems".',
         "Mayor Sergei Sobyanin, blog post, February 2020, as quoted in " + _SEED,
         _REPORTED,
     ),
-    "desc.people_affected": (12_600_000, "Population of Moscow; every passer-by is scanned", Confidence.ASSUMED),
+    "desc.people_affected": (
+        12_600_000,
+        "Population of Moscow; every passer-by is scanned",
+        Confidence.ASSUMED,
+    ),
     "desc.start_date": ("2020-02-21", "Mayor's blog post, February 2020", Confidence.ASSUMED),
     "desc.retention": ("indefinite", "No retention period has been published", _UNKNOWN),
-    "lim.specific_law": ("no", "ECtHR Glukhin v. Russia (2023): Russian law had no detailed rules", Confidence.CONFIRMED),
-    "lim.effectiveness_evidence": ("no", "Only a police figure of almost 200 breaches identified", _REPORTED),
+    "lim.specific_law": (
+        "no",
+        "ECtHR Glukhin v. Russia (2023): Russian law had no detailed rules",
+        Confidence.CONFIRMED,
+    ),
+    "lim.effectiveness_evidence": (
+        "no",
+        "Only a police figure of almost 200 breaches identified",
+        _REPORTED,
+    ),
     "lim.alternatives_considered": ("unknown", "", _UNKNOWN),
     "lim.judicial_authorisation": ("no", "", _REPORTED),
     "lim.remedy": ("no", "Alyona Popova's 2019 lawsuit was dismissed", _REPORTED),
-    "cam.camera_count": (170_000, "About 100,000 linked to face recognition; 70,000 more planned. " + _SEED, _REPORTED),
-    "cam.live_identification": ("yes", "AI control centre identifies people leaving home. " + _SEED, _REPORTED),
+    "cam.camera_count": (
+        170_000,
+        "About 100,000 linked to face recognition; 70,000 more planned. " + _SEED,
+        _REPORTED,
+    ),
+    "cam.live_identification": (
+        "yes",
+        "AI control centre identifies people leaving home. " + _SEED,
+        _REPORTED,
+    ),
     "cam.watchlist_criteria": ("broad", "Everyone under a quarantine order", _REPORTED),
-    "cam.protest_use": ("yes", "Public concern over identification of protesters; ECtHR Glukhin v. Russia", _REPORTED),
+    "cam.protest_use": (
+        "yes",
+        "Public concern over identification of protesters; ECtHR Glukhin v. Russia",
+        _REPORTED,
+    ),
     "cam.accuracy_published": ("no", "", _UNKNOWN),
-    "cam.human_review": ("unknown", "Media reported people identified after leaving home for a minute", _UNKNOWN),
+    "cam.human_review": (
+        "unknown",
+        "Media reported people identified after leaving home for a minute",
+        _UNKNOWN,
+    ),
 }
 
 

@@ -20,6 +20,7 @@ from wtforms import (
     HiddenField,
     PasswordField,
     RadioField,
+    SelectChoice,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -42,8 +43,10 @@ class UnsupportedQuestionType(RuntimeError):
     """The bank uses a question type the web forms cannot show."""
 
 
-def _choices(question: Question, language: str) -> list[tuple[str, str]]:
-    return [(option.value, option.label.get_text(language)) for option in question.options]
+def _choices(question: Question, language: str) -> list[SelectChoice]:
+    return [
+        SelectChoice(option.value, option.label.get_text(language)) for option in question.options
+    ]
 
 
 def _radio(question: Question, language: str) -> Field:
@@ -137,8 +140,8 @@ def make_section_form(questions: Iterable[Question], language: str) -> type[Sect
     Raises :class:`UnsupportedQuestionType` for a type without a builder.
     """
     attributes: dict[str, Any] = {}
-    confidence_choices = [("", "Not stated")] + [
-        (level.value, label) for level, label in CONFIDENCE_LABELS.items()
+    confidence_choices = [SelectChoice("", "Not stated")] + [
+        SelectChoice(level.value, label) for level, label in CONFIDENCE_LABELS.items()
     ]
     for question in questions:
         try:
@@ -198,7 +201,9 @@ class SignupForm(FlaskForm):  # type: ignore[misc]
     organisation = StringField("Organisation", validators=[DataRequired(), Length(max=200)])
     name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
     email = StringField("E-mail", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password (at least 12 characters)", validators=[DataRequired(), Length(max=1024)])
+    password = PasswordField(
+        "Password (at least 12 characters)", validators=[DataRequired(), Length(max=1024)]
+    )
 
 
 class NewAssessmentForm(FlaskForm):  # type: ignore[misc]

@@ -61,8 +61,14 @@ def create_app(config: Config | None = None) -> Flask:
     _install_transaction(app)
     _install_security_headers(app)
 
-    from assessment.cli import register_cli  # noqa: PLC0415 - cli imports this module
-    from assessment.views import auth, dashboard, reports, wizard  # noqa: PLC0415
+    @app.context_processor
+    def page_globals() -> dict[str, Any]:
+        from assessment.forms import ActionForm
+
+        return {"user": current_user(), "action_form": ActionForm()}
+
+    from assessment.cli import register_cli
+    from assessment.views import auth, dashboard, reports, wizard
 
     for blueprint in (auth.bp, dashboard.bp, wizard.bp, reports.bp):
         app.register_blueprint(blueprint)

@@ -145,7 +145,9 @@ def _check_group(question: Question, value: Any) -> Any:
             raise AnswerValueError(f"Row {number} is not a set of fields.")
         unknown = set(row) - {field.id for field in question.fields}
         if unknown:
-            raise AnswerValueError(f"Row {number} has unknown fields: {', '.join(sorted(unknown))}.")
+            raise AnswerValueError(
+                f"Row {number} has unknown fields: {', '.join(sorted(unknown))}."
+            )
         checked: dict[str, Any] = {}
         for field in question.fields:
             if field.id in row and row[field.id] not in (None, "", []):
@@ -212,4 +214,4 @@ def check_metadata(note: Any, source: Any, confidence: Any) -> tuple[str, str, C
 
 def is_unknown(value: Any) -> bool:
     """Whether ``value`` is the explicit "not known" answer."""
-    return value == UNKNOWN or value == [UNKNOWN]
+    return bool(value == UNKNOWN or value == [UNKNOWN])

@@ -76,7 +76,7 @@ def parse_condition(data: Any) -> Condition:
     """
     if not isinstance(data, Mapping):
         raise ConditionSyntaxError(f"a condition must be a mapping, not {type(data).__name__}")
-    combinators = {"all": AllOf, "any": AnyOf}
+    combinators: dict[str, type[AllOf] | type[AnyOf]] = {"all": AllOf, "any": AnyOf}
     for key, build in combinators.items():
         if key in data:
             if len(data) != 1:

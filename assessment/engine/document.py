@@ -113,7 +113,9 @@ def _text(problems: list[str], where: str, data: Mapping[str, Any], key: str, li
     return value
 
 
-def _timestamp(problems: list[str], where: str, value: Any, *, optional: bool = False) -> str | None:
+def _timestamp(
+    problems: list[str], where: str, value: Any, *, optional: bool = False
+) -> str | None:
     if value is None and optional:
         return None
     if not isinstance(value, str):
@@ -140,14 +142,19 @@ def parse_document(data: Any, bank: Bank) -> AssessmentDocument:
         raise DocumentError([f"'format' must be {FORMAT_NAME!r}"])
     if data.get("format_version") != FORMAT_VERSION:
         raise DocumentError(
-            [f"unsupported format_version {data.get('format_version')!r} (expected {FORMAT_VERSION})"]
+            [
+                f"unsupported format_version {data.get('format_version')!r} "
+                f"(expected {FORMAT_VERSION})"
+            ]
         )
     problems: list[str] = []
     bank_ref = data.get("bank")
     if not isinstance(bank_ref, Mapping):
         raise DocumentError(["'bank' must be an object with 'id' and 'version'"])
     if bank_ref.get("id") != bank.id:
-        raise DocumentError([f"unknown question bank {bank_ref.get('id')!r} (this installation has {bank.id!r})"])
+        raise DocumentError(
+            [f"unknown question bank {bank_ref.get('id')!r} (this installation has {bank.id!r})"]
+        )
     if bank_ref.get("version") != bank.version:
         raise DocumentError(
             [

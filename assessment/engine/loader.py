@@ -165,9 +165,7 @@ class _Loader:
         _check_format_version(manifest, display)
         self._validate(self.manifest_validator, manifest, display)
 
-        rights = tuple(
-            Right(r["id"], Text(r["label"]), r["anchors"]) for r in manifest["rights"]
-        )
+        rights = tuple(Right(r["id"], Text(r["label"]), r["anchors"]) for r in manifest["rights"])
         references: dict[str, Reference] = {}
         for entry in manifest["references"]:
             if entry["id"] in references:
@@ -203,10 +201,14 @@ class _Loader:
             _sections=MappingProxyType(self.sections),
         )
 
-    def _validate(self, validator: jsonschema.Draft202012Validator, data: Any, display: str) -> None:
+    def _validate(
+        self, validator: jsonschema.Draft202012Validator, data: Any, display: str
+    ) -> None:
         error = jsonschema.exceptions.best_match(validator.iter_errors(data))
         if error is not None:
-            raise BankError(display, _schema_problem(error), _question_at(data, error.absolute_path))
+            raise BankError(
+                display, _schema_problem(error), _question_at(data, error.absolute_path)
+            )
 
     def _condition(self, data: Any, display: str, owner: str, question_id: str | None) -> Any:
         if data is None:

@@ -73,10 +73,7 @@ class Visibility:
     def missing_required(self) -> tuple[Question, ...]:
         """Applicable required questions without an answer, in bank order."""
         return tuple(
-            q
-            for s in self.sections
-            for q in s.visible
-            if q.required and q.id not in self.answers
+            q for s in self.sections for q in s.visible if q.required and q.id not in self.answers
         )
 
     def section_progress(self, section_id: str) -> SectionProgress | None:

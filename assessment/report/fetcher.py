@@ -43,12 +43,14 @@ class AssetOnlyURLFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships
             self.refused.append(url)
             raise RefusedURL("only the report's own assets may be loaded")
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": content_type})
+        return URLFetcherResponse(
+            url, body=path.read_bytes(), headers={"Content-Type": content_type}
+        )
 
     def _asset_path(self, url: str) -> Path | None:
         if not url.startswith(ASSET_BASE):
             return None
-        relative = url[len(ASSET_BASE):]
+        relative = url[len(ASSET_BASE) :]
         if any(mark in relative for mark in ("?", "#", "%", "\\")) or ".." in relative:
             return None
         path = (self.asset_dir / relative).resolve()

@@ -41,9 +41,7 @@ def render_html(context: dict[str, Any]) -> str:
     return _environment().get_template("report/report.html").render(**context)
 
 
-def render_pdf(
-    context: dict[str, Any], fetcher: AssetOnlyURLFetcher | None = None
-) -> bytes:
+def render_pdf(context: dict[str, Any], fetcher: AssetOnlyURLFetcher | None = None) -> bytes:
     """The report as PDF bytes.  Pass ``fetcher`` to inspect what was requested."""
     fetcher = fetcher or AssetOnlyURLFetcher(STATIC_DIR)
     font_config = FontConfiguration()

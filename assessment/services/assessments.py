@@ -82,7 +82,9 @@ def list_for_organisation(session: Session, organisation_id: int) -> list[Assess
     )
 
 
-def get_for_organisation(session: Session, organisation_id: int, assessment_uuid: str) -> Assessment:
+def get_for_organisation(
+    session: Session, organisation_id: int, assessment_uuid: str
+) -> Assessment:
     """The assessment ``assessment_uuid`` if it belongs to ``organisation_id``.
 
     Raises :class:`AssessmentNotFound` otherwise, whether it exists elsewhere or not.
@@ -115,7 +117,9 @@ def check_bank(assessment: Assessment, bank: Bank) -> None:
         )
 
 
-def _record(session: Session, assessment: Assessment, user: User | None, action: str, detail: str = "") -> None:
+def _record(
+    session: Session, assessment: Assessment, user: User | None, action: str, detail: str = ""
+) -> None:
     session.add(
         AssessmentEvent(
             assessment=assessment,
@@ -249,7 +253,13 @@ def save_answers(
     if result.changed:
         assessment.revision = new_revision
         assessment.updated_at = utcnow()
-        _record(session, assessment, user, "answers saved", f"section {section_id}: {len(result.changed)} answers")
+        _record(
+            session,
+            assessment,
+            user,
+            "answers saved",
+            f"section {section_id}: {len(result.changed)} answers",
+        )
     session.flush()
     return result
 
@@ -286,14 +296,19 @@ def to_document(assessment: Assessment) -> AssessmentDocument:
         language=assessment.language,
         created_at=as_utc(assessment.created_at).isoformat(),
         updated_at=as_utc(assessment.updated_at).isoformat(),
-        submitted_at=as_utc(assessment.submitted_at).isoformat() if assessment.submitted_at else None,
+        submitted_at=as_utc(assessment.submitted_at).isoformat()
+        if assessment.submitted_at
+        else None,
         revision=assessment.revision,
         answers=tuple(sorted(answers_of(assessment).values(), key=lambda a: a.question_id)),
     )
 
 
 def import_document(
-    session: Session, organisation: Organisation, document: AssessmentDocument, user: User | None = None
+    session: Session,
+    organisation: Organisation,
+    document: AssessmentDocument,
+    user: User | None = None,
 ) -> Assessment:
     """Create a new assessment in ``organisation`` from a validated document.
 
@@ -308,7 +323,9 @@ def import_document(
         organisation_id=organisation.id,
         title=document.title,
         programme=document.programme,
-        status=document.status if document.status in (STATUS_DRAFT, STATUS_SUBMITTED) else STATUS_DRAFT,
+        status=document.status
+        if document.status in (STATUS_DRAFT, STATUS_SUBMITTED)
+        else STATUS_DRAFT,
         bank_id=document.bank_id,
         bank_version=document.bank_version,
         language=document.language,

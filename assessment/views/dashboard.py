@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
-from assessment.forms import ActionForm, NewAssessmentForm
+from assessment.forms import NewAssessmentForm
 from assessment.services.assessments import (
     PROGRAMME_TYPES_QUESTION,
     create_assessment,
@@ -31,7 +32,7 @@ def index() -> str:
                 "progress": visibility_of(assessment, bank).percent if pinned else None,
             }
         )
-    return render_template("dashboard/index.html", rows=rows, user=user, action_form=ActionForm())
+    return render_template("dashboard/index.html", rows=rows)
 
 
 @bp.route("/assessments/new", methods=["GET", "POST"])
@@ -41,7 +42,9 @@ def new() -> str | Response:
     types_question = bank.question(PROGRAMME_TYPES_QUESTION)
     form = NewAssessmentForm()
     form.programme_types.choices = [
-        (o.value, o.label.get_text()) for o in types_question.options if o.value != "unknown"
+        SelectChoice(o.value, o.label.get_text())
+        for o in types_question.options
+        if o.value != "unknown"
     ]
     if form.validate_on_submit():
         chosen = [c for c in form.programme_types.data or [] if types_question.option(c)]
@@ -52,5 +55,7 @@ def new() -> str | Response:
                 db(), bank, require_user(), form.title.data, form.programme.data or "", chosen
             )
             first = bank.sections[0].id
-            return redirect(url_for("wizard.section", assessment_id=assessment.uuid, section_id=first))
-    return render_template("dashboard/new.html", form=form, user=require_user())
+            return redirect(
+                url_for("wizard.section", assessment_id=assessment.uuid, section_id=first)
+            )
+    return render_template("dashboard/new.html", form=form)

@@ -30,7 +30,9 @@ def pdf(assessment_id: str) -> Response:
     return Response(
         body,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{_filename(assessment.title, "pdf")}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{_filename(assessment.title, "pdf")}"'
+        },
     )
 
 
@@ -41,5 +43,7 @@ def export(assessment_id: str) -> Response:
     return Response(
         canonical_json(to_document(assessment)),
         mimetype="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{_filename(assessment.title, "json")}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{_filename(assessment.title, "json")}"'
+        },
     )

@@ -72,8 +72,6 @@ def _render_section(
         following=following,
         notice=notice,
         lang=assessment.language,
-        user=require_user(),
-        action_form=ActionForm(),
     )
     return html, status
 
@@ -104,7 +102,13 @@ def section(assessment_id: str, section_id: str) -> Any:
     if assessment.is_submitted:
         form.base_revision.data = str(assessment.revision)
         return _render_section(
-            assessment, bank, visibility, section_id, form, questions, status=409,
+            assessment,
+            bank,
+            visibility,
+            section_id,
+            form,
+            questions,
+            status=409,
             notice="This assessment has been submitted and can no longer be changed.",
         )
     submitted: dict[str, SubmittedAnswer] = {}
@@ -115,12 +119,14 @@ def section(assessment_id: str, section_id: str) -> Any:
             submitted[question.id] = read_answer(fields)
         except AnswerValueError as error:
             errors[question.id] = [str(error)]
-    try:
-        base_revision = int(form.base_revision.data or assessment.revision)
+    try:  # without the revision the page was loaded at, assume the oldest: never overwrite blindly
+        base_revision = int(form.base_revision.data or 0)
     except ValueError:
         base_revision = 0
     try:
-        result = save_answers(db(), assessment, require_user(), submitted, base_revision, section_id)
+        result = save_answers(
+            db(), assessment, require_user(), submitted, base_revision, section_id
+        )
     except AssessmentLocked:  # pragma: no cover - checked above
         abort(409)
     for question_id, theirs in result.conflicts.items():
@@ -148,7 +154,14 @@ def section(assessment_id: str, section_id: str) -> Any:
             notice = "Your answers brought up further questions on this page."
             status = 200
         return _render_section(
-            assessment, bank, visibility, section_id, form, now_visible, status=status, notice=notice
+            assessment,
+            bank,
+            visibility,
+            section_id,
+            form,
+            now_visible,
+            status=status,
+            notice=notice,
         )
 
     action = request.form.get("action", "continue")
@@ -198,8 +211,6 @@ def review(assessment_id: str) -> str:
         sections=sections,
         missing=visibility.missing_required(),
         lang=lang,
-        user=require_user(),
-        action_form=ActionForm(),
     )
 
 

@@ -1,0 +1,163 @@
+"""Fixtures: a real database (SQLite by default, PostgreSQL when
+``TEST_DATABASE_URL`` is set), migrated once per run with Alembic and emptied
+between tests; the app with CSRF on; a client helper that carries tokens."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, text
+
+from assessment.config import Config
+from assessment.db import make_engine
+from assessment.migrate import upgrade
+from assessment.models import Base
+
+TEST_PASSWORD = "correct horse battery"
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+HIDDEN_RE = re.compile(r'<input id="[^"]*" name="([^"]+)" type="hidden" value="([^"]*)"')
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def migrated_engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clean_db(migrated_engine: Engine) -> Engine:
+    with migrated_engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    return migrated_engine
+
+
+@pytest.fixture
+def config(database_url: str, clean_db: Engine, tmp_path: Path) -> Config:
+    return Config(
+        secret_key="test-secret-key-" + "x" * 32,
+        database_url=database_url,
+        instance_path=tmp_path / "instance",
+        testing=True,
+    )
+
+
+@pytest.fixture
+def app(config: Config) -> Iterator[Flask]:
+    from assessment.web import create_app
+
+    application = create_app(config)
+    yield application
+    application.extensions["assessment"]["engine"].dispose()
+
+
+class Browser:
+    """A test client that behaves like a browser filling in forms: it reads the
+    CSRF token from the page it was on and sends it with the next POST."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+        self.last_html = ""
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        response = self.client.get(url, **kwargs)
+        if response.mimetype == "text/html":
+            self.last_html = response.get_data(as_text=True)
+        return response
+
+    def token(self) -> str:
+        match = CSRF_RE.search(self.last_html)
+        assert match, "no CSRF token on the last page"
+        return match.group(1)
+
+    def post(
+        self,
+        url: str,
+        data: dict[str, Any] | None = None,
+        *,
+        page: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """POST ``data`` with the token of ``page`` (GET first) or of the last page."""
+        if page is not None:
+            self.get(page)
+        payload = dict(data or {})
+        for name, value in HIDDEN_RE.findall(self.last_html):  # as a browser would
+            payload.setdefault(name, value)
+        payload.setdefault("csrf_token", self.token())
+        response = self.client.post(url, data=payload, **kwargs)
+        if response.mimetype == "text/html":
+            self.last_html = response.get_data(as_text=True)
+        return response
+
+
+@pytest.fixture
+def browser(app: Flask) -> Browser:
+    return Browser(app.test_client())
+
+
+@pytest.fixture
+def make_browser(app: Flask) -> Callable[[], Browser]:
+    return lambda: Browser(app.test_client())
+
+
+@pytest.fixture
+def signup() -> Callable[..., Browser]:
+    """Sign ``browser`` up as a new organisation; returns the browser."""
+
+    def sign_up(
+        browser: Browser, email: str = "ana@example.org", organisation: str = "Watchdog"
+    ) -> Browser:
+        response = browser.post(
+            "/signup",
+            {
+                "organisation": organisation,
+                "name": "Ana",
+                "email": email,
+                "password": TEST_PASSWORD,
+            },
+            page="/signup",
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return browser
+
+    return sign_up
+
+
+@pytest.fixture
+def start_assessment() -> Callable[..., str]:
+    """Start an assessment through the web form; returns its id."""
+
+    def start(browser: Browser, types: list[str], title: str = "Camera network") -> str:
+        response = browser.post(
+            "/assessments/new",
+            {"title": title, "programme": "City programme", "programme_types": types},
+            page="/assessments/new",
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        match = re.search(r"/assessments/([0-9a-f-]{36})/sections/", response.headers["Location"])
+        assert match
+        return match.group(1)
+
+    return start

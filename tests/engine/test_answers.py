@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from assessment.config import DEFAULT_BANK_DIR
+from assessment.engine.answers import AnswerValueError, check_metadata, check_value
+from assessment.engine.bank import Confidence
+from assessment.engine.loader import load_bank_cached
+
+BANK = load_bank_cached(str(DEFAULT_BANK_DIR))
+
+
+@pytest.mark.parametrize(
+    ("question", "given", "stored"),
+    [
+        ("cam.watchlist_criteria", "broad", "broad"),
+        ("cam.watchlist_criteria", "unknown", "unknown"),
+        ("loc.data_source", ["bluetooth", "operator"], ["operator", "bluetooth"]),
+        ("lim.specific_law", "no", "no"),
+        ("lim.law_safeguards", "3", 3),
+        ("lim.law_safeguards", 4, 4),
+        ("scope.operator", "  Moscow police  ", "Moscow police"),
+        ("desc.purpose", "Line one\nline two", "Line one\nline two"),
+        ("desc.people_affected", "12 600 000", 12_600_000),
+        ("desc.people_affected", "2.5", 2.5),
+        ("desc.start_date", "2020-03-30", "2020-03-30"),
+    ],
+)
+def test_valid_values_are_normalised(question: str, given: Any, stored: Any) -> None:
+    assert check_value(BANK.question(question), given) == stored
+
+
+@pytest.mark.parametrize(
+    ("question", "given", "message"),
+    [
+        ("cam.watchlist_criteria", "everyone", "Choose one of the listed options"),
+        ("loc.data_source", ["operator", "operator"], "chosen twice"),
+        ("loc.data_source", ["operator", "unknown"], "cannot be combined"),
+        ("loc.data_source", [], "at least one"),
+        ("lim.specific_law", "maybe", "yes, no or not known"),
+        ("lim.law_safeguards", 5, "1 to 4"),
+        ("lim.law_safeguards", True, "1 to 4"),
+        ("scope.operator", "x" * 201, "under 200 characters"),
+        ("desc.people_affected", "lots", "Enter a number"),
+        ("desc.people_affected", "-3", "at least 0"),
+        ("desc.people_affected", "nan", "Enter a number"),
+        ("pay.window_days", 4000, "at most 3650"),
+        ("desc.start_date", "2020-02-30", "real date"),
+        ("desc.start_date", "30/03/2020", "real date"),
+    ],
+)
+def test_invalid_values_give_a_message_for_the_user(
+    question: str, given: Any, message: str
+) -> None:
+    with pytest.raises(AnswerValueError, match=message):
+        check_value(BANK.question(question), given)
+
+
+def test_metadata() -> None:
+    assert check_metadata(" n ", " s ", "reported") == ("n", "s", Confidence.REPORTED)
+    assert check_metadata("", "", "") == ("", "", None)
+    with pytest.raises(AnswerValueError, match="Confidence must be one of"):
+        check_metadata("", "", "certain")
+    with pytest.raises(AnswerValueError, match="note under"):
+        check_metadata("x" * 5001, "", None)

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from assessment.config import Config, ConfigError
+
+
+def test_defaults_are_safe(app: Flask) -> None:
+    assert app.config["WTF_CSRF_ENABLED"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert app.debug is False
+    assert app.jinja_env.autoescape is True or app.jinja_env.autoescape("page.html")
+
+
+def test_security_headers(browser) -> None:  # type: ignore[no-untyped-def]
+    response = browser.get("/login")
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_secret_key_is_created_once_and_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    first = Config.from_env()
+    assert len(first.secret_key) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert Config.from_env().secret_key == first.secret_key
+    assert "sqlite:///" in first.database_url
+    assert str(tmp_path) in first.database_url
+
+
+def test_short_secret_key_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_KEY", "short")
+    with pytest.raises(ConfigError, match="at least 32"):
+        Config.from_env()
+
+
+def test_passwords_are_hashed_with_argon2id(app: Flask, browser, signup) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from assessment.models import User
+
+    signup(browser)
+    with app.extensions["assessment"]["sessions"]() as session:
+        stored = session.scalar(select(User.password_hash))
+    assert stored.startswith("$argon2id$")
+    assert "correct horse" not in stored

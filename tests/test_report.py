@@ -1,0 +1,121 @@
+"""The PDF: content checked by text extraction, and hostile answers that must
+stay text and fetch nothing."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+
+from pypdf import PdfReader
+
+from assessment.config import DEFAULT_BANK_DIR
+from assessment.engine.answers import Answer
+from assessment.engine.document import AssessmentDocument
+from assessment.engine.loader import load_bank_cached
+from assessment.report.context import build_report_context
+from assessment.report.fetcher import ASSET_BASE, AssetOnlyURLFetcher
+from assessment.report.render import STATIC_DIR, render_pdf
+
+BANK = load_bank_cached(str(DEFAULT_BANK_DIR))
+IMG = '<img src="file:///etc/passwd">'
+LINK = '<link rel="attachment" href="file:///etc/hostname">'
+IMPORT = "<style>@import url(http://127.0.0.1:9/x);</style> @import url(http://127.0.0.1:9/x)"
+
+
+def _document(title: str, *answers: Answer) -> AssessmentDocument:
+    return AssessmentDocument(
+        uuid="3f1c9a0e-7b7e-4d0c-9d7a-2f8e6b1c4a55",
+        title=title,
+        programme="Программа",
+        organisation="O",
+        status="draft",
+        bank_id=BANK.id,
+        bank_version=BANK.version,
+        language="en",
+        created_at="2026-01-01T00:00:00+00:00",
+        updated_at="2026-01-02T00:00:00+00:00",
+        submitted_at=None,
+        revision=1,
+        answers=(Answer("scope.programme_types", ["camera"]), *answers),
+    )
+
+
+def _text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_hostile_answers_render_as_text_and_fetch_nothing() -> None:
+    document = _document(
+        IMG,
+        Answer("desc.purpose", f"{IMG} {LINK} {IMPORT}", note=LINK, source=IMPORT),
+        Answer("scope.operator", LINK),
+    )
+    fetcher = AssetOnlyURLFetcher(STATIC_DIR)
+    pdf = render_pdf(build_report_context(BANK, document), fetcher)
+    text = _text(pdf)
+    flat = " ".join(text.split())
+    assert 'src="file:///etc/passwd"' in flat
+    assert 'href="file:///etc/hostname"' in flat
+    assert "@import url(http://127.0.0.1:9/x)" in flat
+    reader = PdfReader(io.BytesIO(pdf))
+    assert not reader.attachments
+    assert "/EmbeddedFiles" not in str(reader.trailer["/Root"].get("/Names", {}))
+    assert fetcher.refused == []
+    assert fetcher.requested
+    assert all(url.startswith(ASSET_BASE + "fonts/") for url in fetcher.requested)
+
+
+def test_fetcher_refuses_everything_but_bundled_assets() -> None:
+    fetcher = AssetOnlyURLFetcher(STATIC_DIR)
+    for url in (
+        "file:///etc/passwd",
+        "http://127.0.0.1:9/x",
+        "https://example.org/a.css",
+        "data:text/css,body{}",
+        ASSET_BASE + "../app.py",
+        ASSET_BASE + "css/%2e%2e/x.css",
+        ASSET_BASE + "fonts/missing.ttf",
+        ASSET_BASE + "fonts/DejaVu-LICENSE.txt",
+    ):
+        try:
+            fetcher.fetch(url)
+        except ValueError:
+            continue
+        raise AssertionError(f"fetched {url}")
+    assert fetcher.fetch(ASSET_BASE + "fonts/DejaVuSans.ttf").read(4) == b"\x00\x01\x00\x00"
+
+
+def test_cyrillic_and_page_numbers_render() -> None:
+    pdf = render_pdf(build_report_context(BANK, _document("Камеры Москвы")))
+    text = _text(pdf)
+    assert "Камеры Москвы" in text
+    assert "Программа" in text
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    assert f"Page 2 of {pages}" in text
+
+
+def test_skipped_questions_are_listed_with_their_condition() -> None:
+    text = _text(
+        render_pdf(
+            build_report_context(BANK, _document("T", Answer("cam.live_identification", "no")))
+        )
+    )
+    assert "Questions that did not apply" in text
+    assert "Who is placed on the watchlist?" in text
+    flat = " ".join(text.split())
+    assert (
+        'Shown only when "Does the system identify people live, one-to-many, '
+        'in public places?" is "yes"'
+        in flat
+    )
+
+
+def test_first_page_renders_to_png(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pdf_path = tmp_path / "r.pdf"
+    pdf_path.write_bytes(render_pdf(build_report_context(BANK, _document("T"))))
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(pdf_path), str(tmp_path / "p")],
+        check=True,
+        timeout=60,
+    )
+    assert (tmp_path / "p-1.png").stat().st_size > 1000
