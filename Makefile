@@ -21,12 +21,14 @@ $(VENV)/.dev-installed: pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
-# WeasyPrint needs Pango and HarfBuzz-Subset; the report tests need poppler's pdftoppm/pdftotext.
+# WeasyPrint needs Pango and HarfBuzz-Subset; the report tests need poppler's pdftoppm,
+# the browser tests Debian's Chromium (Playwright drives it; it downloads no browser).
 system-deps:
 	@missing=""; \
 	ldconfig -p | grep -q 'libpango-1.0.so' || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
 	ldconfig -p | grep -q 'libharfbuzz-subset.so' || missing="$$missing libharfbuzz-subset0"; \
 	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing system packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \

@@ -105,8 +105,7 @@ def test_skipped_questions_are_listed_with_their_condition() -> None:
     flat = " ".join(text.split())
     assert (
         'Shown only when "Does the system identify people live, one-to-many, '
-        'in public places?" is "yes"'
-        in flat
+        'in public places?" is "yes"' in flat
     )
 
 

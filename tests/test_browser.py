@@ -1,0 +1,91 @@
+"""The wizard in real Chromium with JavaScript turned off, as in Tor Browser's
+safest mode: everything must work with plain forms and links."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page, sync_playwright
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "Chromium missing: `make test` installs Debian's chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: Browser) -> Iterator[Page]:
+    context = chromium.new_context(java_script_enabled=False, accept_downloads=True)
+    yield context.new_page()
+    context.close()
+
+
+def test_wizard_works_without_javascript(live_server: str, page: Page, tmp_path: Path) -> None:
+    page.goto(f"{live_server}/signup")
+    page.fill("#organisation", "Digital Rights Watch")
+    page.fill("#name", "Ana")
+    page.fill("#email", "ana@example.org")
+    page.fill("#password", "correct horse battery")
+    page.click("main button[type=submit]")
+    assert page.locator("h1").inner_text() == "Assessments"
+
+    page.click("text=Start an assessment")
+    page.fill("#title", "Moscow cameras")
+    page.check("input[value=camera]")
+    page.click("main button[type=submit]")
+    assert "The programme and your position" in page.locator("h1").inner_text()
+    page.fill("[name='q-scope.operator']", "Moscow police")
+    page.press("[name='q-scope.operator']", "Enter")  # Enter means "Save & continue"
+    assert "Purpose, scale and period" in page.locator("h1").inner_text()
+
+    page.goto(page.url.rsplit("/", 1)[0] + "/camera.identification")
+    assert page.locator("[name='q-cam.watchlist_criteria']").count() == 0
+    page.check("[name='q-cam.live_identification'][value=yes]")
+    page.click("button[value=continue]")
+    assert "further questions" in page.content()
+    assert page.locator("[name='q-cam.watchlist_criteria']").count() == 4
+    page.fill("[name='q-cam.camera_count']", "lots")
+    page.click("button[value=continue]")
+    assert "Enter a number" in page.content()
+    assert page.input_value("[name='q-cam.camera_count']") == "lots"
+    page.screenshot(path=str(tmp_path / "section.png"), full_page=True)
+
+    page.click("text=Review and submit")
+    assert "Not answered - required" in page.content()
+    assert page.locator("text=Moscow police").count() == 1
+    with page.expect_download() as download:
+        page.click("text=Download the PDF report")
+    pdf = tmp_path / "report.pdf"
+    download.value.save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF")
