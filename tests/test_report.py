@@ -15,6 +15,7 @@ from assessment.engine.loader import load_bank_cached
 from assessment.report.context import build_report_context
 from assessment.report.fetcher import ASSET_BASE, AssetOnlyURLFetcher
 from assessment.report.render import STATIC_DIR, render_pdf
+from tests.helpers import make_document
 
 BANK = load_bank_cached(str(DEFAULT_BANK_DIR))
 IMG = '<img src="file:///etc/passwd">'
@@ -23,21 +24,8 @@ IMPORT = "<style>@import url(http://127.0.0.1:9/x);</style> @import url(http://1
 
 
 def _document(title: str, *answers: Answer) -> AssessmentDocument:
-    return AssessmentDocument(
-        uuid="3f1c9a0e-7b7e-4d0c-9d7a-2f8e6b1c4a55",
-        title=title,
-        programme="Программа",
-        organisation="O",
-        status="draft",
-        bank_id=BANK.id,
-        bank_version=BANK.version,
-        language="en",
-        created_at="2026-01-01T00:00:00+00:00",
-        updated_at="2026-01-02T00:00:00+00:00",
-        submitted_at=None,
-        revision=1,
-        answers=(Answer("scope.programme_types", ["camera"]), *answers),
-    )
+    types = Answer("scope.programme_types", ["camera"])
+    return make_document(types, *answers, title=title, programme="Программа")
 
 
 def _text(pdf: bytes) -> str:

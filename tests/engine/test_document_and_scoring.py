@@ -17,26 +17,13 @@ from assessment.engine.document import (
 )
 from assessment.engine.loader import load_bank_cached
 from assessment.engine.scoring import UNKNOWN_RISK, score
+from tests.helpers import make_document
 
 BANK = load_bank_cached(str(DEFAULT_BANK_DIR))
 
 
 def _document(*answers: Answer) -> AssessmentDocument:
-    return AssessmentDocument(
-        uuid="3f1c9a0e-7b7e-4d0c-9d7a-2f8e6b1c4a55",
-        title="Т",
-        programme="P",
-        organisation="O",
-        status="draft",
-        bank_id=BANK.id,
-        bank_version=BANK.version,
-        language="en",
-        created_at="2026-01-01T00:00:00+00:00",
-        updated_at="2026-01-02T00:00:00+00:00",
-        submitted_at=None,
-        revision=3,
-        answers=answers,
-    )
+    return make_document(*answers, revision=3)
 
 
 def test_document_round_trips_byte_for_byte() -> None:
