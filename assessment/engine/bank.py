@@ -104,12 +104,85 @@ CONFIDENCE_LABELS: Mapping[Confidence, str] = MappingProxyType(
 
 @dataclass(frozen=True, slots=True)
 class Option:
-    """One choice of a choice question.  ``risk`` (0-3) is what choosing it adds
-    to the rights the question bears on; ``None`` means it moves nothing."""
+    """One choice of a choice question."""
 
     value: str
     label: Text
-    risk: int | None = None
+
+
+class ScoringKind(StrEnum):
+    """What a question's answer does to the per-right risk (see ``docs/methodology.md``)."""
+
+    SEVERITY = "severity"  # sets one severity dimension, level 1-4
+    LIKELIHOOD = "likelihood"  # sets the likelihood, level 1-4
+    SAFEGUARD = "safeguard"  # a measure in place, strength 0-2
+    ACTION_PLAN = "action_plan"  # a repeatable group of measures with status
+
+
+class SeverityDimension(StrEnum):
+    """The UN Guiding Principles' three dimensions of severity."""
+
+    SCALE = "scale"  # gravity of the interference
+    SCOPE = "scope"  # how many people
+    IRREMEDIABILITY = "irremediability"  # how hard to put right
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringSpec:
+    """How a question moves the risk of the rights it bears on.
+
+    ``levels`` maps answer values (option values, ``"yes"``/``"no"``,
+    scale levels as strings) to a level (1-4) or, for a safeguard, a strength
+    (0 absent, 1 partial, 2 full).  ``thresholds`` does the same for a number
+    question: a value at or above ``thresholds[i]`` has level ``i + 2``.
+    """
+
+    kind: ScoringKind
+    levels: Mapping[str, int] = field(default_factory=dict)
+    dimension: SeverityDimension | None = None
+    reduces: str = "likelihood"  # a safeguard lowers "likelihood" or "severity"
+    thresholds: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of the limitation test.  ``burden_on_state``: an unknown answer
+    counts against the step.  ``core``: failing it means the programme cannot
+    be justified, whatever the risk scores say."""
+
+    id: str
+    label: Text
+    description: Text
+    references: tuple[str, ...]
+    burden_on_state: bool = True
+    core: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FrameworkElement:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Framework:
+    """A standard whose elements the bank's questions map to (``maps_to``)."""
+
+    id: str
+    title: str
+    elements: tuple[FrameworkElement, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RecommendationRule:
+    """A recommendation that applies when ``when`` holds for the answers."""
+
+    id: str
+    when: Condition
+    text: Text
+    rights: tuple[str, ...]
+    references: tuple[str, ...]
+    priority: int  # 1 (highest) - 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +222,9 @@ class Question:
     rights: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     maps_to: tuple[str, ...] = ()
+    scoring: ScoringSpec | None = None
+    step: str | None = None
+    verdicts: Mapping[str, str] = field(default_factory=dict)
     max_length: int | None = None
     minimum: float | None = None
     maximum: float | None = None
@@ -204,6 +280,9 @@ class Bank:
     modules: tuple[Module, ...]
     rights: tuple[Right, ...] = ()
     references: Mapping[str, Reference] = field(default_factory=dict)
+    steps: tuple[Step, ...] = ()
+    frameworks: tuple[Framework, ...] = ()
+    recommendations: tuple[RecommendationRule, ...] = ()
     _questions: Mapping[str, Question] = field(default_factory=dict, repr=False)
     _sections: Mapping[str, Section] = field(default_factory=dict, repr=False)
 
@@ -242,3 +321,9 @@ class Bank:
             if right.id == right_id:
                 return right
         raise KeyError(right_id)
+
+    def step(self, step_id: str) -> Step:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)

@@ -25,13 +25,20 @@ import yaml
 from assessment.engine.bank import (
     UNKNOWN,
     Bank,
+    Framework,
+    FrameworkElement,
     Module,
     Option,
     Question,
     QuestionType,
+    RecommendationRule,
     Reference,
     Right,
+    ScoringKind,
+    ScoringSpec,
     Section,
+    SeverityDimension,
+    Step,
     Text,
 )
 from assessment.engine.conditions import (
@@ -150,6 +157,15 @@ class _Loader:
         self.module_validator = jsonschema.Draft202012Validator(
             _schema(schema_dir, "module.schema.json")
         )
+        catalogues = _schema(schema_dir, "catalogues.schema.json")
+        self.catalogue_validators = {
+            kind: jsonschema.Draft202012Validator(
+                {"$ref": f"#/$defs/{kind}_file", "$defs": catalogues["$defs"]}
+            )
+            for kind in ("references", "frameworks", "recommendations")
+        }
+        self.steps: set[str] = set()
+        self.framework_elements: set[str] = set()
         self.questions: dict[str, Question] = {}
         self.sections: dict[str, Section] = {}
         self.rights: set[str] = set()
@@ -164,22 +180,26 @@ class _Loader:
         manifest = _read_yaml(self.directory / MANIFEST_NAME, display)
         _check_format_version(manifest, display)
         self._validate(self.manifest_validator, manifest, display)
+        self.bank_id = manifest["id"]
 
         rights = tuple(Right(r["id"], Text(r["label"]), r["anchors"]) for r in manifest["rights"])
-        references: dict[str, Reference] = {}
-        for entry in manifest["references"]:
-            if entry["id"] in references:
-                raise BankError(display, f"reference '{entry['id']}' is defined twice")
-            references[entry["id"]] = Reference(
-                entry["id"], entry["citation"], entry["provision"], entry.get("url")
-            )
         if len({r.id for r in rights}) != len(rights):
             raise BankError(display, "a right id is defined twice")
         self.rights = {r.id for r in rights}
-        self.references = set(references)
         self.languages = tuple(manifest["languages"])
         if "en" not in self.languages:
             raise BankError(display, "languages must include 'en'")
+        files = manifest["catalogues"]
+        references = self._load_references(files["references"])
+        self.references = set(references)
+        frameworks = self._load_frameworks(files["frameworks"])
+        self.framework_elements = {
+            f"{framework.id}:{element.id}"
+            for framework in frameworks
+            for element in framework.elements
+        }
+        steps = self._steps(manifest["steps"], display)
+        self.steps = {step.id for step in steps}
 
         modules = tuple(
             self._load_module(name, manifest["id"], manifest["version"])
@@ -188,6 +208,7 @@ class _Loader:
         module_ids = [m.id for m in modules]
         if len(set(module_ids)) != len(module_ids):
             raise BankError(display, "two module files declare the same module id")
+        recommendations = self._load_recommendations(files["recommendations"])
         return Bank(
             id=manifest["id"],
             version=manifest["version"],
@@ -197,9 +218,32 @@ class _Loader:
             modules=modules,
             rights=rights,
             references=MappingProxyType(references),
+            steps=steps,
+            frameworks=frameworks,
+            recommendations=recommendations,
             _questions=MappingProxyType(self.questions),
             _sections=MappingProxyType(self.sections),
         )
+
+    def _steps(self, raw_steps: list[Mapping[str, Any]], display: str) -> tuple[Step, ...]:
+        steps = []
+        for raw in raw_steps:
+            for reference in raw["references"]:
+                if reference not in self.references:
+                    raise BankError(display, f"step {raw['id']}: unknown reference '{reference}'")
+            steps.append(
+                Step(
+                    id=raw["id"],
+                    label=Text(raw["label"]),
+                    description=Text(raw["description"]),
+                    references=tuple(raw["references"]),
+                    burden_on_state=raw.get("burden_on_state", True),
+                    core=raw.get("core", False),
+                )
+            )
+        if len({s.id for s in steps}) != len(steps):
+            raise BankError(display, "a step id is defined twice")
+        return tuple(steps)
 
     def _validate(
         self, validator: jsonschema.Draft202012Validator, data: Any, display: str
@@ -209,6 +253,74 @@ class _Loader:
             raise BankError(
                 display, _schema_problem(error), _question_at(data, error.absolute_path)
             )
+
+    def _catalogue(self, name: str, kind: str) -> tuple[str, Any]:
+        display = self._display(name)
+        data = _read_yaml(self.directory / name, display)
+        _check_format_version(data, display)
+        error = jsonschema.exceptions.best_match(self.catalogue_validators[kind].iter_errors(data))
+        if error is not None:
+            raise BankError(display, _schema_problem(error))
+        if data["bank"] != self.bank_id:
+            raise BankError(display, f"belongs to bank {data['bank']}, not {self.bank_id}")
+        return display, data
+
+    def _load_references(self, name: str) -> dict[str, Reference]:
+        display, data = self._catalogue(name, "references")
+        references: dict[str, Reference] = {}
+        for entry in data["references"]:
+            if entry["id"] in references:
+                raise BankError(display, f"reference '{entry['id']}' is defined twice")
+            references[entry["id"]] = Reference(
+                entry["id"], entry["citation"], entry["provision"], entry.get("url")
+            )
+        return references
+
+    def _load_frameworks(self, name: str) -> tuple[Framework, ...]:
+        display, data = self._catalogue(name, "frameworks")
+        frameworks = tuple(
+            Framework(
+                f["id"],
+                f["title"],
+                tuple(FrameworkElement(e["id"], e["label"]) for e in f["elements"]),
+            )
+            for f in data["frameworks"]
+        )
+        if len({f.id for f in frameworks}) != len(frameworks):
+            raise BankError(display, "a framework id is defined twice")
+        return frameworks
+
+    def _load_recommendations(self, name: str) -> tuple[RecommendationRule, ...]:
+        display, data = self._catalogue(name, "recommendations")
+        rules = []
+        for raw in data["recommendations"]:
+            owner = f"recommendation {raw['id']}"
+            try:
+                condition = parse_condition(raw["when"])
+            except ConditionSyntaxError as error:
+                raise BankError(display, f"{owner}: {error}") from None
+            for referenced in referenced_questions(condition):
+                if referenced not in self.questions:
+                    raise BankError(display, f"{owner} refers to unknown question '{referenced}'")
+            for right in raw["rights"]:
+                if right not in self.rights:
+                    raise BankError(display, f"{owner}: unknown right '{right}'")
+            for reference in raw["references"]:
+                if reference not in self.references:
+                    raise BankError(display, f"{owner}: unknown reference '{reference}'")
+            rules.append(
+                RecommendationRule(
+                    raw["id"],
+                    condition,
+                    Text(raw["text"]),
+                    tuple(raw["rights"]),
+                    tuple(raw["references"]),
+                    raw["priority"],
+                )
+            )
+        if len({r.id for r in rules}) != len(rules):
+            raise BankError(display, "a recommendation id is defined twice")
+        return tuple(rules)
 
     def _condition(self, data: Any, display: str, owner: str, question_id: str | None) -> Any:
         if data is None:
@@ -302,6 +414,13 @@ class _Loader:
         for reference in raw.get("references", ()):
             if reference not in self.references:
                 raise fail(f"unknown reference '{reference}'")
+        if not in_group and not raw.get("references"):
+            raise fail("every question needs at least one reference")
+        if not in_group and not raw.get("rights"):
+            raise fail("every question needs the rights it bears on")
+        for element in raw.get("maps_to", ()):
+            if element not in self.framework_elements:
+                raise fail(f"maps_to names '{element}', which frameworks.yaml does not define")
 
         options = self._options(raw, question_type, fail)
         fields: tuple[Question, ...] = ()
@@ -329,6 +448,18 @@ class _Loader:
         elif "show_if" in raw:
             raise fail("a field inside a group cannot have show_if")
 
+        option_values = {o.value for o in options}
+        scoring = self._scoring(raw.get("scoring"), question_type, option_values, fields, fail)
+        step = raw.get("step")
+        verdicts: dict[str, str] = dict(raw.get("verdicts", {}))
+        if (step is None) != (not verdicts):
+            raise fail("'step' and 'verdicts' go together")
+        if step is not None and step not in self.steps:
+            raise fail(f"unknown limitation-test step '{step}'")
+        for value in verdicts:
+            if value not in option_values or value == UNKNOWN:
+                raise fail(f"verdict for '{value}', which is not an option of this question")
+
         question = Question(
             id=question_id,
             type=question_type,
@@ -340,6 +471,9 @@ class _Loader:
             rights=tuple(raw.get("rights", ())),
             references=tuple(raw.get("references", ())),
             maps_to=tuple(raw.get("maps_to", ())),
+            scoring=scoring,
+            step=step,
+            verdicts=MappingProxyType(verdicts),
             max_length=raw.get("max_length"),
             minimum=minimum,
             maximum=maximum,
@@ -355,38 +489,86 @@ class _Loader:
         self, raw: Mapping[str, Any], question_type: QuestionType, fail: Any
     ) -> tuple[Option, ...]:
         allow_unknown = raw.get("allow_unknown", True)
-        risk_map: Mapping[str, int] = raw.get("risk", {})
         if question_type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE):
             if "options" not in raw:
                 raise fail(f"a {question_type.value} question needs 'options'")
-            if risk_map:
-                raise fail("put 'risk' on each option of a choice question")
             values = [o["value"] for o in raw["options"]]
             if len(set(values)) != len(values):
                 raise fail("two options share a value")
             if UNKNOWN in values:
                 raise fail(f"the option value '{UNKNOWN}' is reserved; use allow_unknown")
-            options = [Option(o["value"], Text(o["label"]), o.get("risk")) for o in raw["options"]]
+            options = [Option(o["value"], Text(o["label"])) for o in raw["options"]]
         elif question_type is QuestionType.YES_NO_UNKNOWN:
             if "options" in raw:
                 raise fail("a yes_no_unknown question has fixed options")
-            if set(risk_map) - {"yes", "no"}:
-                raise fail("risk of a yes_no_unknown question is keyed by yes/no")
-            options = [Option(v, label, risk_map.get(v)) for v, label in _YES_NO_LABELS.items()]
+            options = [Option(v, label) for v, label in _YES_NO_LABELS.items()]
             allow_unknown = True
         elif question_type is QuestionType.SCALE4:
             if "options" in raw:
                 raise fail("a scale4 question has fixed levels 1-4")
-            if set(risk_map) - {"1", "2", "3", "4"}:
-                raise fail("risk of a scale4 question is keyed by level 1-4")
-            options = [
-                Option(str(level), label, risk_map.get(str(level)))
-                for level, label in _SCALE_LABELS.items()
-            ]
+            options = [Option(str(level), label) for level, label in _SCALE_LABELS.items()]
         else:
-            if "options" in raw or risk_map:
-                raise fail(f"a {question_type.value} question takes no options or risk")
+            if "options" in raw:
+                raise fail(f"a {question_type.value} question takes no options")
             return ()
         if allow_unknown:
-            options.append(Option(UNKNOWN, _UNKNOWN_LABEL, None))
+            options.append(Option(UNKNOWN, _UNKNOWN_LABEL))
         return tuple(options)
+
+    def _scoring(
+        self,
+        raw: Mapping[str, Any] | None,
+        question_type: QuestionType,
+        option_values: set[str],
+        fields: tuple[Question, ...],
+        fail: Any,
+    ) -> ScoringSpec | None:
+        if raw is None:
+            return None
+        kind = ScoringKind(raw["kind"])
+        levels: dict[str, int] = {str(k): v for k, v in raw.get("levels", {}).items()}
+        thresholds = tuple(raw.get("thresholds", ()))
+        dimension = raw.get("dimension")
+        if (kind is ScoringKind.SEVERITY) != (dimension is not None):
+            raise fail("a severity question needs a 'dimension', and only it")
+        if "reduces" in raw and kind is not ScoringKind.SAFEGUARD:
+            raise fail("only a safeguard 'reduces' something")
+        if kind is ScoringKind.ACTION_PLAN:
+            self._check_action_plan(question_type, fields, fail)
+            return ScoringSpec(kind)
+        if question_type is QuestionType.NUMBER:
+            if levels or not thresholds or list(thresholds) != sorted(thresholds):
+                raise fail("a number question is scored by 3 ascending 'thresholds'")
+        else:
+            if thresholds:
+                raise fail("only a number question is scored by thresholds")
+            if not levels:
+                raise fail("a scored question needs 'levels' for its answers")
+            low, high = (0, 2) if kind is ScoringKind.SAFEGUARD else (1, 4)
+            for value, level in levels.items():
+                if value not in option_values or value == UNKNOWN:
+                    raise fail(f"scoring level for '{value}', which is not an option")
+                if not low <= level <= high:
+                    raise fail(f"{kind.value} level for '{value}' must be {low}-{high}")
+        return ScoringSpec(
+            kind=kind,
+            levels=MappingProxyType(levels),
+            dimension=SeverityDimension(dimension) if dimension else None,
+            reduces=raw.get("reduces", "likelihood"),
+            thresholds=thresholds,
+        )
+
+    def _check_action_plan(
+        self, question_type: QuestionType, fields: tuple[Question, ...], fail: Any
+    ) -> None:
+        if question_type is not QuestionType.GROUP:
+            raise fail("an action_plan question must be a group")
+        by_id = {f.id: f for f in fields}
+        addresses, status = by_id.get("addresses"), by_id.get("status")
+        if addresses is None or status is None:
+            raise fail("an action plan group needs fields 'addresses' and 'status'")
+        unknown_rights = {o.value for o in addresses.options} - self.rights - {UNKNOWN}
+        if unknown_rights:
+            raise fail(f"'addresses' offers unknown rights: {', '.join(sorted(unknown_rights))}")
+        if status.option("implemented") is None:
+            raise fail("'status' needs an option 'implemented'")
