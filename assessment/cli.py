@@ -190,5 +190,5 @@ def register_cli(app: Flask) -> None:
     def score_command(file: str) -> None:
         """Print the scoring result of an exchange JSON FILE as JSON."""
         document = _read_document(file)
-        result = score(_bank(), document.answer_values())
+        result = score(_bank(), document.answer_values(), document.confidences(), document.language)
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assessment.engine.answers import Answer, AnswerValueError, check_metadata, check_value
-from assessment.engine.bank import Bank
+from assessment.engine.bank import Bank, Confidence
 
 FORMAT_NAME = "rights-impact-assessment"
 FORMAT_VERSION = 1
@@ -59,6 +59,10 @@ class AssessmentDocument:
 
     def answers_by_question(self) -> dict[str, Answer]:
         return {a.question_id: a for a in self.answers}
+
+    def confidences(self) -> dict[str, Confidence | None]:
+        """question id -> the assessor's confidence, the scoring's second input."""
+        return {a.question_id: a.confidence for a in self.answers}
 
 
 def to_data(document: AssessmentDocument) -> dict[str, Any]:
