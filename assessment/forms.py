@@ -17,10 +17,14 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     Field,
+    FieldList,
+    Form,
+    FormField,
     HiddenField,
     PasswordField,
     RadioField,
     SelectChoice,
+    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -78,6 +82,27 @@ def _date(question: Question, language: str) -> Field:
     return StringField(widget=DateInput(), render_kw={"placeholder": "YYYY-MM-DD"})
 
 
+def _row_select(question: Question, language: str) -> Field:
+    return SelectField(
+        choices=[SelectChoice("", "-"), *_choices(question, language)], validate_choice=False
+    )
+
+
+def _group(question: Question, language: str) -> Field:
+    """A repeatable group: a list of row forms, one column per field.  Choice
+    columns are drop-downs so that a row fits on one line."""
+    columns: dict[str, Any] = {}
+    for column in question.fields:
+        if column.type is QuestionType.SINGLE_CHOICE:
+            columns[column.id] = _row_select(column, language)
+        elif column.type in FIELD_BUILDERS and column.type is not QuestionType.GROUP:
+            columns[column.id] = FIELD_BUILDERS[column.type](column, language)
+        else:
+            raise UnsupportedQuestionType(f"{question.id}.{column.id}: {column.type}")
+    row_form = type("RowForm", (Form,), columns)
+    return FieldList(FormField(row_form), min_entries=1)
+
+
 FieldBuilder = Callable[[Question, str], Field]
 FIELD_BUILDERS: Mapping[QuestionType, FieldBuilder] = {
     QuestionType.SINGLE_CHOICE: _radio,
@@ -88,6 +113,7 @@ FIELD_BUILDERS: Mapping[QuestionType, FieldBuilder] = {
     QuestionType.LONG_TEXT: _long_text,
     QuestionType.NUMBER: _number,
     QuestionType.DATE: _date,
+    QuestionType.GROUP: _group,
 }
 
 
@@ -165,6 +191,12 @@ def read_answer(fields: QuestionFields) -> SubmittedAnswer:
     Raises :class:`AnswerValueError` with the message to show next to the field.
     """
     raw = fields.value.data
+    if fields.question.type is QuestionType.GROUP:
+        raw = [
+            {key: value for key, value in row.items() if value not in (None, "")}
+            for row in raw or []
+        ]
+        raw = [row for row in raw if row]
     empty = raw is None or raw == "" or raw == [] or (isinstance(raw, str) and not raw.strip())
     note, source, confidence = check_metadata(
         fields.note.data or "", fields.source.data or "", fields.confidence.data or None
@@ -184,7 +216,12 @@ def form_data_for(answers: Mapping[str, Any], questions: Iterable[Question]) -> 
             continue
         name = field_name(question.id)
         value = answer.value
-        data[name] = [str(v) for v in value] if isinstance(value, list) else str(value)
+        if question.type is QuestionType.GROUP:
+            data[name] = [{k: str(v) for k, v in row.items()} for row in value] + [{}]
+        elif isinstance(value, list):
+            data[name] = [str(v) for v in value]
+        else:
+            data[name] = str(value)
         data[f"{name}-note"] = answer.note
         data[f"{name}-source"] = answer.source
         data[f"{name}-confidence"] = answer.confidence.value if answer.confidence else ""

@@ -140,9 +140,13 @@ def section(assessment_id: str, section_id: str) -> Any:
     progress = visibility.section_progress(section_id)
     now_visible = progress.visible if progress else ()
     appeared = [q for q in now_visible if q not in questions]
-    if errors or appeared:
+    action = request.form.get("action", "continue")
+    add_row = action.removeprefix("add-row:") if action.startswith("add-row:") else None
+    if errors or appeared or add_row:
         form = make_section_form(now_visible, assessment.language)()
         form.validate()
+        if add_row and bank.has_question(add_row) and bank.question(add_row) in now_visible:
+            form.question_fields(bank.question(add_row)).value.append_entry()
         for question_id, messages in errors.items():
             if progress is not None and any(q.id == question_id for q in now_visible):
                 form.question_fields(bank.question(question_id)).value.errors = messages
@@ -150,6 +154,9 @@ def section(assessment_id: str, section_id: str) -> Any:
         if errors:
             notice = "Some answers need attention; the others were saved."
             status = 409 if result.conflicts else 422
+        elif add_row:
+            notice = "Saved. A new row was added."
+            status = 200
         else:
             notice = "Your answers brought up further questions on this page."
             status = 200
@@ -164,7 +171,6 @@ def section(assessment_id: str, section_id: str) -> Any:
             notice=notice,
         )
 
-    action = request.form.get("action", "continue")
     if action == "exit":
         flash("Your answers are saved.")
         return redirect(url_for("dashboard.index"))
