@@ -11,9 +11,24 @@ from assessment.engine.conditions import describe
 from assessment.engine.display import format_value
 from assessment.engine.document import AssessmentDocument
 from assessment.engine.progress import resolve
-from assessment.engine.scoring import LEVEL_LABELS, ScoringResult, score
+from assessment.engine.scoring import (
+    LEVEL_LABELS,
+    RISK_LABELS,
+    VERDICT_LABELS,
+    ScoringResult,
+    score,
+)
 
-REPORT_TEMPLATE_VERSION = "1"
+REPORT_TEMPLATE_VERSION = "2"
+ROLE_LABELS = {
+    "scale": "Severity: scale",
+    "scope": "Severity: scope",
+    "irremediability": "Severity: irremediability",
+    "vulnerability": "Severity: vulnerable groups (+1)",
+    "likelihood": "Likelihood",
+    "safeguard": "Safeguard",
+    "action plan": "Implemented measures",
+}
 
 
 def build_report_context(
@@ -25,10 +40,15 @@ def build_report_context(
     """Everything the report template shows, as dicts, lists and strings."""
     lang = document.language
     values = document.answer_values()
-    result = result or score(bank, values)
+    result = result or score(bank, values, document.confidences(), lang)
     visibility = resolve(bank, values)
     answers = document.answers_by_question()
     labels = {q.id: q.text.get_text(lang) for q in bank.questions}
+
+    def shown(question_id: str, value: Any) -> str:
+        if value is None:
+            return "Not answered"
+        return format_value(bank.question(question_id), value, lang)
 
     sections = []
     for progress in visibility.sections:
@@ -59,23 +79,83 @@ def build_report_context(
         )
 
     rights = []
-    for right_result in result.rights:
-        right = bank.right(right_result.right_id)
+    for finding in result.rights:
+        right = bank.right(finding.right_id)
         rights.append(
             {
                 "label": right.label.get_text(lang),
                 "anchors": right.anchors,
-                "level": right_result.level,
-                "level_label": LEVEL_LABELS[right_result.level],
-                "answered": right_result.answered,
-                "unknown": right_result.unknown,
+                "engaged": finding.engaged,
+                "severity": f"{finding.severity} {LEVEL_LABELS[finding.severity]}",
+                "likelihood": f"{finding.likelihood} {LEVEL_LABELS[finding.likelihood]}",
+                "inherent": finding.inherent,
+                "inherent_label": RISK_LABELS[finding.inherent],
+                "residual": finding.residual,
+                "residual_label": RISK_LABELS[finding.residual],
+                "residual_detail": (
+                    f"severity {finding.residual_severity}, "
+                    f"likelihood {finding.residual_likelihood}"
+                ),
+                "confidence": finding.confidence,
                 "drivers": [
-                    labels.get(item.question_id, item.question_id)
-                    for item in right_result.trace
-                    if item.risk == right_result.level - 1 and item.risk > 0
+                    {
+                        "role": ROLE_LABELS[item.role],
+                        "question": labels.get(item.question_id, item.question_id),
+                        "answer": "Not known"
+                        if item.unknown
+                        else (
+                            f"{item.value} measures"
+                            if item.role == "action plan"
+                            else shown(item.question_id, item.value)
+                        ),
+                        "effect": item.effect,
+                    }
+                    for item in finding.trace
+                    if item.effect > 0 or item.unknown
                 ],
             }
         )
+
+    steps = []
+    for step_finding in result.steps:
+        step = bank.step(step_finding.step_id)
+        steps.append(
+            {
+                "label": step.label.get_text(lang),
+                "description": step.description.get_text(lang),
+                "verdict": step_finding.verdict,
+                "verdict_label": VERDICT_LABELS[step_finding.verdict]
+                + (" (burden of proof on the state)" if step_finding.presumed else ""),
+                "core": step.core,
+                "decided_by": [
+                    {
+                        "question": labels.get(question_id, question_id),
+                        "answer": shown(question_id, value),
+                        "outcome": {"met": "supports", "not_met": "fails", "unknown": "unknown"}[
+                            outcome
+                        ],
+                    }
+                    for question_id, value, outcome in step_finding.trace
+                ],
+                "references": [
+                    f"{bank.references[r].citation}, {bank.references[r].provision}"
+                    for r in step.references
+                ],
+            }
+        )
+
+    recommendations = [
+        {
+            "text": rec.text,
+            "priority": rec.priority,
+            "rights": ", ".join(bank.right(r).label.get_text(lang) for r in rec.rights),
+            "references": [
+                f"{bank.references[r].citation}, {bank.references[r].provision}"
+                for r in rec.references
+            ],
+        }
+        for rec in result.recommendations
+    ]
 
     skipped = [
         {
@@ -104,9 +184,12 @@ def build_report_context(
         "summary": {
             "impact": result.impact_numeral,
             "recommendation": result.recommendation_label,
+            "reasons": list(result.reasons),
             "method_version": result.method_version,
         },
         "rights": rights,
+        "steps": steps,
+        "recommendations": recommendations,
         "sections": sections,
         "skipped": skipped,
     }
