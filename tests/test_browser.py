@@ -67,14 +67,14 @@ def test_wizard_works_without_javascript(live_server: str, page: Page, tmp_path:
     assert "The programme and your position" in page.locator("h1").inner_text()
     page.fill("[name='q-scope.operator']", "Moscow police")
     page.press("[name='q-scope.operator']", "Enter")  # Enter means "Save & continue"
-    assert "Purpose, scale and period" in page.locator("h1").inner_text()
+    assert "Legal and emergency context" in page.locator("h1").inner_text()
 
     page.goto(page.url.rsplit("/", 1)[0] + "/camera.identification")
-    assert page.locator("[name='q-cam.watchlist_criteria']").count() == 0
-    page.check("[name='q-cam.live_identification'][value=yes]")
+    assert page.locator("[name='q-cam.watchlist']").count() == 0
+    page.check("[name='q-cam.mode'][value=live]")
     page.click("button[value=continue]")
     assert "further questions" in page.content()
-    assert page.locator("[name='q-cam.watchlist_criteria']").count() == 4
+    assert page.locator("[name='q-cam.watchlist']").count() == 4
     page.fill("[name='q-cam.camera_count']", "lots")
     page.click("button[value=continue]")
     assert "Enter a number" in page.content()

@@ -9,7 +9,7 @@ from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from assessment.demo import DEMO_EMAIL, DEMO_TITLE
+from assessment.demo import DEMO_EMAIL, DEMO_FILE
 from assessment.models import AnswerRecord, Assessment
 
 
@@ -29,7 +29,9 @@ def test_seed_list_export_import_render_score(app: Flask, tmp_path: Path) -> Non
     listed = runner.invoke(args=["list"]).output.strip().splitlines()
     assert len(listed) == 1
     assessment_id, _org, status, progress, title = listed[0].split("\t")
-    assert (status, progress, title) == ("draft", "100%", DEMO_TITLE)
+    demo = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+    assert (status, title) == ("draft", demo["assessment"]["title"])
+    assert progress.endswith("%")
 
     exported = runner.invoke(args=["export", assessment_id])
     assert exported.exit_code == 0
@@ -43,6 +45,8 @@ def test_seed_list_export_import_render_score(app: Flask, tmp_path: Path) -> Non
     assert imported.exit_code == 0, imported.output
     assert _count(app, Assessment) == 2
     new_id = imported.output.split()[2]
+    assert assessment_id == json.loads(DEMO_FILE.read_text(encoding="utf-8"))["assessment"]["uuid"]
+    assert assessment_id == demo["assessment"]["uuid"]
     assert new_id != assessment_id  # the UUID was taken, so the copy got a new one
     again = json.loads(runner.invoke(args=["export", new_id]).output)
     assert again["answers"] == data["answers"]
@@ -50,8 +54,11 @@ def test_seed_list_export_import_render_score(app: Flask, tmp_path: Path) -> Non
     scored = runner.invoke(args=["score", str(path)])
     result = json.loads(scored.output)
     assert result["impact_level"] == "IV"
-    assert result["recommendation"] == "do_not_proceed"
+    assert result["recommendation"] == "suspend"
     assert {r["right"] for r in result["rights"]} >= {"privacy", "assembly", "movement"}
+    legality = next(s for s in result["limitation_test"] if s["step"] == "legality")
+    assert legality["verdict"] == "not_met"
+    assert any(r["id"] == "rec.legal_basis" for r in result["recommendations"])
 
     pdf = tmp_path / "out.pdf"
     rendered = runner.invoke(args=["render", str(path), "-o", str(pdf)])

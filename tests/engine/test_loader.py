@@ -33,20 +33,22 @@ def test_real_bank_loads_with_every_module_and_type() -> None:
     assert [m.id for m in bank.modules][:3] == ["scoping", "description", "limitation"]
     assert {"camera", "location", "payment"} <= {m.id for m in bank.modules}
     used = {q.type for q in bank.questions}
-    expected = set(QuestionType) - {QuestionType.GROUP}
+    expected = set(QuestionType)
     assert expected <= used, f"bank lacks examples of {expected - used}"
 
 
 def test_choice_questions_get_a_not_known_option_unless_refused() -> None:
     bank = load_bank(DEFAULT_BANK_DIR)
-    assert bank.question("lim.specific_law").option(UNKNOWN) is not None
+    assert bank.question("lim.legal_basis").option(UNKNOWN) is not None
     assert bank.question("scope.programme_types").option(UNKNOWN) is None
 
 
-def test_scale_questions_have_four_levels_with_risk() -> None:
-    question = load_bank(DEFAULT_BANK_DIR).question("lim.law_safeguards")
+def test_scale_questions_have_four_levels_with_scoring() -> None:
+    question = load_bank(DEFAULT_BANK_DIR).question("lim.law_precise")
     assert [o.value for o in question.options] == ["1", "2", "3", "4", UNKNOWN]
-    assert [o.risk for o in question.options[:4]] == [0, 1, 2, 3]
+    assert question.scoring is not None
+    assert dict(question.scoring.levels) == {"1": 2, "2": 1, "3": 0, "4": 0}
+    assert question.verdicts["4"] == "not_met"
 
 
 @pytest.mark.parametrize(
@@ -54,16 +56,16 @@ def test_scale_questions_have_four_levels_with_risk() -> None:
     [
         (
             "camera.yaml",
-            'type: yes_no_unknown\n        text: {en: "Does the system identify',
-            'type: lie_detector\n        text: {en: "Does the system identify',
-            "cam.live_identification",
+            "type: yes_no_unknown\n    text:\n      en: Must each search",
+            "type: lie_detector\n    text:\n      en: Must each search",
+            "cam.per_use_authorisation",
             "unknown question type 'lie_detector'",
         ),
         (
             "camera.yaml",
-            'show_if: {question: cam.live_identification, equals: "yes"}',
-            'show_if: {question: cam.human_review, equals: "yes"}',
-            "cam.watchlist_criteria",
+            "show_if:\n      question: cam.mode\n      in:",
+            "show_if:\n      question: cam.human_review\n      in:",
+            "cam.per_use_authorisation",
             "'cam.human_review', which is not a question defined before it",
         ),
         (
@@ -89,15 +91,43 @@ def test_scale_questions_have_four_levels_with_risk() -> None:
         ),
         (
             "limitation.yaml",
-            'risk: {"yes": 0, "no": 3}',
-            'risk: {"yes": 0, "no": 9}',
-            "lim.specific_law",
-            "9 is greater than the maximum of 3",
+            "      levels:\n        'yes': 2\n",
+            "      levels:\n        'yes': 7\n",
+            "lim.purpose_limited",
+            "7 is greater than the maximum of 4",
+        ),
+        (
+            "limitation.yaml",
+            "      levels:\n        'yes': 2\n",
+            "      levels:\n        'yes': 3\n",
+            "lim.purpose_limited",
+            "safeguard level for 'yes' must be 0-2",
+        ),
+        (
+            "payment.yaml",
+            "  references: [np-judicial]\n",
+            "  references: []\n",
+            "pay.court_order",
+            "every question needs at least one reference",
         ),
         (
             "scoping.yaml",
-            "- id: scope.operator\n        type: short_text\n        text:",
-            "- id: scope.operator\n        type: short_text\n        txt:",
+            "maps_to: ['gdpr35:description', 'aiact27:processes']",
+            "maps_to: ['gdpr35:description', 'aiact27:nonsense']",
+            "scope.operator",
+            "'aiact27:nonsense', which frameworks.yaml does not define",
+        ),
+        (
+            "location.yaml",
+            "    verdicts:\n      'yes': met\n      'no': not_met\n  - id: loc.participation",
+            "    verdicts:\n      'maybe': met\n      'no': not_met\n  - id: loc.participation",
+            "loc.operator_basis",
+            "verdict for 'maybe', which is not an option",
+        ),
+        (
+            "scoping.yaml",
+            "- id: scope.operator\n    type: short_text\n    text:",
+            "- id: scope.operator\n    type: short_text\n    txt:",
             "scope.operator",
             "'txt' was unexpected",
         ),
@@ -134,8 +164,8 @@ def test_missing_module_file(bank_copy: Path) -> None:
 
 
 def test_module_of_another_bank_version(bank_copy: Path) -> None:
-    _edit(bank_copy / "camera.yaml", 'bank_version: "0.1"', 'bank_version: "0.0"')
-    with pytest.raises(BankError, match=r"belongs to bank surveillance-hria 0\.0"):
+    _edit(bank_copy / "camera.yaml", "bank_version: '1.0'", "bank_version: '0.9'")
+    with pytest.raises(BankError, match=r"belongs to bank surveillance-hria 0\.9"):
         load_bank(bank_copy)
 
 

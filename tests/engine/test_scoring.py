@@ -1,0 +1,353 @@
+"""The scoring method: its rules, its properties over generated answer sets,
+and the three programmes of the seeds as the public record supports them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from assessment.engine.bank import UNKNOWN, Confidence, Question, QuestionType, ScoringKind
+from assessment.engine.document import AssessmentDocument, load_document
+from assessment.engine.scoring import (
+    INSUFFICIENT,
+    MET,
+    NOT_MET,
+    RISK_MATRIX,
+    ScoringResult,
+    score,
+)
+from tests.helpers import BANK
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "assessment" / "examples"
+RECOMMENDATION_RANK = {
+    "proceed": 0,
+    "proceed_with_conditions": 1,
+    "do_not_proceed": 2,
+    "suspend": 2,
+}
+
+
+def _fixture(name: str) -> tuple[AssessmentDocument, ScoringResult]:
+    document = load_document((EXAMPLES / name).read_bytes(), BANK)
+    return document, score(BANK, document.answer_values(), document.confidences())
+
+
+# --- rules --------------------------------------------------------------------------
+
+
+def test_risk_matrix_is_monotone_and_weighs_severity_first() -> None:
+    for severity in range(1, 5):
+        for likelihood in range(1, 5):
+            level = RISK_MATRIX[severity][likelihood]
+            if severity < 4:
+                assert RISK_MATRIX[severity + 1][likelihood] >= level
+            if likelihood < 4:
+                assert RISK_MATRIX[severity][likelihood + 1] >= level
+    assert RISK_MATRIX[4][1] == 3  # maximum severity is high risk however unlikely
+    assert RISK_MATRIX[1][4] == 2
+
+
+def test_severity_takes_the_worst_dimension_and_vulnerability_adds_one() -> None:
+    base = {"scope.programme_types": ["camera"], "cam.mode": "verification"}
+    plain = score(BANK, base).right("privacy")
+    assert plain.dimensions["scale"] == 2
+    assert plain.severity == 2
+    sanctioned = score(BANK, {**base, "lim.sanctions": "criminal"}).right("liberty_remedy")
+    assert sanctioned.dimensions["irremediability"] == 4
+    assert sanctioned.severity == 4
+    vulnerable = score(BANK, {**base, "rights.vulnerable_groups": ["elderly"]}).right("privacy")
+    assert vulnerable.severity == 3
+    assert vulnerable.vulnerability_uplift
+    assert any(t.role == "vulnerability" for t in vulnerable.trace)
+
+
+def test_safeguards_lower_residual_but_not_inherent_risk() -> None:
+    base = {"scope.programme_types": ["camera"], "cam.mode": "live", "cam.watchlist": "undefined"}
+    without = score(BANK, base).right("privacy")
+    guarded = score(
+        BANK,
+        {
+            **base,
+            "lim.judicial_authorisation": "yes",
+            "lim.minimisation": "yes",
+            "lim.access_logging": "yes",
+            "lim.independent_oversight": "yes",
+        },
+    ).right("privacy")
+    assert guarded.inherent == without.inherent
+    assert guarded.likelihood_reduction == 2  # capped at two steps
+    assert guarded.residual < without.residual
+    roles = {t.role for t in guarded.trace}
+    assert "safeguard" in roles
+
+
+def test_an_unknown_safeguard_counts_as_absent_and_is_traced() -> None:
+    base = {
+        "scope.programme_types": ["camera"],
+        "cam.mode": "live",
+        "lim.security": "yes",
+        "lim.access_logging": "yes",
+    }
+    present = score(BANK, {**base, "lim.minimisation": "yes"}).right("privacy")
+    unknown = score(BANK, {**base, "lim.minimisation": "unknown"}).right("privacy")
+    absent = score(BANK, {**base, "lim.minimisation": "no"}).right("privacy")
+    assert present.likelihood_reduction == 2
+    assert unknown.likelihood_reduction == absent.likelihood_reduction == 1
+    item = next(t for t in unknown.trace if t.question_id == "lim.minimisation")
+    assert (item.role, item.effect, item.unknown) == ("safeguard", 0, True)
+
+
+def test_implemented_action_plan_measures_count_as_safeguards() -> None:
+    base = {"scope.programme_types": ["camera"], "cam.mode": "live", "cam.watchlist": "undefined"}
+    rows = [
+        {
+            "measure": "Judge authorises each search",
+            "addresses": "privacy",
+            "status": "implemented",
+        },
+        {"measure": "Delete templates daily", "addresses": "privacy", "status": "implemented"},
+        {"measure": "Publish statistics", "addresses": "privacy", "status": "planned"},
+    ]
+    before = score(BANK, base).right("privacy")
+    after = score(BANK, {**base, "safe.actions": rows}).right("privacy")
+    assert after.likelihood_reduction == before.likelihood_reduction + 1
+    assert any(t.role == "action plan" and t.effect == 2 for t in after.trace)
+
+
+def test_step_verdicts_and_the_burden_of_proof() -> None:
+    answers = {
+        "scope.programme_types": ["payment"],
+        "lim.legal_basis": "yes",
+        "lim.law_public": "yes",
+        "lim.law_precise": 1,
+        "pay.statutory_gateway": "yes",
+        "pay.bank_secrecy": "yes",
+    }
+    assert score(BANK, answers).step("legality").verdict == MET
+    unknown = score(BANK, {**answers, "pay.bank_secrecy": "unknown"}).step("legality")
+    assert unknown.verdict == NOT_MET
+    assert unknown.presumed  # the state must show its legal basis
+    failed = score(BANK, {**answers, "lim.law_precise": 4}).step("legality")
+    assert failed.verdict == NOT_MET
+    assert not failed.presumed
+    assert ("lim.law_precise", 4, NOT_MET) in failed.trace
+    participation = score(BANK, {**answers, "lim.consultation": "unknown"}).step("participation")
+    assert participation.verdict == INSUFFICIENT  # no burden on the state here
+
+
+def test_a_failed_core_step_is_not_offset_by_low_risk() -> None:
+    """Every right at low risk, but no legal basis: still level IV, do not proceed."""
+    answers = {
+        "scope.programme_types": ["location"],
+        "lim.legal_basis": "no",
+        "loc.data_source": ["bluetooth"],
+        "loc.participation": "voluntary",
+    }
+    result = score(BANK, answers)
+    assert max(r.residual for r in result.rights) < 4
+    assert result.impact_numeral == "IV"
+    assert result.recommendation == "do_not_proceed"
+    assert any("Legality" in reason for reason in result.reasons)
+    running = score(BANK, {**answers, "scope.status": "running"})
+    assert running.recommendation == "suspend"
+
+
+def test_recommendations_are_triggered_by_answers_and_carry_references() -> None:
+    result = score(BANK, {"scope.programme_types": ["location"], "loc.automated_fines": "yes"})
+    rec = next(r for r in result.recommendations if r.id == "rec.automated_fines")
+    assert "hrw-2020" in rec.references
+    assert rec.rights == ("liberty_remedy",)
+    quiet = score(BANK, {"scope.programme_types": ["location"], "loc.automated_fines": "no"})
+    assert "rec.automated_fines" not in {r.id for r in quiet.recommendations}
+
+
+def test_assumed_facts_lower_confidence() -> None:
+    answers = {
+        "scope.programme_types": ["camera"],
+        "cam.mode": "live",
+        "cam.protest_use": "yes",
+        "cam.chilling": "yes",
+    }
+    sure = score(BANK, answers, {q: Confidence.CONFIRMED for q in answers}).right("assembly")
+    guessed = score(BANK, answers, {q: Confidence.ASSUMED for q in answers}).right("assembly")
+    assert (sure.confidence, guessed.confidence) == ("high", "low")
+    assert sure.residual == guessed.residual
+
+
+def test_result_serialises_with_its_trace() -> None:
+    data = score(BANK, {"scope.programme_types": ["camera"], "cam.mode": "live"}).to_dict()
+    privacy = next(r for r in data["rights"] if r["right"] == "privacy")
+    assert {
+        "question": "cam.mode",
+        "value": "live",
+        "role": "scale",
+        "effect": 4,
+        "unknown": False,
+    } in privacy["trace"]
+    assert len(data["limitation_test"]) == 12
+
+
+# --- properties ---------------------------------------------------------------------
+
+SCORED = [q for q in BANK.questions if q.scoring and q.scoring.kind is not ScoringKind.ACTION_PLAN]
+
+
+def _value_strategy(question: Question) -> st.SearchStrategy[Any]:
+    values = [o.value for o in question.options]
+    if question.type is QuestionType.MULTIPLE_CHOICE:
+        known = [v for v in values if v != UNKNOWN]
+        return st.lists(st.sampled_from(known), min_size=1, unique=True) | st.just([UNKNOWN])
+    if question.type is QuestionType.SCALE4:
+        return st.sampled_from([1, 2, 3, 4, UNKNOWN])
+    if question.type is QuestionType.NUMBER:
+        return st.integers(min_value=0, max_value=20_000_000)
+    return st.sampled_from(values)
+
+
+CANDIDATES = [*SCORED, *(q for q in BANK.questions if q.step and not q.scoring)]
+
+
+def _answers(types: list[str], questions: list[Question]) -> st.SearchStrategy[dict[str, Any]]:
+    values = st.fixed_dictionaries({q.id: _value_strategy(q) for q in questions})
+    return values.map(lambda picked: {"scope.programme_types": types, **picked})
+
+
+# Sparse sets (up to 12 answers) so that one changed answer can show in a maximum.
+answer_sets = st.tuples(
+    st.lists(st.sampled_from(["camera", "location", "payment"]), min_size=1, unique=True),
+    st.lists(st.sampled_from(CANDIDATES), max_size=12, unique_by=lambda q: q.id),
+).flatmap(lambda drawn: _answers(*drawn))
+PROPERTY_SETTINGS = settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+def _safest(question: Question) -> Any:
+    spec = question.scoring
+    assert spec is not None
+    if spec.thresholds:
+        return 0
+    pick = max if spec.kind is ScoringKind.SAFEGUARD else min
+    value = pick(spec.levels, key=lambda v: spec.levels[v])
+    if question.type is QuestionType.SCALE4:
+        return int(value)
+    return [value] if question.type is QuestionType.MULTIPLE_CHOICE else value
+
+
+def _no_higher(after: ScoringResult, before: ScoringResult) -> None:
+    for a, b in zip(after.rights, before.rights, strict=True):
+        assert a.residual <= b.residual, a.right_id
+    assert after.impact_level <= before.impact_level
+    assert RECOMMENDATION_RANK[after.recommendation] <= RECOMMENDATION_RANK[before.recommendation]
+
+
+SAFEGUARDS = [q for q in SCORED if q.scoring and q.scoring.kind is ScoringKind.SAFEGUARD]
+UNKNOWABLE = [q for q in SCORED if q.type is not QuestionType.NUMBER and q.option(UNKNOWN)]
+
+
+@PROPERTY_SETTINGS
+@given(answers=answer_sets, question=st.sampled_from(SAFEGUARDS))
+def test_adding_a_safeguard_never_raises_residual_risk(
+    answers: dict[str, Any], question: Question
+) -> None:
+    stronger = {**answers, question.id: _safest(question)}
+    _no_higher(score(BANK, stronger), score(BANK, answers))
+
+
+@PROPERTY_SETTINGS
+@given(answers=answer_sets, question=st.sampled_from(UNKNOWABLE))
+def test_unknown_in_place_of_a_safe_answer_never_lowers_risk(
+    answers: dict[str, Any], question: Question
+) -> None:
+    safe = score(BANK, {**answers, question.id: _safest(question)})
+    unknown_value = [UNKNOWN] if question.type is QuestionType.MULTIPLE_CHOICE else UNKNOWN
+    unknown = score(BANK, {**answers, question.id: unknown_value})
+    _no_higher(safe, unknown)
+    for a, b in zip(safe.rights, unknown.rights, strict=True):
+        assert a.inherent <= b.inherent, a.right_id
+
+
+@PROPERTY_SETTINGS
+@given(answers=answer_sets)
+def test_scoring_is_deterministic(answers: dict[str, Any]) -> None:
+    first = score(BANK, answers)
+    assert score(BANK, answers) == first
+    assert score(BANK, dict(reversed(list(answers.items())))) == first
+
+
+# --- the seeds ----------------------------------------------------------------------
+
+
+def test_moscow_camera_network_for_quarantine_enforcement() -> None:
+    """Expected: impact level IV, suspend.
+
+    Live one-to-many face recognition over about 100,000 cameras scans everyone
+    in Moscow's streets (severity scale 4, scope 4); breaking quarantine risked
+    prosecution or deportation (irremediability 4).  Glukhin v. Russia (2023)
+    found no detailed legal rules and no prior authorisation, so legality fails
+    on evidence, not by presumption; use against protesters fails the
+    legitimate-aim step (purpose creep).  No safeguard is on the record, so
+    residual risk stays very high for privacy and assembly.  The programme was
+    running, so the recommendation is to suspend it.
+    """
+    document, result = _fixture("moscow_cameras.json")
+    assert document.title.startswith("Moscow facial-recognition")
+    assert (result.impact_numeral, result.recommendation) == ("IV", "suspend")
+    privacy, assembly = result.right("privacy"), result.right("assembly")
+    assert (privacy.inherent, privacy.residual) == (4, 4)
+    assert privacy.dimensions == {"scale": 4, "scope": 4, "irremediability": 4}
+    assert assembly.residual == 4
+    legality = result.step("legality")
+    assert legality.verdict == NOT_MET
+    assert not legality.presumed
+    assert ("lim.legal_basis", "no", NOT_MET) in legality.trace
+    assert result.step("legitimate_aim").verdict == NOT_MET
+    ids = {r.id for r in result.recommendations}
+    assert {"rec.legal_basis", "rec.live_fr", "rec.protests", "rec.human_review"} <= ids
+
+
+def test_location_tracking_of_carriers_and_contacts() -> None:
+    """Expected: impact level IV, suspend.
+
+    Mandatory tracking with penalties, random selfie demands and automatic
+    fines without prior review (HRW, 21 May 2020) make liberty and remedy a
+    very high risk; documented wrongful fines (about 54,000 fines among about
+    70,000 users) confirm the likelihood.  The public record shows no specific
+    law for taking operators' data, so legality fails by presumption: the
+    burden of proof lies with the state.
+    """
+    _document, result = _fixture("location_tracking.json")
+    assert (result.impact_numeral, result.recommendation) == ("IV", "suspend")
+    liberty = result.right("liberty_remedy")
+    assert (liberty.likelihood, liberty.residual) == (4, 4)
+    legality = result.step("legality")
+    assert legality.verdict == NOT_MET
+    assert legality.presumed
+    assert result.step("notification_remedy").verdict == NOT_MET
+    ids = {r.id for r in result.recommendations}
+    assert {"rec.automated_fines", "rec.wrongful_fines", "rec.mandatory_app"} <= ids
+
+
+def test_card_data_tracing() -> None:
+    """Expected: impact level IV, suspend, with low confidence.
+
+    The record says only that card data were combined with phone data to
+    trace contacts.  Transactions can reveal political, religious and health
+    information (EDPB 06/2020), so severity for privacy and association is at
+    its maximum.  Nothing shows a statutory gateway, a court order or bank-
+    secrecy exception: with the burden on the state, legality and oversight
+    fail by presumption.  Most findings rest on unknown or assumed facts, so
+    their confidence is low: the report says what information is missing
+    rather than calling the programme safe.
+    """
+    _document, result = _fixture("card_data_tracing.json")
+    assert (result.impact_numeral, result.recommendation) == ("IV", "suspend")
+    assert result.right("privacy").severity == 4
+    assert result.right("privacy").confidence == "low"
+    for step in ("legality", "oversight"):
+        finding = result.step(step)
+        assert (finding.verdict, finding.presumed) == (NOT_MET, True), step
+    assert {"rec.pay_court_order", "rec.pay_sensitive"} <= {r.id for r in result.recommendations}
