@@ -386,9 +386,8 @@ def score(
     reasons: list[str] = []
     impact = max((r.residual for r in rights if r.engaged), default=1)
     top = [r for r in rights if r.engaged and r.residual == impact]
-    reasons.append(
-        f"Highest residual risk: {RISK_LABELS[impact]} ({', '.join(r.right_id for r in top)})."
-    )
+    top_names = ", ".join(bank.right(r.right_id).label.get_text(language) for r in top)
+    reasons.append(f"Highest residual risk: {RISK_LABELS[impact]} ({top_names}).")
     failed = [s for s in steps if s.verdict == NOT_MET]
     failed_core = [s for s in failed if bank.step(s.step_id).core]
     if failed and impact < 3:

@@ -12,8 +12,15 @@ from assessment.engine.display import format_value
 from assessment.engine.document import AssessmentDocument
 from assessment.engine.progress import resolve
 from assessment.engine.scoring import (
+    BASE_LIKELIHOOD,
     LEVEL_LABELS,
+    MAX_LIKELIHOOD_REDUCTION,
+    MAX_SEVERITY_REDUCTION,
+    METHOD_VERSION,
     RISK_LABELS,
+    RISK_MATRIX,
+    STRENGTH_PER_STEP,
+    UNKNOWN_LEVEL,
     VERDICT_LABELS,
     ScoringResult,
     score,
@@ -186,6 +193,20 @@ def build_report_context(
             "recommendation": result.recommendation_label,
             "reasons": list(result.reasons),
             "method_version": result.method_version,
+        },
+        "method": {
+            "version": METHOD_VERSION,
+            "matrix": [
+                [RISK_LABELS[RISK_MATRIX[sev][lik]] for lik in range(1, 5)] for sev in range(1, 5)
+            ],
+            "levels": LEVEL_LABELS,
+            "unknown_level": UNKNOWN_LEVEL,
+            "base_likelihood": BASE_LIKELIHOOD,
+            "strength_per_step": STRENGTH_PER_STEP,
+            "max_likelihood_reduction": MAX_LIKELIHOOD_REDUCTION,
+            "max_severity_reduction": MAX_SEVERITY_REDUCTION,
+            "core_steps": [s.label.get_text(lang) for s in bank.steps if s.core],
+            "state_burden_steps": [s.label.get_text(lang) for s in bank.steps if s.burden_on_state],
         },
         "rights": rights,
         "steps": steps,
