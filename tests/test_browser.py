@@ -72,14 +72,22 @@ def test_wizard_works_without_javascript(live_server: str, page: Page, tmp_path:
     page.goto(page.url.rsplit("/", 1)[0] + "/camera.identification")
     assert page.locator("[name='q-cam.watchlist']").count() == 0
     page.check("[name='q-cam.mode'][value=live]")
-    page.click("button[value=continue]")
+    page.click(".actions button[value=continue]")
     assert "further questions" in page.content()
     assert page.locator("[name='q-cam.watchlist']").count() == 4
     page.fill("[name='q-cam.camera_count']", "lots")
-    page.click("button[value=continue]")
+    page.click(".actions button[value=continue]")
     assert "Enter a number" in page.content()
     assert page.input_value("[name='q-cam.camera_count']") == "lots"
     page.screenshot(path=str(tmp_path / "section.png"), full_page=True)
+
+    page.goto(page.url.rsplit("/", 1)[0] + "/safeguards.plan")
+    page.fill("[name='q-safe.actions-0-measure']", "Judge authorises each search")
+    page.select_option("[name='q-safe.actions-0-addresses']", "privacy")
+    page.select_option("[name='q-safe.actions-0-status']", "planned")
+    page.press("[name='q-safe.actions-0-measure']", "Enter")  # saves and continues, adds no row
+    assert page.url.endswith("/review")
+    assert "Judge authorises each search" in page.content()
 
     page.click("text=Review and submit")
     assert "Not answered - required" in page.content()
