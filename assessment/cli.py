@@ -190,5 +190,17 @@ def register_cli(app: Flask) -> None:
     def score_command(file: str) -> None:
         """Print the scoring result of an exchange JSON FILE as JSON."""
         document = _read_document(file)
-        result = score(_bank(), document.answer_values(), document.confidences(), document.language)
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        bank = _bank()
+        data = score(
+            bank, document.answer_values(), document.confidences(), document.language
+        ).to_dict()
+        for recommendation in data["recommendations"]:
+            recommendation["references"] = [
+                {
+                    "id": r,
+                    "citation": bank.references[r].citation,
+                    "provision": bank.references[r].provision,
+                }
+                for r in recommendation["references"]
+            ]
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))

@@ -58,7 +58,14 @@ def test_seed_list_export_import_render_score(app: Flask, tmp_path: Path) -> Non
     assert {r["right"] for r in result["rights"]} >= {"privacy", "assembly", "movement"}
     legality = next(s for s in result["limitation_test"] if s["step"] == "legality")
     assert legality["verdict"] == "not_met"
-    assert any(r["id"] == "rec.legal_basis" for r in result["recommendations"])
+    legal = next(r for r in result["recommendations"] if r["id"] == "rec.legal_basis")
+    assert {
+        "id": "glukhin",
+        "citation": "ECtHR, Glukhin v. Russia, no. 11519/20",
+        "provision": "judgment of 4 July 2023 (violations of arts 8 and 10)",
+    } in legal["references"]
+    privacy = next(r for r in result["rights"] if r["right"] == "privacy")
+    assert (privacy["inherent_label"], privacy["residual_label"]) == ("Very high", "Very high")
 
     pdf = tmp_path / "out.pdf"
     rendered = runner.invoke(args=["render", str(path), "-o", str(pdf)])
