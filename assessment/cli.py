@@ -27,8 +27,8 @@ from assessment.engine.document import (
 from assessment.engine.scoring import score
 from assessment.migrate import upgrade
 from assessment.models import Organisation
-from assessment.report.context import build_report_context
-from assessment.report.render import render_pdf
+from assessment.report.render import render_report
+from assessment.report.verify import NotAReport, read_embedded
 from assessment.services.accounts import AccountError, add_user, create_organisation_with_user
 from assessment.services.assessments import (
     AssessmentNotFound,
@@ -38,6 +38,7 @@ from assessment.services.assessments import (
     to_document,
     visibility_of,
 )
+from assessment.services.reports import verify_report
 
 
 def _bank() -> Bank:
@@ -51,12 +52,21 @@ def _sessions() -> sessionmaker[Session]:
 
 
 def _read_document(path: str) -> AssessmentDocument:
+    """An exchange JSON file, or a report PDF whose embedded data are intact."""
     try:
-        return load_document(Path(path).read_bytes(), _bank())
+        raw = Path(path).read_bytes()
+        if raw.startswith(b"%PDF-"):
+            embedded = read_embedded(raw)
+            if not embedded.intact:
+                raise click.ClickException(
+                    f"{path}: the embedded data do not match the report's fingerprint; not imported"
+                )
+            raw = embedded.data
+        return load_document(raw, _bank())
     except OSError as error:
         raise click.ClickException(f"cannot read {path}: {error.strerror}") from None
-    except DocumentError as error:
-        raise click.ClickException(str(error)) from None
+    except (DocumentError, NotAReport) as error:
+        raise click.ClickException(f"{path}: {error}") from None
 
 
 def register_cli(app: Flask) -> None:
@@ -145,6 +155,7 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("import")
     @click.argument("file", type=click.Path(dir_okay=False))
+    # FILE may also be a report PDF: its embedded data are imported if intact.
     @click.option(
         "--organisation-id",
         type=int,
@@ -152,7 +163,7 @@ def register_cli(app: Flask) -> None:
         help="Target organisation (required when there is more than one).",
     )
     def import_command(file: str, organisation_id: int | None) -> None:
-        """Create an assessment from an exchange JSON FILE; all or nothing."""
+        """Create an assessment from an exchange JSON FILE or a report PDF; all or nothing."""
         document = _read_document(file)
         with transaction(_sessions()) as session:
             if organisation_id is None:
@@ -180,10 +191,34 @@ def register_cli(app: Flask) -> None:
         help="Where to write the PDF.",
     )
     def render_command(file: str, output: str) -> None:
-        """Render the PDF report straight from an exchange JSON FILE (no database)."""
+        """Render the PDF report straight from an exchange JSON FILE (no database).
+
+        The report is not recorded as issued, so `verify` will not know it."""
         document = _read_document(file)
-        Path(output).write_bytes(render_pdf(build_report_context(_bank(), document)))
+        Path(output).write_bytes(render_report(_bank(), document).pdf)
         click.echo(f"Wrote {output}.")
+
+    @app.cli.command("verify")
+    @click.argument("report", type=click.Path(dir_okay=False))
+    def verify_command(report: str) -> None:
+        """Check a report PDF: are its embedded data intact, and were they issued here?
+
+        Exits 0 when the data are intact and match an issued revision, 1 otherwise.
+        """
+        try:
+            raw = Path(report).read_bytes()
+        except OSError as error:
+            raise click.ClickException(f"cannot read {report}: {error.strerror}") from None
+        with transaction(_sessions()) as session:
+            try:
+                result = verify_report(session, raw)
+            except NotAReport as error:
+                raise click.ClickException(f"{report}: {error}") from None
+            for line in result.summary():
+                click.echo(line)
+            click.echo(f"SHA-256 of the embedded data: {result.embedded.sha256}")
+        if not result.intact or result.revision is None:
+            raise SystemExit(1)
 
     @app.cli.command("score")
     @click.argument("file", type=click.Path(dir_okay=False))

@@ -156,3 +156,22 @@ class AssessmentEvent(Base):
 
     assessment: Mapped[Assessment] = relationship(back_populates="events")
     user: Mapped[User | None] = relationship()
+
+
+class ReportRevision(Base):
+    """The SHA-256 of the data embedded in a report issued for an assessment
+    revision: what verification compares an uploaded report against.  The
+    data themselves are not kept here."""
+
+    __tablename__ = "report_revisions"
+    __table_args__ = (UniqueConstraint("sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("assessments.id", ondelete="CASCADE"), index=True
+    )
+    revision: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    assessment: Mapped[Assessment] = relationship()

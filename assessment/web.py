@@ -68,9 +68,9 @@ def create_app(config: Config | None = None) -> Flask:
         return {"user": current_user(), "action_form": ActionForm()}
 
     from assessment.cli import register_cli
-    from assessment.views import auth, dashboard, reports, wizard
+    from assessment.views import auth, dashboard, reports, verify, wizard
 
-    for blueprint in (auth.bp, dashboard.bp, wizard.bp, reports.bp):
+    for blueprint in (auth.bp, dashboard.bp, wizard.bp, reports.bp, verify.bp):
         app.register_blueprint(blueprint)
     register_cli(app)
     logging.getLogger("weasyprint").setLevel(logging.ERROR)

@@ -58,7 +58,7 @@ def test_anonymous_users_are_sent_to_sign_in(browser) -> None:  # type: ignore[n
     assert "/login" in response.headers["Location"]
 
 
-@pytest.mark.parametrize("path", ["/login", "/signup", "/logout", "/assessments/new"])
+@pytest.mark.parametrize("path", ["/login", "/signup", "/logout", "/assessments/new", "/verify"])
 def test_post_without_csrf_token_is_refused(browser, signup, path: str) -> None:  # type: ignore[no-untyped-def]
     signup(browser)
     response = browser.client.post(

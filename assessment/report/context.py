@@ -4,12 +4,13 @@ context renders from the database or straight from an exported file."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 from assessment.engine.bank import CONFIDENCE_LABELS, Bank
 from assessment.engine.conditions import describe
 from assessment.engine.display import format_value
-from assessment.engine.document import AssessmentDocument
+from assessment.engine.document import AssessmentDocument, canonical_json
 from assessment.engine.progress import resolve
 from assessment.engine.scoring import (
     BASE_LIKELIHOOD,
@@ -36,6 +37,15 @@ ROLE_LABELS = {
     "safeguard": "Safeguard",
     "action plan": "Implemented measures",
 }
+
+
+def _programme_modules(visibility: Any) -> list[str]:
+    modules = []
+    for progress in visibility.sections:
+        module_id = progress.section.module_id
+        if module_id in ("camera", "location", "payment") and module_id not in modules:
+            modules.append(module_id)
+    return modules
 
 
 def build_report_context(
@@ -186,6 +196,15 @@ def build_report_context(
         "updated_at": document.updated_at[:10],
         "submitted_at": (document.submitted_at or "")[:10],
         "generated_at": moment.strftime("%Y-%m-%d %H:%M UTC"),
+        "generated_iso": moment.isoformat(timespec="seconds"),
+        "export_sha256": hashlib.sha256(canonical_json(document)).hexdigest(),
+        "keywords": ", ".join(
+            [
+                "human rights impact assessment",
+                "surveillance",
+                *(bank.module(m).title.get_text(lang) for m in _programme_modules(visibility)),
+            ]
+        ),
         "template_version": REPORT_TEMPLATE_VERSION,
         "progress": visibility.percent,
         "summary": {

@@ -1,28 +1,48 @@
-"""Render the report context to PDF with WeasyPrint.
+"""Render the report to PDF with WeasyPrint.
 
 The HTML comes from ``templates/report/report.html`` through a Jinja
 environment of its own (autoescaping on, undefined names are errors), so the
 report renders the same inside and outside a request.  The stylesheet is
 passed as a ``CSS`` object, and every URL goes through
 :class:`~assessment.report.fetcher.AssetOnlyURLFetcher`.
+
+Reports are tagged PDF/A-3 files (variant ``pdf/a-3a``) that carry the
+canonical JSON of the assessment as an embedded source file; its SHA-256 is
+printed on the cover and stored as the attachment's description.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import io
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from weasyprint import CSS, HTML
+from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
 
 from assessment.config import PROJECT_ROOT
+from assessment.engine.bank import Bank
+from assessment.engine.document import AssessmentDocument, canonical_json
+from assessment.report.context import build_report_context
 from assessment.report.fetcher import ASSET_BASE, AssetOnlyURLFetcher
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = PROJECT_ROOT / "static"
 REPORT_CSS = STATIC_DIR / "css" / "report.css"
+PDF_VARIANT = "pdf/a-3a"  # PDF/A-3 allows embedded source files; "a" adds structure tags
+EMBEDDED_NAME = "assessment.json"
+SHA256_PREFIX = "sha256:"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedReport:
+    pdf: bytes
+    sha256: str  # of the embedded canonical JSON
 
 
 @cache
@@ -41,8 +61,25 @@ def render_html(context: dict[str, Any]) -> str:
     return _environment().get_template("report/report.html").render(**context)
 
 
-def render_pdf(context: dict[str, Any], fetcher: AssetOnlyURLFetcher | None = None) -> bytes:
-    """The report as PDF bytes.  Pass ``fetcher`` to inspect what was requested."""
+def render_report(
+    bank: Bank,
+    document: AssessmentDocument,
+    now: dt.datetime | None = None,
+    fetcher: AssetOnlyURLFetcher | None = None,
+) -> RenderedReport:
+    """The report of ``document``, with the assessment embedded."""
+    data = canonical_json(document)
+    context = build_report_context(bank, document, now=now)
+    return RenderedReport(render_pdf(context, fetcher, embedded=data), context["export_sha256"])
+
+
+def render_pdf(
+    context: dict[str, Any],
+    fetcher: AssetOnlyURLFetcher | None = None,
+    embedded: bytes | None = None,
+) -> bytes:
+    """The report as PDF bytes; ``embedded`` becomes the PDF/A-3 source file.
+    Pass ``fetcher`` to inspect what was requested."""
     fetcher = fetcher or AssetOnlyURLFetcher(STATIC_DIR)
     font_config = FontConfiguration()
     stylesheet = CSS(
@@ -52,7 +89,23 @@ def render_pdf(context: dict[str, Any], fetcher: AssetOnlyURLFetcher | None = No
         font_config=font_config,
     )
     html = HTML(string=render_html(context), base_url=ASSET_BASE, url_fetcher=fetcher)
-    pdf: bytes = html.write_pdf(stylesheets=[stylesheet], font_config=font_config)
+    attachments = []
+    if embedded is not None:
+        attachments.append(
+            Attachment(
+                file_obj=io.BytesIO(embedded),
+                url_fetcher=fetcher,
+                name=EMBEDDED_NAME,
+                description=SHA256_PREFIX + hashlib.sha256(embedded).hexdigest(),
+                relationship="Source",
+            )
+        )
+    pdf: bytes = html.write_pdf(
+        stylesheets=[stylesheet],
+        font_config=font_config,
+        attachments=attachments,
+        pdf_variant=PDF_VARIANT,
+    )
     return pdf
 
 

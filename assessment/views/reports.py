@@ -7,11 +7,10 @@ import re
 from flask import Blueprint, Response
 
 from assessment.engine.document import canonical_json
-from assessment.report.context import build_report_context
-from assessment.report.render import render_pdf
 from assessment.services.assessments import to_document
+from assessment.services.reports import issue_report
 from assessment.views.common import own_assessment, pinned_bank
-from assessment.web import login_required
+from assessment.web import db, login_required
 
 bp = Blueprint("reports", __name__, url_prefix="/assessments/<assessment_id>")
 
@@ -26,9 +25,9 @@ def _filename(title: str, suffix: str) -> str:
 def pdf(assessment_id: str) -> Response:
     assessment = own_assessment(assessment_id)
     bank = pinned_bank(assessment)
-    body = render_pdf(build_report_context(bank, to_document(assessment)))
+    report = issue_report(db(), bank, assessment)
     return Response(
-        body,
+        report.pdf,
         mimetype="application/pdf",
         headers={
             "Content-Disposition": f'attachment; filename="{_filename(assessment.title, "pdf")}"'
