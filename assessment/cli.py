@@ -19,6 +19,7 @@ from assessment.db import transaction
 from assessment.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 from assessment.engine.bank import Bank
 from assessment.engine.document import (
+    EDITIONS,
     AssessmentDocument,
     DocumentError,
     canonical_json,
@@ -190,12 +191,18 @@ def register_cli(app: Flask) -> None:
         type=click.Path(dir_okay=False),
         help="Where to write the PDF.",
     )
-    def render_command(file: str, output: str) -> None:
+    @click.option(
+        "--edition",
+        type=click.Choice(EDITIONS),
+        default="full",
+        help="'public' leaves out the notes and sources marked confidential.",
+    )
+    def render_command(file: str, output: str, edition: str) -> None:
         """Render the PDF report straight from an exchange JSON FILE (no database).
 
         The report is not recorded as issued, so `verify` will not know it."""
         document = _read_document(file)
-        Path(output).write_bytes(render_report(_bank(), document).pdf)
+        Path(output).write_bytes(render_report(_bank(), document, edition=edition).pdf)
         click.echo(f"Wrote {output}.")
 
     @app.cli.command("verify")

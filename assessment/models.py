@@ -171,6 +171,7 @@ class ReportRevision(Base):
         ForeignKey("assessments.id", ondelete="CASCADE"), index=True
     )
     revision: Mapped[int] = mapped_column(Integer)
+    edition: Mapped[str] = mapped_column(String(10), default="full")
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

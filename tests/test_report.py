@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import io
 import subprocess
+from pathlib import Path
 
 from pypdf import PdfReader
 
 from assessment.config import DEFAULT_BANK_DIR
 from assessment.engine.answers import Answer
-from assessment.engine.document import AssessmentDocument
+from assessment.engine.document import AssessmentDocument, load_document
 from assessment.engine.loader import load_bank_cached
 from assessment.report.context import build_report_context
 from assessment.report.fetcher import ASSET_BASE, AssetOnlyURLFetcher
@@ -106,3 +107,90 @@ def test_first_page_renders_to_png(tmp_path) -> None:  # type: ignore[no-untyped
     pngs = list(tmp_path.glob("p-*1.png"))  # pdftoppm pads the page number to the page count
     assert len(pngs) == 1
     assert pngs[0].stat().st_size > 1000
+
+
+SECTIONS = (
+    "Contents",
+    "Executive summary",
+    "The most severe risks",
+    "Key recommendations",
+    "Scope and method",
+    "Systematic description of the programme",
+    "The limitation test",
+    "Impact on each right",
+    "Severity x likelihood: before and after safeguards",
+    "Findings per programme module",
+    "Information gaps",
+    "Action plan",
+    "Recommendations",
+    "Appendix A. Every answer",
+    "Appendix B. The scoring method",
+    "Appendix C. References",
+    "Appendix D. Change history",
+)
+
+
+def test_issued_report_has_every_section_contents_and_bookmarks(app, browser) -> None:  # type: ignore[no-untyped-def]
+    from assessment.demo import DEMO_EMAIL, DEMO_FILE, DEMO_PASSWORD
+
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    browser.post("/login", {"email": DEMO_EMAIL, "password": DEMO_PASSWORD}, page="/login")
+    assessment_id = load_document(DEMO_FILE.read_bytes(), BANK).uuid
+    pdf = browser.get(f"/assessments/{assessment_id}/report.pdf").data
+    reader = PdfReader(io.BytesIO(pdf))
+    pages = [" ".join(page.extract_text().split()) for page in reader.pages]
+    text = " ".join(pages)
+    for heading in SECTIONS:
+        assert heading in text, heading
+    # The table of contents lists each section with the page it starts on.
+    outline = {
+        item.title: reader.get_destination_page_number(item) + 1
+        for item in reader.outline
+        if not isinstance(item, list)
+    }
+    for heading in ("Executive summary", "The limitation test", "Appendix C. References"):
+        assert heading in outline, heading
+    contents = pages[1]
+    for heading in ("Executive summary", "The limitation test", "Appendix C. References"):
+        assert f"{heading}" in contents
+        assert str(outline[heading]) in contents.split(heading, 1)[1][:200]
+    assert "Demo Assessor" in text  # the history names who changed what
+    assert "imported" in text
+    assert "[1]" in text
+    assert f"Page 1 of {len(pages)}" in text
+
+
+def test_cover_and_summary_pages_render_to_png(tmp_path: Path) -> None:
+    from assessment.report.render import render_report
+
+    document = load_document(
+        (Path(__file__).parents[1] / "assessment/examples/location_tracking.json").read_bytes(),
+        BANK,
+    )
+    pdf_path = tmp_path / "r.pdf"
+    pdf_path.write_bytes(render_report(BANK, document).pdf)
+    summary_page = next(
+        number
+        for number, page in enumerate(PdfReader(str(pdf_path)).pages, start=1)
+        if "The most severe risks" in page.extract_text()
+    )
+    for page in (1, summary_page):
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                "40",
+                "-f",
+                str(page),
+                "-l",
+                str(page),
+                str(pdf_path),
+                str(tmp_path / f"page{page}"),
+            ],
+            check=True,
+            timeout=60,
+        )
+    pngs = sorted(tmp_path.glob("page*.png"))
+    assert len(pngs) == 2
+    assert all(png.stat().st_size > 1000 for png in pngs)

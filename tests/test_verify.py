@@ -4,28 +4,65 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from pypdf import PdfReader, PdfWriter
+from sqlalchemy import Engine
 
-from assessment.demo import DEMO_EMAIL, DEMO_PASSWORD
+from assessment.config import Config
+from assessment.demo import DEMO_EMAIL, DEMO_FILE, DEMO_PASSWORD
 from assessment.engine.document import canonical_json, load_document
+from assessment.models import Base
 from assessment.report.render import EMBEDDED_NAME
 from assessment.report.verify import read_embedded
+from assessment.web import create_app
+from tests.conftest import Browser
 from tests.helpers import BANK
 
 
-def _issued_report(app: Flask, browser) -> tuple[bytes, str]:  # type: ignore[no-untyped-def]
-    """Seed the demo, sign in as its user and download its report."""
-    app.test_cli_runner().invoke(args=["seed-demo"])
+@pytest.fixture(scope="module")
+def app(
+    database_url: str, migrated_engine: Engine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Flask]:
+    """One app and database for the module: issuing a report takes seconds,
+    so the tests here share the demo report issued once."""
+    with migrated_engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    config = Config(
+        secret_key="test-secret-key-" + "x" * 32,
+        database_url=database_url,
+        instance_path=tmp_path_factory.mktemp("instance"),
+        testing=True,
+    )
+    application = create_app(config)
+    application.test_cli_runner().invoke(args=["seed-demo"])
+    yield application
+    application.extensions["assessment"]["engine"].dispose()
+    with migrated_engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture(scope="module")
+def issued(app: Flask) -> tuple[bytes, str]:
+    """The demo assessment's report, downloaded once by its user."""
+    browser = Browser(app.test_client())
     browser.post("/login", {"email": DEMO_EMAIL, "password": DEMO_PASSWORD}, page="/login")
-    assessment_id = json.loads(
-        (Path(__file__).parents[1] / "assessment/examples/moscow_cameras.json").read_text()
-    )["assessment"]["uuid"]
+    assessment_id = json.loads(DEMO_FILE.read_text(encoding="utf-8"))["assessment"]["uuid"]
     response = browser.get(f"/assessments/{assessment_id}/report.pdf")
     assert response.status_code == 200
     return response.data, assessment_id
+
+
+@pytest.fixture
+def demo_browser(app: Flask) -> Browser:
+    browser = Browser(app.test_client())
+    browser.post("/login", {"email": DEMO_EMAIL, "password": DEMO_PASSWORD}, page="/login")
+    return browser
 
 
 def _with_embedded(pdf: bytes, data: bytes) -> bytes:
@@ -39,8 +76,9 @@ def _with_embedded(pdf: bytes, data: bytes) -> bytes:
     return out.getvalue()
 
 
-def test_embedded_data_round_trip_to_the_same_assessment(app: Flask, browser) -> None:  # type: ignore[no-untyped-def]
-    pdf, assessment_id = _issued_report(app, browser)
+def test_embedded_data_round_trip_to_the_same_assessment(issued, demo_browser) -> None:  # type: ignore[no-untyped-def]
+    pdf, assessment_id = issued
+    browser = demo_browser
     embedded = read_embedded(pdf)
     assert embedded.intact
     exported = browser.get(f"/assessments/{assessment_id}/export.json").data
@@ -51,8 +89,8 @@ def test_embedded_data_round_trip_to_the_same_assessment(app: Flask, browser) ->
     assert embedded.sha256[:16] in "".join(text.split())
 
 
-def test_metadata_language_and_tags(app: Flask, browser) -> None:  # type: ignore[no-untyped-def]
-    pdf, _ = _issued_report(app, browser)
+def test_metadata_language_and_tags(issued) -> None:  # type: ignore[no-untyped-def]
+    pdf, _ = issued
     reader = PdfReader(io.BytesIO(pdf))
     meta = reader.metadata
     assert meta is not None
@@ -69,8 +107,8 @@ def test_metadata_language_and_tags(app: Flask, browser) -> None:  # type: ignor
     assert b'pdfaid:part="3" pdfaid:conformance="A"' in xmp  # PDF/A-3a
 
 
-def test_one_byte_change_in_embedded_data_is_detected(app: Flask, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    pdf, _ = _issued_report(app, browser)
+def test_one_byte_change_in_embedded_data_is_detected(app: Flask, issued, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    pdf, _ = issued
     data = read_embedded(pdf).data
     at = data.index(b"Moscow")
     altered = _with_embedded(pdf, data[:at] + b"N" + data[at + 1 :])
@@ -105,9 +143,9 @@ def test_report_rendered_outside_the_database_is_intact_but_unknown(
     assert "has not issued" in result.output
 
 
-def test_verify_page_for_anyone(app: Flask, browser, make_browser) -> None:  # type: ignore[no-untyped-def]
-    pdf, _ = _issued_report(app, browser)
-    visitor = make_browser()
+def test_verify_page_for_anyone(app: Flask, issued) -> None:  # type: ignore[no-untyped-def]
+    pdf, _ = issued
+    visitor = Browser(app.test_client())
     page = visitor.get("/verify")
     assert page.status_code == 200
     response = visitor.post(
@@ -140,10 +178,8 @@ def test_verify_page_for_anyone(app: Flask, browser, make_browser) -> None:  # t
     assert "no assessment data" in plain.get_data(as_text=True)
 
 
-def test_verify_upload_size_limit(config) -> None:  # type: ignore[no-untyped-def]
-    from assessment.web import create_app
-    from tests.conftest import Browser
-
+def test_verify_upload_size_limit(app: Flask) -> None:
+    config = app.extensions["assessment"]["config"]
     small = create_app(config.with_overrides(max_upload_bytes=2000))
     visitor = Browser(small.test_client())
     visitor.get("/verify")
@@ -162,8 +198,8 @@ def test_verify_upload_size_limit(config) -> None:  # type: ignore[no-untyped-de
     small.extensions["assessment"]["engine"].dispose()
 
 
-def test_import_from_report_pdf(app: Flask, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    pdf, assessment_id = _issued_report(app, browser)
+def test_import_from_report_pdf(app: Flask, issued, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    pdf, assessment_id = issued
     path = tmp_path / "report.pdf"
     path.write_bytes(pdf)
     runner = app.test_cli_runner()
@@ -180,3 +216,51 @@ def test_import_from_report_pdf(app: Flask, browser, tmp_path: Path) -> None:  #
     refused = runner.invoke(args=["import", str(tampered)])
     assert refused.exit_code == 1
     assert "do not match" in refused.output
+
+
+def test_public_edition_leaves_out_every_confidential_note_and_source(
+    app: Flask, browser, signup, start_assessment
+) -> None:  # type: ignore[no-untyped-def]
+    signup(browser)
+    assessment_id = start_assessment(browser, ["camera"])
+    url = f"/assessments/{assessment_id}/sections/scoping.programme"
+    browser.get(url)
+    browser.post(
+        url,
+        {
+            "q-scope.operator": "City police",
+            "q-scope.operator-note": "Told to us by WHISTLEBLOWER-NOTE-7731",
+            "q-scope.operator-source": "Interview with SECRET-SOURCE-4412",
+            "q-scope.operator-confidential": "y",
+            "q-scope.supplier": "Vendor X",
+            "q-scope.supplier-note": "Public-note-visible",
+            "action": "continue",
+        },
+    )
+    full = browser.get(f"/assessments/{assessment_id}/report.pdf").data
+    public = browser.get(f"/assessments/{assessment_id}/report.pdf?edition=public").data
+
+    def everything(pdf: bytes) -> str:
+        reader = PdfReader(io.BytesIO(pdf))
+        text = " ".join(page.extract_text() for page in reader.pages)
+        return " ".join(text.split()) + read_embedded(pdf).data.decode()
+
+    full_text, public_text = everything(full), everything(public)
+    for secret in ("WHISTLEBLOWER-NOTE-7731", "SECRET-SOURCE-4412"):
+        assert secret in full_text
+        assert secret not in public_text
+    assert "City police" in public_text  # the answer itself stays
+    assert "Public-note-visible" in public_text
+    assert (
+        "Public edition: notes and sources the assessor marked confidential are left out (1 answer)"
+        in public_text
+    )
+    assert "Full edition" in full_text
+    assert browser.get(f"/assessments/{assessment_id}/report.pdf?edition=draft").status_code == 404
+
+    path = Path(app.instance_path) / "public.pdf"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(public)
+    checked = app.test_cli_runner().invoke(args=["verify", str(path)])
+    assert checked.exit_code == 0
+    assert "public edition" in checked.output

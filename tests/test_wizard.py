@@ -124,7 +124,7 @@ def test_whole_wizard_start_to_pdf(browser, signup, start_assessment) -> None:  
     )
     for wanted in (
         "Camera network",
-        "Summary",
+        "Executive summary",
         "Overall impact level",
         expected.recommendation_label,
         "The limitation test",

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import uuid as uuid_module
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from assessment.engine.answers import Answer, AnswerValueError, check_metadata, check_value
@@ -257,3 +257,24 @@ def load_document(text: str | bytes, bank: Bank) -> AssessmentDocument:
     except (ValueError, UnicodeDecodeError) as error:
         raise DocumentError([f"not valid JSON ({error})"]) from None
     return parse_document(data, bank)
+
+
+EDITIONS = ("full", "public")
+
+
+def public_edition(document: AssessmentDocument) -> AssessmentDocument:
+    """``document`` without the note and source of every answer marked
+    confidential.  Values stay: they are the findings; the note and source
+    are what could expose a person or a source."""
+    return replace(
+        document,
+        answers=tuple(
+            replace(answer, note="", source="") if answer.confidential else answer
+            for answer in document.answers
+        ),
+    )
+
+
+def withheld_count(document: AssessmentDocument) -> int:
+    """How many answers have a confidential note or source."""
+    return sum(1 for a in document.answers if a.confidential and (a.note or a.source))

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from assessment.engine.answers import is_unknown
 from assessment.engine.bank import CONFIDENCE_LABELS, Bank
-from assessment.engine.conditions import describe
+from assessment.engine.conditions import describe, referenced_questions
 from assessment.engine.display import format_value
 from assessment.engine.document import AssessmentDocument, canonical_json
 from assessment.engine.progress import resolve
@@ -48,14 +51,56 @@ def _programme_modules(visibility: Any) -> list[str]:
     return modules
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One line of the change history printed in the report."""
+
+    at: str
+    who: str
+    action: str
+    revision: int
+
+
+class _References:
+    """Numbers references in order of first citation, for "[n]" links."""
+
+    def __init__(self, bank: Bank) -> None:
+        self.bank = bank
+        self.order: list[str] = []
+
+    def cite(self, reference_ids: Any) -> list[int]:
+        numbers = []
+        for reference_id in reference_ids:
+            if reference_id not in self.order:
+                self.order.append(reference_id)
+            numbers.append(self.order.index(reference_id) + 1)
+        return numbers
+
+    def listing(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "number": number,
+                "citation": self.bank.references[r].citation,
+                "provision": self.bank.references[r].provision,
+            }
+            for number, r in enumerate(self.order, start=1)
+        ]
+
+
 def build_report_context(
     bank: Bank,
     document: AssessmentDocument,
     result: ScoringResult | None = None,
     now: dt.datetime | None = None,
+    history: Sequence[HistoryEntry] | None = None,
 ) -> dict[str, Any]:
-    """Everything the report template shows, as dicts, lists and strings."""
+    """Everything the report template shows, as dicts, lists and strings.
+
+    ``history`` is the assessment's change history; without it (a report
+    rendered from a file) the report says the history is not included.
+    """
     lang = document.language
+    citations = _References(bank)
     values = document.answer_values()
     result = result or score(bank, values, document.confidences(), lang)
     visibility = resolve(bank, values)
@@ -154,25 +199,21 @@ def build_report_context(
                     }
                     for question_id, value, outcome in step_finding.trace
                 ],
-                "references": [
-                    f"{bank.references[r].citation}, {bank.references[r].provision}"
-                    for r in step.references
-                ],
+                "refs": citations.cite(step.references),
             }
         )
 
     recommendations = [
         {
+            "id": rec.id,
             "text": rec.text,
             "priority": rec.priority,
             "rights": ", ".join(bank.right(r).label.get_text(lang) for r in rec.rights),
-            "references": [
-                f"{bank.references[r].citation}, {bank.references[r].provision}"
-                for r in rec.references
-            ],
+            "refs": citations.cite(rec.references),
         }
         for rec in result.recommendations
     ]
+    extra = _structure(bank, document, result, visibility, recommendations, rights, shown)
 
     skipped = [
         {
@@ -184,6 +225,13 @@ def build_report_context(
     ]
     moment = now or dt.datetime.now(dt.UTC)
     return {
+        **extra,
+        "refs": citations.listing(),
+        "history": None
+        if history is None
+        else [
+            {"at": h.at, "who": h.who, "action": h.action, "revision": h.revision} for h in history
+        ],
         "lang": lang,
         "title": document.title,
         "programme": document.programme,
@@ -197,6 +245,7 @@ def build_report_context(
         "submitted_at": (document.submitted_at or "")[:10],
         "generated_at": moment.strftime("%Y-%m-%d %H:%M UTC"),
         "generated_iso": moment.isoformat(timespec="seconds"),
+        "edition": {"name": "full", "withheld": 0},
         "export_sha256": hashlib.sha256(canonical_json(document)).hexdigest(),
         "keywords": ", ".join(
             [
@@ -218,6 +267,9 @@ def build_report_context(
             "matrix": [
                 [RISK_LABELS[RISK_MATRIX[sev][lik]] for lik in range(1, 5)] for sev in range(1, 5)
             ],
+            "matrix_levels": [
+                [RISK_MATRIX[sev][lik] for lik in range(1, 5)] for sev in range(1, 5)
+            ],
             "levels": LEVEL_LABELS,
             "unknown_level": UNKNOWN_LEVEL,
             "base_likelihood": BASE_LIKELIHOOD,
@@ -233,3 +285,151 @@ def build_report_context(
         "sections": sections,
         "skipped": skipped,
     }
+
+
+PROGRAMME_MODULES = ("camera", "location", "payment")
+ROLE_ORDER = ("scale", "scope", "irremediability", "likelihood", "safeguard")
+
+
+def _structure(
+    bank: Bank,
+    document: AssessmentDocument,
+    result: ScoringResult,
+    visibility: Any,
+    recommendations: list[dict[str, Any]],
+    rights: list[dict[str, Any]],
+    shown: Any,
+) -> dict[str, Any]:
+    """The parts of the report built from the answers as a whole: summary
+    highlights, scope, description, heat maps, module findings, gaps, plan."""
+    lang = document.language
+    values = visibility.answers
+    answers = document.answers_by_question()
+
+    def label_of(question_id: str) -> str:
+        return bank.question(question_id).text.get_text(lang)
+
+    engaged = [r for r in rights if r["engaged"]]
+    top_risks = sorted(engaged, key=lambda r: (-r["residual"], -r["inherent"]))[:3]
+
+    scope = {
+        "position": shown("scope.assessor_position", values.get("scope.assessor_position")),
+        "sources": shown("scope.sources", values.get("scope.sources")),
+        "sign_off": values.get("safe.sign_off", ""),
+        "unknown": sum(1 for v in values.values() if is_unknown(v)),
+        "answered": len(values),
+        "applicable": sum(p.total for p in visibility.sections),
+        "low_confidence": [r["label"] for r in engaged if r["confidence"] == "low"],
+        "outside": values.get("scope.assessor_position") == "outside_public",
+    }
+
+    description = [
+        {"question": q.text.get_text(lang), "answer": shown(q.id, values.get(q.id))}
+        for p in visibility.sections
+        if p.section.module_id == "description"
+        for q in p.visible
+    ]
+
+    short = {r.id: r.label.get_text(lang) for r in bank.rights}
+    heatmap: dict[str, list[list[list[str]]]] = {}
+    for kind in ("inherent", "residual"):
+        grid: list[list[list[str]]] = [[[] for _ in range(4)] for _ in range(4)]
+        for finding in result.rights:
+            if not finding.engaged:
+                continue
+            severity = finding.severity if kind == "inherent" else finding.residual_severity
+            likelihood = finding.likelihood if kind == "inherent" else finding.residual_likelihood
+            grid[4 - severity][likelihood - 1].append(short[finding.right_id])
+        heatmap[kind] = grid
+
+    rules = {rule.id: rule for rule in bank.recommendations}
+    in_module = {
+        m: frozenset(q.id for q in bank.questions if q.module_id == m) for m in PROGRAMME_MODULES
+    }
+    modules = []
+    for module_id in PROGRAMME_MODULES:
+        if not any(p.section.module_id == module_id for p in visibility.sections):
+            continue
+        seen: dict[str, dict[str, Any]] = {}
+        for finding in result.rights:
+            for item in finding.trace:
+                if item.question_id not in in_module[module_id]:
+                    continue
+                entry = seen.setdefault(
+                    item.question_id,
+                    {
+                        "question": label_of(item.question_id),
+                        "answer": "Not known"
+                        if item.unknown
+                        else shown(item.question_id, item.value),
+                        "role": item.role,
+                        "effect": item.effect,
+                        "rights": [],
+                    },
+                )
+                entry["rights"].append(short[finding.right_id])
+        findings = sorted(
+            (f for f in seen.values() if f["effect"] >= 3 or f["answer"] == "Not known"),
+            key=lambda f: (
+                ROLE_ORDER.index(f["role"]) if f["role"] in ROLE_ORDER else 9,
+                -f["effect"],
+            ),
+        )
+        module_recs = [
+            rec
+            for rec in recommendations
+            if any(q in in_module[module_id] for q in referenced_questions(rules[rec["id"]].when))
+        ]
+        modules.append(
+            {
+                "title": bank.module(module_id).title.get_text(lang),
+                "findings": findings,
+                "recommendations": module_recs,
+            }
+        )
+
+    unknown_answers = [
+        {
+            "question": label_of(q),
+            "section": bank.section(bank.question(q).section_id).title.get_text(lang),
+        }
+        for q, v in values.items()
+        if is_unknown(v)
+    ]
+    unanswered = [
+        {
+            "question": q.text.get_text(lang),
+            "section": p.section.title.get_text(lang),
+            "required": q.required,
+        }
+        for p in visibility.sections
+        for q in p.visible
+        if q.id not in values
+    ]
+
+    plan_question = bank.question("safe.actions") if bank.has_question("safe.actions") else None
+    action_plan = []
+    if plan_question is not None:
+        for row in values.get("safe.actions") or []:
+            action_plan.append(
+                {
+                    field.id: shown_field(field, row.get(field.id), lang)
+                    for field in plan_question.fields
+                }
+            )
+    assessor_notes = answers.get("safe.sign_off")
+    return {
+        "top_risks": top_risks,
+        "top_recommendations": [r for r in recommendations if r["priority"] == 1][:5],
+        "scope_method": scope,
+        "description": description,
+        "heatmap": heatmap,
+        "modules": modules,
+        "gaps": {"unknown": unknown_answers, "unanswered": unanswered},
+        "action_plan": action_plan,
+        "assessor": assessor_notes.value if assessor_notes else "",
+    }
+
+
+def shown_field(field: Any, value: Any, language: str) -> str:
+    return "" if value is None else format_value(field, value, language)

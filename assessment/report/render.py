@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -27,8 +28,13 @@ from weasyprint.text.fonts import FontConfiguration
 
 from assessment.config import PROJECT_ROOT
 from assessment.engine.bank import Bank
-from assessment.engine.document import AssessmentDocument, canonical_json
-from assessment.report.context import build_report_context
+from assessment.engine.document import (
+    AssessmentDocument,
+    canonical_json,
+    public_edition,
+    withheld_count,
+)
+from assessment.report.context import HistoryEntry, build_report_context
 from assessment.report.fetcher import ASSET_BASE, AssetOnlyURLFetcher
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
@@ -66,10 +72,21 @@ def render_report(
     document: AssessmentDocument,
     now: dt.datetime | None = None,
     fetcher: AssetOnlyURLFetcher | None = None,
+    edition: str = "full",
+    history: Sequence[HistoryEntry] | None = None,
 ) -> RenderedReport:
-    """The report of ``document``, with the assessment embedded."""
+    """The ``edition`` ("full" or "public") of the report of ``document``, with
+    the assessment embedded.  The public edition leaves out, in the text and
+    in the embedded data alike, every note and source marked confidential."""
+    withheld = 0
+    if edition == "public":
+        withheld = withheld_count(document)
+        document = public_edition(document)
+    elif edition != "full":
+        raise ValueError(f"unknown edition {edition!r}")
     data = canonical_json(document)
-    context = build_report_context(bank, document, now=now)
+    context = build_report_context(bank, document, now=now, history=history)
+    context["edition"] = {"name": edition, "withheld": withheld}
     return RenderedReport(render_pdf(context, fetcher, embedded=data), context["export_sha256"])
 
 

@@ -13,22 +13,33 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assessment.engine.bank import Bank
-from assessment.models import Assessment, ReportRevision
+from assessment.models import Assessment, ReportRevision, as_utc
+from assessment.report.context import HistoryEntry
 from assessment.report.render import RenderedReport, render_report
 from assessment.report.verify import EmbeddedData, read_embedded
 from assessment.services.assessments import to_document
 
 
-def issue_report(session: Session, bank: Bank, assessment: Assessment) -> RenderedReport:
-    """Render the report of ``assessment`` and record the hash of its data."""
-    report = render_report(bank, to_document(assessment))
+def issue_report(
+    session: Session, bank: Bank, assessment: Assessment, edition: str = "full"
+) -> RenderedReport:
+    """Render the ``edition`` of the report of ``assessment`` and record the
+    hash of its embedded data."""
+    history = [
+        HistoryEntry(
+            at=as_utc(event.at).strftime("%Y-%m-%d %H:%M"),
+            who=event.user.name if event.user else "-",
+            action=f"{event.action} ({event.detail})" if event.detail else event.action,
+            revision=event.revision,
+        )
+        for event in assessment.events
+    ]
+    report = render_report(bank, to_document(assessment), edition=edition, history=history)
     known = session.scalar(select(ReportRevision.id).where(ReportRevision.sha256 == report.sha256))
     if known is None:
-        session.add(
-            ReportRevision(
-                assessment=assessment, revision=assessment.revision, sha256=report.sha256
-            )
-        )
+        record = ReportRevision(revision=assessment.revision, sha256=report.sha256, edition=edition)
+        record.assessment = assessment
+        session.add(record)
         session.flush()
     return report
 
@@ -41,6 +52,7 @@ class Verification:
     embedded: EmbeddedData
     revision: int | None
     current: bool  # the revision is the assessment's latest
+    edition: str | None = None
 
     @property
     def intact(self) -> bool:
@@ -55,13 +67,10 @@ class Verification:
         if self.revision is None:
             lines.append("This installation has not issued a report with these data.")
         else:
-            state = (
-                "the current revision"
-                if self.current
-                else "an earlier revision; the assessment has changed since"
-            )
+            state = "the current one" if self.current else "the assessment has changed since"
             lines.append(
-                f"These data match revision {self.revision} of an assessment held here ({state})."
+                f"They match the {self.edition} edition of revision {self.revision} "
+                f"of an assessment held here ({state})."
             )
         return lines
 
@@ -72,4 +81,5 @@ def verify_report(session: Session, pdf: bytes) -> Verification:
     record = session.scalar(select(ReportRevision).where(ReportRevision.sha256 == embedded.sha256))
     if record is None:
         return Verification(embedded, None, False)
-    return Verification(embedded, record.revision, record.revision == record.assessment.revision)
+    current = record.revision == record.assessment.revision
+    return Verification(embedded, record.revision, current, record.edition)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, abort, request
 
-from assessment.engine.document import canonical_json
+from assessment.engine.document import EDITIONS, canonical_json
 from assessment.services.assessments import to_document
 from assessment.services.reports import issue_report
 from assessment.views.common import own_assessment, pinned_bank
@@ -23,15 +23,18 @@ def _filename(title: str, suffix: str) -> str:
 @bp.route("/report.pdf")
 @login_required
 def pdf(assessment_id: str) -> Response:
+    """The report; ``?edition=public`` leaves out confidential notes and sources."""
     assessment = own_assessment(assessment_id)
     bank = pinned_bank(assessment)
-    report = issue_report(db(), bank, assessment)
+    edition = request.args.get("edition", "full")
+    if edition not in EDITIONS:
+        abort(404)
+    report = issue_report(db(), bank, assessment, edition)
+    name = _filename(assessment.title + ("-public" if edition == "public" else ""), "pdf")
     return Response(
         report.pdf,
         mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{_filename(assessment.title, "pdf")}"'
-        },
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
