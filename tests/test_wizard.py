@@ -128,11 +128,11 @@ def test_whole_wizard_start_to_pdf(browser, signup, start_assessment) -> None:  
         "Overall impact level",
         expected.recommendation_label,
         "The limitation test",
-        "Answers by section",
+        "Appendix A. Every answer",
         "Short answer to scope.operator",
         "Facial-recognition camera network, Phone location tracking",
         "Page 1 of",
-        "Risk to each right",
+        "Impact on each right",
         "Freedom of movement",
         "Recommendations",
     ):
