@@ -176,3 +176,45 @@ class ReportRevision(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     assessment: Mapped[Assessment] = relationship()
+
+
+class ShareLink(Base):
+    """A read-only link for an auditor.  Only the SHA-256 of the token is
+    stored; the token itself is shown once, to the member who creates it."""
+
+    __tablename__ = "share_links"
+    __table_args__ = (UniqueConstraint("token_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("assessments.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64))
+    edition: Mapped[str] = mapped_column(String(10), default="full")
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    assessment: Mapped[Assessment] = relationship()
+    uses: Mapped[list[ShareUse]] = relationship(
+        back_populates="link", cascade="all, delete-orphan", order_by="ShareUse.id"
+    )
+
+
+class ShareUse(Base):
+    """One use of a share link: when, and what was seen or downloaded."""
+
+    __tablename__ = "share_uses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(
+        ForeignKey("share_links.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    what: Mapped[str] = mapped_column(String(20))  # "summary" or "pdf (<edition>)"
+
+    link: Mapped[ShareLink] = relationship(back_populates="uses")

@@ -5,6 +5,7 @@ and the question bank loaded once at start-up."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -68,13 +69,31 @@ def create_app(config: Config | None = None) -> Flask:
         return {"user": current_user(), "action_form": ActionForm()}
 
     from assessment.cli import register_cli
-    from assessment.views import auth, dashboard, reports, verify, wizard
+    from assessment.views import auth, dashboard, reports, shares, verify, wizard
 
-    for blueprint in (auth.bp, dashboard.bp, wizard.bp, reports.bp, verify.bp):
+    for blueprint in (auth.bp, dashboard.bp, wizard.bp, reports.bp, verify.bp, shares.bp):
         app.register_blueprint(blueprint)
     register_cli(app)
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    for logger in (logging.getLogger("werkzeug"), app.logger):
+        if not any(isinstance(f, RedactShareTokens) for f in logger.filters):
+            logger.addFilter(RedactShareTokens())
     return app
+
+
+_SHARE_TOKEN = re.compile(r"/s/[A-Za-z0-9_-]{16,}")
+
+
+class RedactShareTokens(logging.Filter):
+    """Replaces share-link tokens in log lines (access log, error log) with
+    a placeholder: a token in a log would be a working link."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if _SHARE_TOKEN.search(message):
+            record.msg = _SHARE_TOKEN.sub("/s/[token]", message)
+            record.args = ()
+        return True
 
 
 def app_config() -> Config:

@@ -41,6 +41,7 @@ def test_other_organisation_gets_404_on_every_assessment_route(
     for endpoint, rule, method in _assessment_routes(app):
         url = re.sub(r"<(?:[a-z]+:)?assessment_id>", assessment_id, rule)
         url = re.sub(r"<(?:[a-z]+:)?section_id>", "scoping.programme", url)
+        url = re.sub(r"<int:link_id>", "1", url)
         if method == "GET":
             response = intruder.get(url)
         else:

@@ -1,0 +1,107 @@
+"""Read-only share links for auditors.
+
+A link is a random 256-bit token; only its SHA-256 is stored, so the
+database never holds a usable link.  Links expire, can be revoked by any
+member of the owning organisation, and every use is recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assessment.engine.document import EDITIONS
+from assessment.models import Assessment, ShareLink, ShareUse, User, as_utc, utcnow
+
+MAX_DAYS = 90
+
+
+class ShareLinkError(ValueError):
+    """A share-link request that cannot be carried out; the message is for the user."""
+
+
+class ShareLinkUnavailable(LookupError):
+    """The token is unknown, expired or revoked; ``reason`` says which."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+@dataclass(frozen=True, slots=True)
+class NewLink:
+    link: ShareLink
+    token: str  # shown once; never stored
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_link(
+    session: Session, assessment: Assessment, user: User, days: int, edition: str, label: str = ""
+) -> NewLink:
+    """A new link to ``assessment`` valid for ``days`` days.  Raises
+    :class:`ShareLinkError` for a period outside 1-90 days or an unknown edition."""
+    if not 1 <= days <= MAX_DAYS:
+        raise ShareLinkError(f"Choose a validity between 1 and {MAX_DAYS} days.")
+    if edition not in EDITIONS:
+        raise ShareLinkError("Choose the full or the public edition.")
+    token = secrets.token_urlsafe(32)
+    link = ShareLink(
+        token_hash=token_hash(token),
+        edition=edition,
+        label=label.strip()[:200],
+        created_by_id=user.id,
+        expires_at=utcnow() + dt.timedelta(days=days),
+    )
+    link.assessment = assessment
+    session.add(link)
+    session.flush()
+    return NewLink(link, token)
+
+
+def links_of(session: Session, assessment: Assessment) -> list[ShareLink]:
+    return list(
+        session.scalars(
+            select(ShareLink)
+            .where(ShareLink.assessment_id == assessment.id)
+            .order_by(ShareLink.id.desc())
+        )
+    )
+
+
+def revoke_link(session: Session, assessment: Assessment, link_id: int) -> ShareLink:
+    """Revoke link ``link_id`` of ``assessment``.  Raises ``LookupError`` if
+    the assessment has no such link."""
+    link = session.get(ShareLink, link_id)
+    if link is None or link.assessment_id != assessment.id:
+        raise LookupError(link_id)
+    if link.revoked_at is None:
+        link.revoked_at = utcnow()
+    return link
+
+
+def is_live(link: ShareLink, now: dt.datetime | None = None) -> bool:
+    moment = now or utcnow()
+    return link.revoked_at is None and as_utc(link.expires_at) > moment
+
+
+def use_link(session: Session, token: str, what: str) -> ShareLink:
+    """The live link for ``token``, with this use recorded.  Raises
+    :class:`ShareLinkUnavailable` ("unknown", "expired" or "revoked")."""
+    link = session.scalar(select(ShareLink).where(ShareLink.token_hash == token_hash(token)))
+    if link is None:
+        raise ShareLinkUnavailable("unknown")
+    if link.revoked_at is not None:
+        raise ShareLinkUnavailable("revoked")
+    if as_utc(link.expires_at) <= utcnow():
+        raise ShareLinkUnavailable("expired")
+    session.add(ShareUse(link=link, what=what))
+    session.flush()
+    return link

@@ -1,0 +1,124 @@
+"""Share links: members manage them per assessment; auditors use them
+without an account."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from assessment.engine.scoring import score
+from assessment.forms import ActionForm
+from assessment.services.assessments import answers_of, to_document
+from assessment.services.reports import issue_report
+from assessment.services.shares import (
+    MAX_DAYS,
+    ShareLinkError,
+    ShareLinkUnavailable,
+    create_link,
+    is_live,
+    links_of,
+    revoke_link,
+    use_link,
+)
+from assessment.views.common import own_assessment, pinned_bank
+from assessment.web import db, login_required, require_user
+
+bp = Blueprint("shares", __name__)
+TOKEN_IN_PATH = re.compile(r"/s/[A-Za-z0-9_-]+")
+
+
+@bp.route("/assessments/<assessment_id>/shares", methods=["GET", "POST"])
+@login_required
+def manage(assessment_id: str) -> str | tuple[str, int]:
+    assessment = own_assessment(assessment_id)
+    form = ActionForm()
+    new_url = None
+    error = None
+    status = 200
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            created = create_link(
+                db(),
+                assessment,
+                require_user(),
+                int(request.form.get("days", "14") or 0),
+                request.form.get("edition", "full"),
+                request.form.get("label", ""),
+            )
+        except (ShareLinkError, ValueError) as problem:
+            error = (
+                str(problem) if isinstance(problem, ShareLinkError) else "Enter a number of days."
+            )
+            status = 422
+        else:
+            new_url = url_for("shares.summary", token=created.token, _external=True)
+    return render_template(
+        "shares/manage.html",
+        assessment=assessment,
+        links=links_of(db(), assessment),
+        is_live=is_live,
+        new_url=new_url,
+        error=error,
+        max_days=MAX_DAYS,
+        form=form,
+    ), status
+
+
+@bp.route("/assessments/<assessment_id>/shares/<int:link_id>/revoke", methods=["POST"])
+@login_required
+def revoke(assessment_id: str, link_id: int) -> BaseResponse:
+    assessment = own_assessment(assessment_id)
+    ActionForm().validate_on_submit()
+    try:
+        revoke_link(db(), assessment, link_id)
+    except LookupError:
+        abort(404)
+    return Response(
+        status=303, headers={"Location": url_for("shares.manage", assessment_id=assessment_id)}
+    )
+
+
+def _unavailable(reason: str) -> tuple[str, int]:
+    return render_template(
+        "shares/unavailable.html", reason=reason
+    ), 404 if reason == "unknown" else 410
+
+
+@bp.route("/s/<token>")
+def summary(token: str) -> str | tuple[str, int]:
+    try:
+        link = use_link(db(), token, "summary")
+    except ShareLinkUnavailable as unavailable:
+        return _unavailable(unavailable.reason)
+    assessment = link.assessment
+    bank = pinned_bank(assessment)
+    values = {qid: a.value for qid, a in answers_of(assessment).items()}
+    result = score(bank, values, language=assessment.language)
+    return render_template(
+        "shares/summary.html",
+        assessment=assessment,
+        link=link,
+        result=result,
+        bank=bank,
+        token=token,
+    )
+
+
+@bp.route("/s/<token>/report.pdf")
+def report(token: str) -> BaseResponse | tuple[str, int]:
+    try:
+        link = use_link(db(), token, "pdf")
+    except ShareLinkUnavailable as unavailable:
+        return _unavailable(unavailable.reason)
+    link.uses[-1].what = f"pdf ({link.edition})"
+    bank = pinned_bank(link.assessment)
+    rendered = issue_report(db(), bank, link.assessment, link.edition)
+    document = to_document(link.assessment)
+    name = re.sub(r"[^A-Za-z0-9]+", "-", document.title).strip("-").lower()[:60] or "assessment"
+    return Response(
+        rendered.pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}-{link.edition}.pdf"'},
+    )

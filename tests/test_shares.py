@@ -1,0 +1,153 @@
+"""Share links for auditors: create, use, expire, revoke, and who may."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import re
+
+from flask import Flask
+from pypdf import PdfReader
+from sqlalchemy import select, text, update
+
+from assessment.models import ShareLink, ShareUse
+from assessment.web import RedactShareTokens
+from tests.conftest import Browser
+
+LINK = re.compile(r'<code class="share-url">http://localhost(/s/[A-Za-z0-9_-]+)</code>')
+
+
+def _create(browser: Browser, assessment_id: str, **fields: str) -> tuple[int, str | None]:
+    page = f"/assessments/{assessment_id}/shares"
+    response = browser.post(page, {"days": "7", "edition": "full", **fields}, page=page)
+    match = LINK.search(response.get_data(as_text=True))
+    return response.status_code, match.group(1) if match else None
+
+
+def _uses(app: Flask) -> list[str]:
+    with app.extensions["assessment"]["sessions"]() as session:
+        return list(session.scalars(select(ShareUse.what).order_by(ShareUse.id)))
+
+
+def test_share_link_lifecycle(app: Flask, browser, signup, start_assessment) -> None:  # type: ignore[no-untyped-def]
+    signup(browser)
+    assessment_id = start_assessment(browser, ["camera"], title="Shared camera review")
+    status, path = _create(browser, assessment_id, edition="public", label="Audit office")
+    assert status == 200
+    assert path is not None
+    token = path.rsplit("/", 1)[1]
+    assert len(token) >= 40
+
+    with app.extensions["assessment"]["sessions"]() as session:
+        dump = " ".join(str(row) for row in session.execute(text("SELECT * FROM share_links")))
+    assert token not in dump  # only a hash is stored
+
+    auditor = Browser(app.test_client())  # no account
+    summary = auditor.get(path)
+    assert summary.status_code == 200
+    html = summary.get_data(as_text=True)
+    assert "Shared camera review" in html
+    assert "Download the public edition" in html
+    pdf = auditor.get(f"{path}/report.pdf")
+    assert pdf.status_code == 200
+    cover = PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()
+    assert "Public edition" in " ".join(cover.split())
+    assert _uses(app) == ["summary", "pdf (public)"]
+
+    manage = browser.get(f"/assessments/{assessment_id}/shares").get_data(as_text=True)
+    assert "Audit office" in manage
+    assert "Active" in manage
+    assert "pdf (public)" in manage
+    assert token not in manage  # shown once only, when created
+
+    link_id = int(re.search(r"/shares/(\d+)/revoke", manage).group(1))  # type: ignore[union-attr]
+    revoked = browser.post(f"/assessments/{assessment_id}/shares/{link_id}/revoke", {})
+    assert revoked.status_code == 303
+    gone = auditor.get(path)
+    assert gone.status_code == 410
+    assert "revoked" in gone.get_data(as_text=True)
+    assert auditor.get(f"{path}/report.pdf").status_code == 410
+    assert _uses(app) == ["summary", "pdf (public)"]  # refused uses are not counted as uses
+
+
+def test_expired_and_unknown_links_get_a_clear_page(
+    app: Flask, browser, signup, start_assessment
+) -> None:  # type: ignore[no-untyped-def]
+    signup(browser)
+    assessment_id = start_assessment(browser, ["payment"])
+    _, path = _create(browser, assessment_id)
+    assert path is not None
+    with app.extensions["assessment"]["sessions"]() as session:
+        session.execute(
+            update(ShareLink).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
+        )
+        session.commit()
+    expired = Browser(app.test_client()).get(path)
+    assert expired.status_code == 410
+    assert "expired" in expired.get_data(as_text=True)
+    unknown = Browser(app.test_client()).get("/s/" + "A" * 43)
+    assert unknown.status_code == 404
+    assert "not valid" in unknown.get_data(as_text=True)
+    assert "Expired" in browser.get(f"/assessments/{assessment_id}/shares").get_data(as_text=True)
+
+
+def test_validity_period_is_checked(browser, signup, start_assessment) -> None:  # type: ignore[no-untyped-def]
+    signup(browser)
+    assessment_id = start_assessment(browser, ["camera"])
+    status, path = _create(browser, assessment_id, days="365")
+    assert status == 422
+    assert path is None
+    assert "between 1 and 90 days" in browser.last_html
+
+
+def test_only_the_owning_organisation_creates_or_revokes(
+    app: Flask, make_browser, signup, start_assessment
+) -> None:  # type: ignore[no-untyped-def]
+    owner = signup(make_browser(), "owner@example.org", "Owner Org")
+    assessment_id = start_assessment(owner, ["camera"])
+    _, path = _create(owner, assessment_id)
+    manage = owner.get(f"/assessments/{assessment_id}/shares").get_data(as_text=True)
+    link_id = re.search(r"/shares/(\d+)/revoke", manage).group(1)  # type: ignore[union-attr]
+
+    intruder = signup(make_browser(), "intruder@example.org", "Other Org")
+    intruder.get("/")
+    token = intruder.token()
+    for url in (
+        f"/assessments/{assessment_id}/shares",
+        f"/assessments/{assessment_id}/shares/{link_id}/revoke",
+    ):
+        response = intruder.client.post(
+            url, data={"csrf_token": token, "days": "7", "edition": "full"}
+        )
+        assert response.status_code == 404, url
+    assert intruder.get(f"/assessments/{assessment_id}/shares").status_code == 404
+    own_id = start_assessment(intruder, ["camera"])
+    cross = intruder.post(
+        f"/assessments/{own_id}/shares/{link_id}/revoke", {}, page=f"/assessments/{own_id}/shares"
+    )
+    assert cross.status_code == 404  # a link of another assessment, even via one's own
+    assert Browser(app.test_client()).get(path).status_code == 200  # still live
+
+
+def test_tokens_are_redacted_from_logs(app: Flask) -> None:
+    werkzeug = logging.getLogger("werkzeug")
+    assert any(isinstance(f, RedactShareTokens) for f in werkzeug.filters)
+    assert any(isinstance(f, RedactShareTokens) for f in app.logger.filters)
+    record = logging.LogRecord(
+        "werkzeug",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - - "%s" %s',
+        (
+            "127.0.0.1",
+            "GET /s/abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG/report.pdf HTTP/1.1",
+            "200",
+        ),
+        None,
+    )
+    RedactShareTokens().filter(record)
+    line = record.getMessage()
+    assert "abcdefghijklmnop" not in line
+    assert "GET /s/[token]/report.pdf" in line
