@@ -48,6 +48,11 @@ class Config:
     secure_cookies: bool = False
     max_upload_bytes: int = 5 * 1024 * 1024
 
+    @property
+    def report_cache_dir(self) -> Path:
+        """Rendered reports, by revision, edition and template fingerprint."""
+        return self.instance_path / "report-cache"
+
     @classmethod
     def from_env(cls) -> Config:
         """Read ``DATABASE_URL``, ``SECRET_KEY``, ``INSTANCE_PATH``,

@@ -7,11 +7,16 @@ can later be checked against what this installation issued.
 
 from __future__ import annotations
 
+import hashlib
+import os
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from assessment.config import PROJECT_ROOT
 from assessment.engine.bank import Bank
 from assessment.models import Assessment, ReportRevision, as_utc
 from assessment.report.context import HistoryEntry
@@ -19,12 +24,55 @@ from assessment.report.render import RenderedReport, render_report
 from assessment.report.verify import EmbeddedData, read_embedded
 from assessment.services.assessments import to_document
 
+REPORT_SOURCES = (
+    PROJECT_ROOT / "templates" / "report" / "report.html",
+    PROJECT_ROOT / "static" / "css" / "report.css",
+    PROJECT_ROOT / "assessment" / "report" / "context.py",
+    PROJECT_ROOT / "assessment" / "report" / "render.py",
+    PROJECT_ROOT / "assessment" / "engine" / "scoring.py",
+)
+
+
+def template_fingerprint() -> str:
+    """Changes whenever anything that shapes a report changes: the template,
+    the stylesheet, the report and scoring code."""
+    return _template_fingerprint()
+
+
+@cache
+def _template_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(REPORT_SOURCES):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _cache_path(cache_dir: Path, assessment: Assessment, edition: str) -> Path:
+    key = f"{assessment.uuid}:{assessment.revision}:{edition}:{template_fingerprint()}"
+    return cache_dir / f"{hashlib.sha256(key.encode()).hexdigest()}.pdf"
+
 
 def issue_report(
-    session: Session, bank: Bank, assessment: Assessment, edition: str = "full"
+    session: Session,
+    bank: Bank,
+    assessment: Assessment,
+    edition: str = "full",
+    cache_dir: Path | None = None,
 ) -> RenderedReport:
-    """Render the ``edition`` of the report of ``assessment`` and record the
-    hash of its embedded data."""
+    """The ``edition`` of the report of ``assessment``, with the hash of its
+    embedded data recorded.
+
+    With ``cache_dir``, a report already rendered for the same revision,
+    edition and template fingerprint is served from there without rendering.
+    Cached files hold assessment data: the folder is created owner-only.
+    """
+    cached = _cache_path(cache_dir, assessment, edition) if cache_dir else None
+    if cached is not None and cached.exists():
+        pdf = cached.read_bytes()
+        sha256 = cached.with_suffix(".sha256").read_text(encoding="ascii").strip()
+        report = RenderedReport(pdf, sha256)
+        _record(session, assessment, report, edition)
+        return report
     history = [
         HistoryEntry(
             at=as_utc(event.at).strftime("%Y-%m-%d %H:%M"),
@@ -35,13 +83,30 @@ def issue_report(
         for event in assessment.events
     ]
     report = render_report(bank, to_document(assessment), edition=edition, history=history)
+    _record(session, assessment, report, edition)
+    if cached is not None:
+        _store(cached, report)
+    return report
+
+
+def _record(session: Session, assessment: Assessment, report: RenderedReport, edition: str) -> None:
     known = session.scalar(select(ReportRevision.id).where(ReportRevision.sha256 == report.sha256))
     if known is None:
         record = ReportRevision(revision=assessment.revision, sha256=report.sha256, edition=edition)
         record.assessment = assessment
         session.add(record)
         session.flush()
-    return report
+
+
+def _store(path: Path, report: RenderedReport) -> None:
+    """Write atomically: a reader sees the whole file or none."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for target, data in ((path.with_suffix(".sha256"), report.sha256.encode()), (path, report.pdf)):
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, target)
 
 
 @dataclass(frozen=True, slots=True)

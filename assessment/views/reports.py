@@ -10,7 +10,7 @@ from assessment.engine.document import EDITIONS, canonical_json
 from assessment.services.assessments import to_document
 from assessment.services.reports import issue_report
 from assessment.views.common import own_assessment, pinned_bank
-from assessment.web import db, login_required
+from assessment.web import app_config, db, login_required
 
 bp = Blueprint("reports", __name__, url_prefix="/assessments/<assessment_id>")
 
@@ -29,7 +29,7 @@ def pdf(assessment_id: str) -> Response:
     edition = request.args.get("edition", "full")
     if edition not in EDITIONS:
         abort(404)
-    report = issue_report(db(), bank, assessment, edition)
+    report = issue_report(db(), bank, assessment, edition, app_config().report_cache_dir)
     name = _filename(assessment.title + ("-public" if edition == "public" else ""), "pdf")
     return Response(
         report.pdf,

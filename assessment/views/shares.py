@@ -23,7 +23,7 @@ from assessment.services.shares import (
     use_link,
 )
 from assessment.views.common import own_assessment, pinned_bank
-from assessment.web import db, login_required, require_user
+from assessment.web import app_config, db, login_required, require_user
 
 bp = Blueprint("shares", __name__)
 TOKEN_IN_PATH = re.compile(r"/s/[A-Za-z0-9_-]+")
@@ -114,7 +114,9 @@ def report(token: str) -> BaseResponse | tuple[str, int]:
         return _unavailable(unavailable.reason)
     link.uses[-1].what = f"pdf ({link.edition})"
     bank = pinned_bank(link.assessment)
-    rendered = issue_report(db(), bank, link.assessment, link.edition)
+    rendered = issue_report(
+        db(), bank, link.assessment, link.edition, app_config().report_cache_dir
+    )
     document = to_document(link.assessment)
     name = re.sub(r"[^A-Za-z0-9]+", "-", document.title).strip("-").lower()[:60] or "assessment"
     return Response(
