@@ -35,6 +35,7 @@ from assessment.services.assessments import (
     AssessmentNotFound,
     get_by_uuid,
     import_document,
+    is_pinned,
     list_for_organisation,
     to_document,
     visibility_of,
@@ -135,7 +136,7 @@ def register_cli(app: Flask) -> None:
                 for assessment in list_for_organisation(session, organisation.id):
                     progress = (
                         f"{visibility_of(assessment, bank).percent}%"
-                        if (assessment.bank_id, assessment.bank_version) == (bank.id, bank.version)
+                        if is_pinned(assessment, bank)
                         else "-"
                     )
                     click.echo(

@@ -35,7 +35,6 @@ from wtforms.widgets import CheckboxInput, DateInput, ListWidget, TextInput
 from assessment.engine.answers import (
     NOTE_MAX,
     SOURCE_MAX,
-    AnswerValueError,
     check_metadata,
     check_value,
 )
@@ -256,6 +255,3 @@ class NewAssessmentForm(FlaskForm):  # type: ignore[misc]
 
 class ActionForm(FlaskForm):  # type: ignore[misc]
     """A form with nothing but the CSRF token, for POST-only buttons."""
-
-
-__all__ = ["AnswerValueError", "read_answer"]

@@ -315,7 +315,6 @@ def _structure(
     scope = {
         "position": shown("scope.assessor_position", values.get("scope.assessor_position")),
         "sources": shown("scope.sources", values.get("scope.sources")),
-        "sign_off": values.get("safe.sign_off", ""),
         "unknown": sum(1 for v in values.values() if is_unknown(v)),
         "answered": len(values),
         "applicable": sum(p.total for p in visibility.sections),

@@ -19,7 +19,6 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -124,7 +123,3 @@ def render_pdf(
         pdf_variant=PDF_VARIANT,
     )
     return pdf
-
-
-def asset_dir() -> Path:
-    return STATIC_DIR

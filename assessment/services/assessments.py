@@ -108,9 +108,14 @@ def get_by_uuid(session: Session, assessment_uuid: str) -> Assessment:
     return assessment
 
 
+def is_pinned(assessment: Assessment, bank: Bank) -> bool:
+    """Whether ``assessment`` was answered against ``bank`` (id and version)."""
+    return (assessment.bank_id, assessment.bank_version) == (bank.id, bank.version)
+
+
 def check_bank(assessment: Assessment, bank: Bank) -> None:
     """Raises :class:`WrongBank` unless ``assessment`` is pinned to ``bank``."""
-    if (assessment.bank_id, assessment.bank_version) != (bank.id, bank.version):
+    if not is_pinned(assessment, bank):
         raise WrongBank(
             f"assessment uses bank {assessment.bank_id} {assessment.bank_version}; "
             f"this installation has {bank.id} {bank.version}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import abort
 
 from assessment.engine.bank import Bank
@@ -33,3 +35,9 @@ def pinned_bank(assessment: Assessment) -> Bank:
     except WrongBank as error:
         abort(409, description=str(error))
     return bank
+
+
+def download_name(title: str, suffix: str) -> str:
+    """A safe file name for a download, from the assessment's title."""
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-").lower()[:60] or "assessment"
+    return f"{stem}.{suffix}"

@@ -10,6 +10,7 @@ from assessment.forms import NewAssessmentForm
 from assessment.services.assessments import (
     PROGRAMME_TYPES_QUESTION,
     create_assessment,
+    is_pinned,
     list_for_organisation,
     visibility_of,
 )
@@ -25,11 +26,12 @@ def index() -> str:
     bank = app_bank()
     rows = []
     for assessment in list_for_organisation(db(), user.organisation_id):
-        pinned = (assessment.bank_id, assessment.bank_version) == (bank.id, bank.version)
         rows.append(
             {
                 "assessment": assessment,
-                "progress": visibility_of(assessment, bank).percent if pinned else None,
+                "progress": visibility_of(assessment, bank).percent
+                if is_pinned(assessment, bank)
+                else None,
             }
         )
     return render_template("dashboard/index.html", rows=rows)

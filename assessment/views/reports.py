@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, Response, abort, request
 
 from assessment.engine.document import EDITIONS, canonical_json
 from assessment.services.assessments import to_document
 from assessment.services.reports import issue_report
-from assessment.views.common import own_assessment, pinned_bank
+from assessment.views.common import download_name, own_assessment, pinned_bank
 from assessment.web import app_config, db, login_required
 
 bp = Blueprint("reports", __name__, url_prefix="/assessments/<assessment_id>")
-
-
-def _filename(title: str, suffix: str) -> str:
-    stem = re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-").lower()[:60] or "assessment"
-    return f"{stem}.{suffix}"
 
 
 @bp.route("/report.pdf")
@@ -30,7 +23,7 @@ def pdf(assessment_id: str) -> Response:
     if edition not in EDITIONS:
         abort(404)
     report = issue_report(db(), bank, assessment, edition, app_config().report_cache_dir)
-    name = _filename(assessment.title + ("-public" if edition == "public" else ""), "pdf")
+    name = download_name(assessment.title + ("-public" if edition == "public" else ""), "pdf")
     return Response(
         report.pdf,
         mimetype="application/pdf",
@@ -42,10 +35,9 @@ def pdf(assessment_id: str) -> Response:
 @login_required
 def export(assessment_id: str) -> Response:
     assessment = own_assessment(assessment_id)
+    name = download_name(assessment.title, "json")
     return Response(
         canonical_json(to_document(assessment)),
         mimetype="application/json",
-        headers={
-            "Content-Disposition": f'attachment; filename="{_filename(assessment.title, "json")}"'
-        },
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

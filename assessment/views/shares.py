@@ -3,14 +3,12 @@ without an account."""
 
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from assessment.engine.scoring import score
 from assessment.forms import ActionForm
-from assessment.services.assessments import answers_of, to_document
+from assessment.services.assessments import answers_of
 from assessment.services.reports import issue_report
 from assessment.services.shares import (
     MAX_DAYS,
@@ -22,11 +20,10 @@ from assessment.services.shares import (
     revoke_link,
     use_link,
 )
-from assessment.views.common import own_assessment, pinned_bank
+from assessment.views.common import download_name, own_assessment, pinned_bank
 from assessment.web import app_config, db, login_required, require_user
 
 bp = Blueprint("shares", __name__)
-TOKEN_IN_PATH = re.compile(r"/s/[A-Za-z0-9_-]+")
 
 
 @bp.route("/assessments/<assessment_id>/shares", methods=["GET", "POST"])
@@ -117,10 +114,9 @@ def report(token: str) -> BaseResponse | tuple[str, int]:
     rendered = issue_report(
         db(), bank, link.assessment, link.edition, app_config().report_cache_dir
     )
-    document = to_document(link.assessment)
-    name = re.sub(r"[^A-Za-z0-9]+", "-", document.title).strip("-").lower()[:60] or "assessment"
+    name = download_name(f"{link.assessment.title} {link.edition}", "pdf")
     return Response(
         rendered.pdf,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}-{link.edition}.pdf"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
