@@ -10,6 +10,7 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from assessment.config import DEFAULT_BANK_DIR
+from assessment.demo import EXAMPLES
 from assessment.engine.answers import Answer
 from assessment.engine.document import AssessmentDocument, load_document
 from assessment.engine.loader import load_bank_cached
@@ -194,3 +195,20 @@ def test_cover_and_summary_pages_render_to_png(tmp_path: Path) -> None:
     pngs = sorted(tmp_path.glob("page*.png"))
     assert len(pngs) == 2
     assert all(png.stat().st_size > 1000 for png in pngs)
+
+
+def test_heat_maps_place_each_engaged_right_once_by_its_code() -> None:
+    document = load_document((EXAMPLES / "moscow_cameras.json").read_bytes(), BANK)
+    context = build_report_context(BANK, document)
+    rights = {right["code"]: right for right in context["rights"]}
+    engaged = sorted(code for code, right in rights.items() if right["engaged"])
+    assert engaged
+    inherent = context["heatmap"]["inherent"]
+    placed = sorted(code for row in inherent for cell in row for code in cell)
+    assert placed == engaged
+    for code in engaged:
+        severity = int(rights[code]["severity"].split()[0])
+        likelihood = int(rights[code]["likelihood"].split()[0])
+        assert code in inherent[4 - severity][likelihood - 1]
+    residual = context["heatmap"]["residual"]
+    assert sorted(code for row in residual for cell in row for code in cell) == engaged

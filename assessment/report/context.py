@@ -42,6 +42,12 @@ ROLE_LABELS = {
 }
 
 
+def right_code(number: int) -> str:
+    """The short code of the ``number``-th right (1-based), used in the heat
+    maps where full names do not fit: "R1", "R2", ..."""
+    return f"R{number}"
+
+
 def _programme_modules(visibility: Any) -> list[str]:
     modules = []
     for progress in visibility.sections:
@@ -141,10 +147,11 @@ def build_report_context(
         )
 
     rights = []
-    for finding in result.rights:
+    for number, finding in enumerate(result.rights, 1):
         right = bank.right(finding.right_id)
         rights.append(
             {
+                "code": right_code(number),
                 "label": right.label.get_text(lang),
                 "anchors": right.anchors,
                 "engaged": finding.engaged,
@@ -330,6 +337,7 @@ def _structure(
     ]
 
     short = {r.id: r.label.get_text(lang) for r in bank.rights}
+    code = {f.right_id: right_code(n) for n, f in enumerate(result.rights, 1)}
     heatmap: dict[str, list[list[list[str]]]] = {}
     for kind in ("inherent", "residual"):
         grid: list[list[list[str]]] = [[[] for _ in range(4)] for _ in range(4)]
@@ -338,7 +346,7 @@ def _structure(
                 continue
             severity = finding.severity if kind == "inherent" else finding.residual_severity
             likelihood = finding.likelihood if kind == "inherent" else finding.residual_likelihood
-            grid[4 - severity][likelihood - 1].append(short[finding.right_id])
+            grid[4 - severity][likelihood - 1].append(code[finding.right_id])
         heatmap[kind] = grid
 
     rules = {rule.id: rule for rule in bank.recommendations}
