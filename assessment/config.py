@@ -7,6 +7,7 @@ import os
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
@@ -36,6 +37,22 @@ def _secret_key(instance_path: Path) -> str:
     return key
 
 
+N = TypeVar("N", int, float)
+
+
+def _number(name: str, kind: type[N], default: N) -> N:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a {kind.__name__}, not {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """Everything the application reads from outside.  Immutable."""
@@ -47,6 +64,8 @@ class Config:
     testing: bool = False
     secure_cookies: bool = False
     max_upload_bytes: int = 5 * 1024 * 1024
+    report_workers: int = 2  # processes rendering reports; 0 renders in the request thread
+    report_wait_seconds: float = 5.0  # a download waits this long before "being prepared"
 
     @property
     def report_cache_dir(self) -> Path:
@@ -56,10 +75,13 @@ class Config:
     @classmethod
     def from_env(cls) -> Config:
         """Read ``DATABASE_URL``, ``SECRET_KEY``, ``INSTANCE_PATH``,
-        ``QUESTION_BANK_DIR`` and ``SECURE_COOKIES``.  Defaults: SQLite in
-        ``instance/assessment.sqlite3`` and a persisted random secret key.
+        ``QUESTION_BANK_DIR``, ``SECURE_COOKIES``, ``REPORT_WORKERS`` and
+        ``REPORT_WAIT_SECONDS``.  Defaults: SQLite in
+        ``instance/assessment.sqlite3``, a persisted random secret key, two
+        report workers, a five-second wait.
 
-        Raises :class:`ConfigError` for a too-short ``SECRET_KEY``.
+        Raises :class:`ConfigError` for a too-short ``SECRET_KEY`` or a
+        report setting that is not a number of the right kind.
         """
         instance = Path(os.environ.get("INSTANCE_PATH") or DEFAULT_INSTANCE)
         database_url = os.environ.get("DATABASE_URL") or (
@@ -71,6 +93,8 @@ class Config:
             instance_path=instance,
             bank_dir=Path(os.environ.get("QUESTION_BANK_DIR") or DEFAULT_BANK_DIR),
             secure_cookies=os.environ.get("SECURE_COOKIES", "0") == "1",
+            report_workers=_number("REPORT_WORKERS", int, 2),
+            report_wait_seconds=_number("REPORT_WAIT_SECONDS", float, 5.0),
         )
 
     def with_overrides(self, **changes: object) -> Config:

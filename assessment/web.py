@@ -20,6 +20,7 @@ from assessment.engine.bank import Bank
 from assessment.engine.loader import load_bank
 from assessment.forms import check_bank_supported
 from assessment.models import User
+from assessment.report.pool import ReportRenderer
 
 F = TypeVar("F", bound=Callable[..., Any])
 csrf = CSRFProtect()
@@ -57,6 +58,7 @@ def create_app(config: Config | None = None) -> Flask:
         "bank": bank,
         "engine": engine,
         "sessions": make_session_factory(engine),
+        "renderer": ReportRenderer(bank, config.bank_dir, config.report_workers),
     }
     csrf.init_app(app)
     _install_transaction(app)
@@ -102,6 +104,10 @@ def app_config() -> Config:
 
 def app_bank() -> Bank:
     return cast(Bank, current_app.extensions["assessment"]["bank"])
+
+
+def report_renderer() -> ReportRenderer:
+    return cast(ReportRenderer, current_app.extensions["assessment"]["renderer"])
 
 
 def session_factory() -> sessionmaker[Session]:

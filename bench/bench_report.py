@@ -17,6 +17,7 @@ import os
 import platform
 import resource
 import statistics
+import sys
 import tempfile
 import time
 from dataclasses import replace
@@ -69,13 +70,20 @@ def bench_render(document: AssessmentDocument, renders: int) -> dict[str, object
         seconds.append(time.perf_counter() - start)
         memory.append(round(rss_mib(), 1))
         pages = len(PdfReader(io.BytesIO(pdf)).pages)
+        if len(seconds) % 10 == 0:
+            print(f"{len(seconds)} renders, RSS {memory[-1]} MiB", file=sys.stderr, flush=True)
     median = statistics.median(seconds)
+    window = max(1, min(10, renders // 4))
     return {
         "pages": pages,
         "renders": renders,
         "median_s": round(median, 3),
         "pages_per_s": round(pages / median, 2),
-        "rss_mib_after_each": memory,
+        "rss_mib_after_each": memory if renders <= 20 else "(omitted, see the summary)",
+        "rss_mib_min_max": [min(memory), max(memory)],
+        # growth between the first and the last renders, medians of `window` renders each
+        "rss_mib_first_window_median": statistics.median(memory[:window]),
+        "rss_mib_last_window_median": statistics.median(memory[-window:]),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 

@@ -60,6 +60,7 @@ def config(database_url: str, clean_db: Engine, tmp_path: Path) -> Config:
         database_url=database_url,
         instance_path=tmp_path / "instance",
         testing=True,
+        report_workers=0,  # render in the request thread; tests/test_render_pool.py uses a pool
     )
 
 
@@ -69,6 +70,7 @@ def app(config: Config) -> Iterator[Flask]:
 
     application = create_app(config)
     yield application
+    application.extensions["assessment"]["renderer"].shutdown()
     application.extensions["assessment"]["engine"].dispose()
 
 

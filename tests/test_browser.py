@@ -12,6 +12,8 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import make_server
 
+from assessment.config import Config
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -23,6 +25,13 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@pytest.fixture
+def config(config: Config) -> Config:
+    """Reports render in a worker process and downloads do not wait for them:
+    the browser gets the "being prepared" page and must follow its refresh."""
+    return config.with_overrides(report_workers=1, report_wait_seconds=0)
 
 
 @pytest.fixture
@@ -92,8 +101,9 @@ def test_wizard_works_without_javascript(live_server: str, page: Page, tmp_path:
     page.click("text=Review and submit")
     assert "Not answered - required" in page.content()
     assert page.locator("text=Moscow police").count() == 1
-    with page.expect_download() as download:
+    with page.expect_download(timeout=120_000) as download:
         page.click("text=Download the PDF report")
+        assert "The report is being prepared" in page.content()  # then reloads itself
     pdf = tmp_path / "report.pdf"
     download.value.save_as(pdf)
     assert pdf.read_bytes().startswith(b"%PDF")

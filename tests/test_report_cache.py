@@ -7,6 +7,7 @@ import stat
 import pytest
 from flask import Flask
 
+import assessment.report.pool as pool
 import assessment.services.reports as reports
 from tests.conftest import Browser
 
@@ -14,13 +15,13 @@ from tests.conftest import Browser
 @pytest.fixture
 def render_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
-    original = reports.render_report
+    original = pool.render_report
 
     def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
         calls.append(kwargs.get("edition", "full"))
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(reports, "render_report", counting)
+    monkeypatch.setattr(pool, "render_report", counting)
     return calls
 
 

@@ -37,10 +37,13 @@ def app(
         database_url=database_url,
         instance_path=tmp_path_factory.mktemp("instance"),
         testing=True,
+        report_workers=1,  # the report is rendered by a worker process, as in production
+        report_wait_seconds=120,
     )
     application = create_app(config)
     application.test_cli_runner().invoke(args=["seed-demo"])
     yield application
+    application.extensions["assessment"]["renderer"].shutdown()
     application.extensions["assessment"]["engine"].dispose()
     with migrated_engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):

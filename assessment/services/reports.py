@@ -8,7 +8,7 @@ can later be checked against what this installation issued.
 from __future__ import annotations
 
 import hashlib
-import os
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -20,7 +20,8 @@ from assessment.config import PROJECT_ROOT
 from assessment.engine.bank import Bank
 from assessment.models import Assessment, ReportRevision, as_utc
 from assessment.report.context import HistoryEntry
-from assessment.report.render import RenderedReport, render_report
+from assessment.report.pool import RenderFailed, RenderJob, ReportRenderer, read_stored
+from assessment.report.render import RenderedReport
 from assessment.report.verify import EmbeddedData, read_embedded
 from assessment.services.assessments import to_document
 
@@ -52,28 +53,50 @@ def _cache_path(cache_dir: Path, assessment: Assessment, edition: str) -> Path:
     return cache_dir / f"{hashlib.sha256(key.encode()).hexdigest()}.pdf"
 
 
-def issue_report(
+def request_report(
     session: Session,
     bank: Bank,
     assessment: Assessment,
+    renderer: ReportRenderer,
+    cache_dir: Path,
     edition: str = "full",
-    cache_dir: Path | None = None,
-) -> RenderedReport:
-    """The ``edition`` of the report of ``assessment``, with the hash of its
-    embedded data recorded.
+    wait: float = 0.0,
+) -> RenderedReport | None:
+    """The ``edition`` of the report of ``assessment``, recorded as issued;
+    ``None`` while it is still rendering.
 
-    With ``cache_dir``, a report already rendered for the same revision,
-    edition and template fingerprint is served from there without rendering.
-    Cached files hold assessment data: the folder is created owner-only.
+    A report already rendered for the same revision, edition and template
+    fingerprint is served from ``cache_dir``.  Otherwise ``renderer`` renders
+    it into the cache and this waits up to ``wait`` seconds for it; ask again
+    later for a report not ready by then.  Cached files hold assessment data:
+    the folder is owner-only.  Raises
+    :class:`~assessment.report.pool.RenderFailed`.
     """
-    cached = _cache_path(cache_dir, assessment, edition) if cache_dir else None
-    if cached is not None and cached.exists():
-        pdf = cached.read_bytes()
-        sha256 = cached.with_suffix(".sha256").read_text(encoding="ascii").strip()
-        report = RenderedReport(pdf, sha256)
-        _record(session, assessment, report, edition)
-        return report
-    history = [
+    target = _cache_path(cache_dir, assessment, edition)
+    report = read_stored(target)
+    if report is None:
+        job = RenderJob(
+            document=to_document(assessment),
+            edition=edition,
+            history=tuple(_history(assessment)),
+            target=target,
+            bank_id=bank.id,
+            bank_version=bank.version,
+        )
+        future = renderer.submit(job)
+        try:
+            future.result(timeout=wait)
+        except FutureTimeout:
+            return None
+        report = read_stored(target)
+        if report is None:
+            raise RenderFailed(f"the rendered report of {assessment.uuid} left the cache")
+    _record(session, assessment, report, edition)
+    return report
+
+
+def _history(assessment: Assessment) -> list[HistoryEntry]:
+    return [
         HistoryEntry(
             at=as_utc(event.at).strftime("%Y-%m-%d %H:%M"),
             who=event.user.name if event.user else "-",
@@ -82,11 +105,6 @@ def issue_report(
         )
         for event in assessment.events
     ]
-    report = render_report(bank, to_document(assessment), edition=edition, history=history)
-    _record(session, assessment, report, edition)
-    if cached is not None:
-        _store(cached, report)
-    return report
 
 
 def _record(session: Session, assessment: Assessment, report: RenderedReport, edition: str) -> None:
@@ -96,17 +114,6 @@ def _record(session: Session, assessment: Assessment, report: RenderedReport, ed
         record.assessment = assessment
         session.add(record)
         session.flush()
-
-
-def _store(path: Path, report: RenderedReport) -> None:
-    """Write atomically: a reader sees the whole file or none."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for target, data in ((path.with_suffix(".sha256"), report.sha256.encode()), (path, report.pdf)):
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, target)
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,6 +95,19 @@ def is_live(link: ShareLink, now: dt.datetime | None = None) -> bool:
 def use_link(session: Session, token: str, what: str) -> ShareLink:
     """The live link for ``token``, with this use recorded.  Raises
     :class:`ShareLinkUnavailable` ("unknown", "expired" or "revoked")."""
+    link = live_link(session, token)
+    record_use(session, link, what)
+    return link
+
+
+def record_use(session: Session, link: ShareLink, what: str) -> None:
+    session.add(ShareUse(link=link, what=what))
+    session.flush()
+
+
+def live_link(session: Session, token: str) -> ShareLink:
+    """The live link for ``token``, no use recorded.  Raises
+    :class:`ShareLinkUnavailable` ("unknown", "expired" or "revoked")."""
     link = session.scalar(select(ShareLink).where(ShareLink.token_hash == token_hash(token)))
     if link is None:
         raise ShareLinkUnavailable("unknown")
@@ -102,6 +115,4 @@ def use_link(session: Session, token: str, what: str) -> ShareLink:
         raise ShareLinkUnavailable("revoked")
     if as_utc(link.expires_at) <= utcnow():
         raise ShareLinkUnavailable("expired")
-    session.add(ShareUse(link=link, what=what))
-    session.flush()
     return link

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import abort
+from flask import Response, abort, render_template
 
 from assessment.engine.bank import Bank
 from assessment.models import Assessment
@@ -14,7 +14,10 @@ from assessment.services.assessments import (
     check_bank,
     get_for_organisation,
 )
-from assessment.web import app_bank, db, require_user
+from assessment.services.reports import request_report
+from assessment.web import app_bank, app_config, db, report_renderer, require_user
+
+PREPARING_REFRESH_SECONDS = 3
 
 
 def own_assessment(assessment_id: str) -> Assessment:
@@ -41,3 +44,42 @@ def download_name(title: str, suffix: str) -> str:
     """A safe file name for a download, from the assessment's title."""
     stem = re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-").lower()[:60] or "assessment"
     return f"{stem}.{suffix}"
+
+
+def report_download(assessment: Assessment, edition: str, name: str) -> Response | None:
+    """The PDF of ``edition`` as a download called ``name``, rendering it in
+    the report workers if needed; ``None`` if it is not ready within the
+    configured wait (the caller then shows :func:`preparing_page`)."""
+    config = app_config()
+    report = request_report(
+        db(),
+        pinned_bank(assessment),
+        assessment,
+        report_renderer(),
+        config.report_cache_dir,
+        edition,
+        wait=config.report_wait_seconds,
+    )
+    if report is None:
+        return None
+    return Response(
+        report.pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def preparing_page(title: str, back_url: str) -> Response:
+    """202 "being prepared": the page reloads itself (a meta refresh, no
+    JavaScript) until the report is ready, and has a link to do so by hand."""
+    html = render_template(
+        "report/preparing.html",
+        title=title,
+        back_url=back_url,
+        refresh=PREPARING_REFRESH_SECONDS,
+    )
+    return Response(
+        html,
+        status=202,
+        headers={"Retry-After": str(PREPARING_REFRESH_SECONDS), "Cache-Control": "no-store"},
+    )

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, request, url_for
 
 from assessment.engine.document import EDITIONS, canonical_json
 from assessment.services.assessments import to_document
-from assessment.services.reports import issue_report
-from assessment.views.common import download_name, own_assessment, pinned_bank
-from assessment.web import app_config, db, login_required
+from assessment.views.common import (
+    download_name,
+    own_assessment,
+    preparing_page,
+    report_download,
+)
+from assessment.web import login_required
 
 bp = Blueprint("reports", __name__, url_prefix="/assessments/<assessment_id>")
 
@@ -16,19 +20,18 @@ bp = Blueprint("reports", __name__, url_prefix="/assessments/<assessment_id>")
 @bp.route("/report.pdf")
 @login_required
 def pdf(assessment_id: str) -> Response:
-    """The report; ``?edition=public`` leaves out confidential notes and sources."""
+    """The report; ``?edition=public`` leaves out confidential notes and sources.
+    While it renders: a 202 page that reloads itself."""
     assessment = own_assessment(assessment_id)
-    bank = pinned_bank(assessment)
     edition = request.args.get("edition", "full")
     if edition not in EDITIONS:
         abort(404)
-    report = issue_report(db(), bank, assessment, edition, app_config().report_cache_dir)
     name = download_name(assessment.title + ("-public" if edition == "public" else ""), "pdf")
-    return Response(
-        report.pdf,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    download = report_download(assessment, edition, name)
+    if download is None:
+        back = url_for("wizard.review", assessment_id=assessment.uuid)
+        return preparing_page(assessment.title, back)
+    return download
 
 
 @bp.route("/export.json")

@@ -9,7 +9,6 @@ from werkzeug.wrappers import Response as BaseResponse
 from assessment.engine.scoring import score
 from assessment.forms import ActionForm
 from assessment.services.assessments import answers_of
-from assessment.services.reports import issue_report
 from assessment.services.shares import (
     MAX_DAYS,
     ShareLinkError,
@@ -17,11 +16,19 @@ from assessment.services.shares import (
     create_link,
     is_live,
     links_of,
+    live_link,
+    record_use,
     revoke_link,
     use_link,
 )
-from assessment.views.common import download_name, own_assessment, pinned_bank
-from assessment.web import app_config, db, login_required, require_user
+from assessment.views.common import (
+    download_name,
+    own_assessment,
+    pinned_bank,
+    preparing_page,
+    report_download,
+)
+from assessment.web import db, login_required, require_user
 
 bp = Blueprint("shares", __name__)
 
@@ -105,18 +112,16 @@ def summary(token: str) -> str | tuple[str, int]:
 
 @bp.route("/s/<token>/report.pdf")
 def report(token: str) -> BaseResponse | tuple[str, int]:
+    """The PDF for an auditor; the use is recorded when the file is served,
+    not while it is being prepared."""
     try:
-        link = use_link(db(), token, "pdf")
+        link = live_link(db(), token)
     except ShareLinkUnavailable as unavailable:
         return _unavailable(unavailable.reason)
-    link.uses[-1].what = f"pdf ({link.edition})"
-    bank = pinned_bank(link.assessment)
-    rendered = issue_report(
-        db(), bank, link.assessment, link.edition, app_config().report_cache_dir
-    )
-    name = download_name(f"{link.assessment.title} {link.edition}", "pdf")
-    return Response(
-        rendered.pdf,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    assessment = link.assessment
+    name = download_name(f"{assessment.title} {link.edition}", "pdf")
+    download = report_download(assessment, link.edition, name)
+    if download is None:
+        return preparing_page(assessment.title, url_for("shares.summary", token=token))
+    record_use(db(), link, f"pdf ({link.edition})")
+    return download

@@ -1,0 +1,213 @@
+"""Rendering reports off the request thread.
+
+A report takes seconds to render.  :class:`ReportRenderer` runs each render
+in a pool of worker processes (``concurrent.futures.ProcessPoolExecutor``,
+started with ``spawn`` so that no thread or lock of the web process is
+inherited), writes the PDF into the report cache and hands back a future.
+Request threads only wait on that future, up to a limit, so the web process
+keeps serving other requests while a report renders: the rendering holds
+another process's CPU and interpreter lock, not the web server's.
+
+Two requests for the same report share one render.  With ``workers=0`` the
+render runs in the calling thread (the CLI and most tests); the result is the
+same file in the same place.
+
+Worker processes load the question bank themselves (a bank does not pickle)
+from the same folder as the web process; a job names the bank id and version
+it needs and fails if the worker holds another.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import multiprocessing
+import os
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+
+from assessment.engine.bank import Bank
+from assessment.engine.document import AssessmentDocument
+from assessment.engine.loader import load_bank_cached
+from assessment.report.context import HistoryEntry
+from assessment.report.render import RenderedReport, render_report
+
+LOG = logging.getLogger(__name__)
+
+
+class RenderFailed(RuntimeError):
+    """A report could not be rendered; the message names the assessment, not
+    its content."""
+
+
+@dataclass(frozen=True, slots=True)
+class RenderJob:
+    """Everything a worker needs to render one report into ``target``."""
+
+    document: AssessmentDocument
+    edition: str
+    history: tuple[HistoryEntry, ...] | None
+    target: Path  # the PDF goes here, its SHA-256 next to it (suffix .sha256)
+    bank_id: str
+    bank_version: str
+
+
+def sha256_path(target: Path) -> Path:
+    return target.with_suffix(".sha256")
+
+
+def read_stored(target: Path) -> RenderedReport | None:
+    """The report stored at ``target``, or ``None`` if there is none."""
+    try:
+        sha256 = sha256_path(target).read_text(encoding="ascii").strip()
+        return RenderedReport(target.read_bytes(), sha256)
+    except FileNotFoundError:
+        return None
+
+
+def store(target: Path, report: RenderedReport) -> None:
+    """Write ``report`` to ``target`` atomically and owner-only: a reader sees
+    the whole file or none (the hash is written first, the PDF last)."""
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for path, data in ((sha256_path(target), report.sha256.encode()), (target, report.pdf)):
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+
+
+def run_job(job: RenderJob, bank: Bank) -> str:
+    """Render ``job`` with ``bank`` and store it; returns the SHA-256 of the
+    embedded data."""
+    if (bank.id, bank.version) != (job.bank_id, job.bank_version):
+        raise RenderFailed(
+            f"the worker holds question bank {bank.id} {bank.version}, "
+            f"the report needs {job.bank_id} {job.bank_version}"
+        )
+    report = render_report(
+        bank,
+        job.document,
+        edition=job.edition,
+        history=None if job.history is None else list(job.history),
+    )
+    store(job.target, report)
+    return report.sha256
+
+
+_worker_bank_dir: str | None = None
+
+
+def _start_worker(bank_dir: str) -> None:
+    global _worker_bank_dir
+    _worker_bank_dir = bank_dir
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    load_bank_cached(bank_dir)
+
+
+def _run_in_worker(job: RenderJob) -> str:
+    if _worker_bank_dir is None:
+        raise RenderFailed("the report worker was started without a question bank")
+    return run_job(job, load_bank_cached(_worker_bank_dir))
+
+
+class ReportRenderer:
+    """Renders reports into the cache, in ``workers`` processes (0: in the
+    calling thread).  Thread-safe; the pool starts on the first job."""
+
+    def __init__(self, bank: Bank, bank_dir: Path, workers: int) -> None:
+        if workers < 0:
+            raise ValueError("workers must be 0 or more")
+        self.workers = workers
+        self._bank = bank
+        self._bank_dir = str(bank_dir)
+        self._lock = threading.RLock()  # a done-callback may run inside submit
+        self._running: dict[Path, Future[str]] = {}
+        self._executor: ProcessPoolExecutor | None = None
+
+    def submit(self, job: RenderJob) -> Future[str]:
+        """A future for the render of ``job``: the SHA-256 of its embedded
+        data once ``job.target`` is written, or :class:`RenderFailed`.  A job
+        for a target already being rendered gets the same future."""
+        if self.workers == 0:
+            return self._run_here(job)
+        with self._lock:
+            self._running = {k: f for k, f in self._running.items() if not f.done()}
+            future = self._running.get(job.target)
+            if future is None:
+                future = self._submit_to_pool(job)
+                self._running[job.target] = future
+            return future
+
+    def in_progress(self) -> int:
+        """How many renders are queued or running in the pool."""
+        with self._lock:
+            return sum(1 for future in self._running.values() if not future.done())
+
+    def _run_here(self, job: RenderJob) -> Future[str]:
+        future: Future[str] = Future()
+        try:
+            future.set_result(run_job(job, self._bank))
+        except Exception as error:  # handed to the caller through the future
+            future.set_exception(_failure(job, error))
+        return future
+
+    def _submit_to_pool(self, job: RenderJob) -> Future[str]:
+        for attempt in (1, 2):
+            executor = self._pool()
+            try:
+                inner = executor.submit(_run_in_worker, job)
+                break
+            except BrokenProcessPool:  # a worker died; start a new pool once
+                self._executor = None
+                if attempt == 2:
+                    raise
+        outer: Future[str] = Future()
+
+        def settle(done: Future[str]) -> None:
+            error = done.exception()
+            if error is None:
+                outer.set_result(done.result())
+                return
+            if isinstance(error, BrokenProcessPool):
+                with self._lock:
+                    if self._executor is executor:
+                        self._executor = None
+            outer.set_exception(_failure(job, error))
+
+        inner.add_done_callback(settle)
+        return outer
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(self._bank_dir,),
+            )
+            atexit.register(self._executor.shutdown, wait=False, cancel_futures=True)
+        return self._executor
+
+    def shutdown(self) -> None:
+        """Stop the workers; renders still queued are cancelled."""
+        with self._lock:
+            if self._executor is not None:
+                self._executor.shutdown(wait=True, cancel_futures=True)
+                self._executor = None
+
+
+def _failure(job: RenderJob, error: BaseException) -> RenderFailed:
+    if isinstance(error, RenderFailed):
+        return error
+    # the type only: messages of rendering errors may quote assessment text
+    LOG.error(
+        "rendering the %s report of assessment %s failed: %s",
+        job.edition,
+        job.document.uuid,
+        type(error).__name__,
+    )
+    return RenderFailed(f"the {job.edition} report of assessment {job.document.uuid} failed")

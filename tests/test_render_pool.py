@@ -1,0 +1,151 @@
+"""Reports render in worker processes: a download never holds the web process
+while a report renders, two requests share one render, failures are reported
+without assessment text."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from pypdf import PdfReader
+
+from assessment.config import DEFAULT_BANK_DIR, Config
+from assessment.engine.answers import Answer
+from assessment.engine.loader import load_bank_cached
+from assessment.models import ReportRevision, ShareUse
+from assessment.report.pool import RenderFailed, RenderJob, ReportRenderer, read_stored
+from tests.conftest import Browser
+from tests.helpers import make_document
+
+BANK = load_bank_cached(str(DEFAULT_BANK_DIR))
+SECRET = "Informant Ivanova at the metro depot"
+
+
+def _job(target: Path, bank_version: str = BANK.version) -> RenderJob:
+    document = make_document(
+        Answer("scope.programme_types", ["payment"]),
+        Answer("desc.purpose", SECRET, note=SECRET),
+        title="Card data",
+    )
+    return RenderJob(document, "full", (), target, BANK.id, bank_version)
+
+
+@pytest.fixture
+def renderer() -> Iterator[ReportRenderer]:
+    pool = ReportRenderer(BANK, DEFAULT_BANK_DIR, workers=1)
+    yield pool
+    pool.shutdown()
+
+
+def test_worker_renders_into_the_cache_and_shares_one_render_per_target(
+    renderer: ReportRenderer, tmp_path: Path
+) -> None:
+    target = tmp_path / "cache" / "report.pdf"
+    first = renderer.submit(_job(target))
+    again = renderer.submit(_job(target))
+    assert again is first
+    other = renderer.submit(_job(tmp_path / "cache" / "other.pdf"))
+    assert other is not first
+    sha256 = first.result(timeout=120)
+    stored = read_stored(target)
+    assert stored is not None
+    assert stored.sha256 == sha256
+    assert PdfReader(io.BytesIO(stored.pdf)).attachments["assessment.json"]
+    assert (target.parent.stat().st_mode & 0o777) == 0o700
+    other.result(timeout=120)
+    assert renderer.submit(_job(target)) is not first  # done: a new request renders anew
+
+
+def test_failed_render_raises_and_logs_no_assessment_text(
+    renderer: ReportRenderer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    target = tmp_path / "report.pdf"
+    with caplog.at_level(logging.DEBUG):
+        future = renderer.submit(_job(target, bank_version="0.0-other"))
+        with pytest.raises(RenderFailed, match=re.escape("needs surveillance-hria 0.0-other")):
+            future.result(timeout=120)
+        inline = ReportRenderer(BANK, DEFAULT_BANK_DIR, workers=0)
+        with pytest.raises(RenderFailed):
+            inline.submit(_job(target, bank_version="0.0-other")).result()
+    assert read_stored(target) is None
+    assert SECRET not in caplog.text
+
+
+@pytest.fixture
+def config(config: Config) -> Config:
+    return config.with_overrides(report_workers=1, report_wait_seconds=0)
+
+
+def _poll(browser: Browser, url: str, seconds: float = 120) -> bytes:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        response = browser.get(url)
+        if response.status_code == 200:
+            assert response.mimetype == "application/pdf"
+            return bytes(response.data)
+        assert response.status_code == 202
+        time.sleep(0.2)
+    raise AssertionError(f"no report after {seconds} s")
+
+
+def test_download_answers_at_once_and_other_requests_go_on_while_it_renders(
+    app: Flask, browser: Browser, signup, start_assessment
+) -> None:  # type: ignore[no-untyped-def]
+    signup(browser)
+    assessment_id = start_assessment(browser, ["camera", "location", "payment"])
+    url = f"/assessments/{assessment_id}/report.pdf"
+
+    started = time.perf_counter()
+    pending = browser.get(url)
+    answered_in = time.perf_counter() - started
+    assert pending.status_code == 202
+    assert answered_in < 1.0
+    page = pending.get_data(as_text=True)
+    assert '<meta http-equiv="refresh" content="3">' in page
+    assert "The report is being prepared" in page
+    assert pending.headers["Retry-After"] == "3"
+    assert pending.headers["Cache-Control"] == "no-store"
+    renderer = app.extensions["assessment"]["renderer"]
+    assert renderer.in_progress() == 1
+
+    # a second client works normally while the worker renders
+    other = Browser(app.test_client())
+    results: list[int] = []
+    thread = threading.Thread(target=lambda: results.append(other.get("/login").status_code))
+    thread.start()
+    thread.join(timeout=5)
+    assert results == [200]
+    assert renderer.in_progress() == 1, "the render ended before the other request was served"
+    assert browser.get(url).status_code == 202
+    assert renderer.in_progress() == 1  # the repeated request joined the running render
+
+    pdf = _poll(browser, url)
+    assert PdfReader(io.BytesIO(pdf)).attachments["assessment.json"]
+    with app.extensions["assessment"]["sessions"]() as session:
+        assert session.query(ReportRevision).count() == 1
+
+
+def test_share_link_use_is_recorded_when_the_pdf_is_served_not_while_preparing(
+    app: Flask, browser: Browser, signup, start_assessment
+) -> None:  # type: ignore[no-untyped-def]
+    signup(browser)
+    assessment_id = start_assessment(browser, ["payment"])
+    shares = f"/assessments/{assessment_id}/shares"
+    created = browser.post(shares, {"days": "7", "edition": "public"}, page=shares)
+    match = re.search(r"/s/([A-Za-z0-9_-]{16,})", created.get_data(as_text=True))
+    assert match, created.get_data(as_text=True)
+    auditor = Browser(app.test_client())
+    url = f"/s/{match.group(1)}/report.pdf"
+    assert auditor.get(url).status_code == 202
+    with app.extensions["assessment"]["sessions"]() as session:
+        assert session.query(ShareUse).count() == 0
+    _poll(auditor, url)
+    with app.extensions["assessment"]["sessions"]() as session:
+        assert [use.what for use in session.query(ShareUse)] == ["pdf (public)"]
