@@ -63,6 +63,21 @@ def test_worker_renders_into_the_cache_and_shares_one_render_per_target(
     assert renderer.submit(_job(target)) is not first  # done: a new request renders anew
 
 
+def test_workers_are_replaced_after_their_share_of_renders(tmp_path: Path) -> None:
+    renderer = ReportRenderer(BANK, DEFAULT_BANK_DIR, workers=1, renders_per_worker=2)
+    try:
+        pids = []
+        for n in range(3):
+            renderer.submit(_job(tmp_path / f"{n}.pdf")).result(timeout=120)
+            pids.append(renderer.worker_pids())
+        assert pids[0] == pids[1]
+        assert len(pids[0]) == 1
+        assert pids[2] != pids[0]
+        assert read_stored(tmp_path / "2.pdf") is not None
+    finally:
+        renderer.shutdown()
+
+
 def test_failed_render_raises_and_logs_no_assessment_text(
     renderer: ReportRenderer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

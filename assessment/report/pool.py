@@ -8,6 +8,12 @@ Request threads only wait on that future, up to a limit, so the web process
 keeps serving other requests while a report renders: the rendering holds
 another process's CPU and interpreter lock, not the web server's.
 
+WeasyPrint and Pango leak a little native memory with every render (about
+0.2 MiB; see docs/benchmarks.md), so a pool is retired after
+``renders_per_worker`` renders per worker: it finishes what it has and exits,
+and the next job starts a fresh pool.  Memory stays flat however long the
+web process runs.
+
 Two requests for the same report share one render.  With ``workers=0`` the
 render runs in the calling thread (the CLI and most tests); the result is the
 same file in the same place.
@@ -118,10 +124,15 @@ class ReportRenderer:
     """Renders reports into the cache, in ``workers`` processes (0: in the
     calling thread).  Thread-safe; the pool starts on the first job."""
 
-    def __init__(self, bank: Bank, bank_dir: Path, workers: int) -> None:
-        if workers < 0:
-            raise ValueError("workers must be 0 or more")
+    def __init__(
+        self, bank: Bank, bank_dir: Path, workers: int, renders_per_worker: int = 50
+    ) -> None:
+        if workers < 0 or renders_per_worker < 1:
+            raise ValueError("workers must be 0 or more, renders_per_worker 1 or more")
         self.workers = workers
+        self.renders_per_worker = renders_per_worker
+        self._submitted_to_pool = 0
+        self._exit_hook = False
         self._bank = bank
         self._bank_dir = str(bank_dir)
         self._lock = threading.RLock()  # a done-callback may run inside submit
@@ -156,10 +167,13 @@ class ReportRenderer:
         return future
 
     def _submit_to_pool(self, job: RenderJob) -> Future[str]:
+        if self._submitted_to_pool >= self.workers * self.renders_per_worker:
+            self._retire_pool()
         for attempt in (1, 2):
             executor = self._pool()
             try:
                 inner = executor.submit(_run_in_worker, job)
+                self._submitted_to_pool += 1
                 break
             except BrokenProcessPool:  # a worker died; start a new pool once
                 self._executor = None
@@ -183,14 +197,30 @@ class ReportRenderer:
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
+            self._submitted_to_pool = 0
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
                 initargs=(self._bank_dir,),
             )
-            atexit.register(self._executor.shutdown, wait=False, cancel_futures=True)
+            if not self._exit_hook:
+                atexit.register(self.shutdown)
+                self._exit_hook = True
         return self._executor
+
+    def _retire_pool(self) -> None:
+        """Let the current pool finish its jobs and exit; the next job starts
+        a new one."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+            self._executor = None
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the current pool's workers (for measurements)."""
+        with self._lock:
+            processes = getattr(self._executor, "_processes", None) or {}
+            return sorted(processes)
 
     def shutdown(self) -> None:
         """Stop the workers; renders still queued are cancelled."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -42,6 +43,18 @@ REPORT_CSS = STATIC_DIR / "css" / "report.css"
 PDF_VARIANT = "pdf/a-3a"  # PDF/A-3 allows embedded source files; "a" adds structure tags
 EMBEDDED_NAME = "assessment.json"
 SHA256_PREFIX = "sha256:"
+
+
+# One font configuration per process: WeasyPrint keeps native Pango objects per
+# configuration that are never freed, so a new one per render grows the process
+# by about 0.2 MiB each time.  Pango is not thread-safe: renders in one process
+# take turns (report workers are separate processes and render in parallel).
+_RENDER_LOCK = threading.Lock()
+
+
+@cache
+def _font_config() -> FontConfiguration:
+    return FontConfiguration()
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +110,14 @@ def render_pdf(
     """The report as PDF bytes; ``embedded`` becomes the PDF/A-3 source file.
     Pass ``fetcher`` to inspect what was requested."""
     fetcher = fetcher or AssetOnlyURLFetcher(STATIC_DIR)
-    font_config = FontConfiguration()
+    with _RENDER_LOCK:
+        return _render_locked(context, fetcher, embedded)
+
+
+def _render_locked(
+    context: dict[str, Any], fetcher: AssetOnlyURLFetcher, embedded: bytes | None
+) -> bytes:
+    font_config = _font_config()
     stylesheet = CSS(
         string=REPORT_CSS.read_text(encoding="utf-8"),
         base_url=ASSET_BASE + "css/",
