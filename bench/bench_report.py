@@ -1,9 +1,19 @@
 """Benchmark the PDF report.
 
-Renders the full demo report (all three programme modules answered, built
-from the three seed examples) several times and prints pages, median
-seconds, pages per second and memory; then times a cached download through
-the web app.  Run:  .venv/bin/python bench/bench_report.py [--renders N]
+Uses the full demo report (all three programme modules answered, built from
+the three seed examples) and prints JSON with:
+
+* render: one report at a time in this process: pages, median seconds,
+  pages per second, resident memory after each render;
+* pool: the report workers (two processes) rendering ``--pool-jobs``
+  reports submitted at once: wall time and pages per second overall;
+* pool_memory (with ``--pool-renders N``): N renders through the workers,
+  two at a time, with the workers' and this process's memory after each pair;
+* download: the first download through the web app (rendered by the
+  workers) and the median of ``--downloads`` cached downloads.
+
+Run:  .venv/bin/python bench/bench_report.py [--renders 10] [--pool-jobs 6]
+      [--pool-renders 200] [--downloads 50]
 
 Results belong in docs/benchmarks.md with the machine they ran on.
 """
@@ -29,7 +39,8 @@ from assessment.config import DEFAULT_BANK_DIR, Config
 from assessment.demo import EXAMPLES
 from assessment.engine.answers import Answer
 from assessment.engine.document import AssessmentDocument, canonical_json, load_document
-from assessment.engine.loader import load_bank
+from assessment.engine.loader import load_bank, load_bank_cached
+from assessment.report.pool import RenderJob, ReportRenderer
 from assessment.report.render import render_report
 
 
@@ -54,9 +65,76 @@ def full_demo(bank_dir: Path = DEFAULT_BANK_DIR) -> AssessmentDocument:
     )
 
 
-def rss_mib() -> float:
-    with open("/proc/self/statm") as statm:
+def rss_mib(pid: int | str = "self") -> float:
+    with open(f"/proc/{pid}/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def memory_summary(memory: list[float]) -> dict[str, object]:
+    """Min, max and the medians of the first and the last tenth (at most 10)."""
+    window = max(1, min(10, len(memory) // 10))
+    return {
+        "mib_min_max": [round(min(memory), 1), round(max(memory), 1)],
+        "mib_first_window_median": round(statistics.median(memory[:window]), 1),
+        "mib_last_window_median": round(statistics.median(memory[-window:]), 1),
+        "window": window,
+    }
+
+
+def _job(document: AssessmentDocument, target: Path) -> RenderJob:
+    bank = load_bank_cached(str(DEFAULT_BANK_DIR))
+    return RenderJob(document, "full", (), target, bank.id, bank.version)
+
+
+def bench_pool(document: AssessmentDocument, jobs: int, pages: int) -> dict[str, object]:
+    """``jobs`` reports submitted at once to two workers (after a warm-up
+    render in each worker)."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-pool-"))
+    renderer = ReportRenderer(load_bank_cached(str(DEFAULT_BANK_DIR)), DEFAULT_BANK_DIR, 2)
+    try:
+        warm = [renderer.submit(_job(document, folder / f"warm{n}.pdf")) for n in range(2)]
+        for future in warm:
+            future.result()
+        start = time.perf_counter()
+        futures = [renderer.submit(_job(document, folder / f"{n}.pdf")) for n in range(jobs)]
+        for future in futures:
+            future.result()
+        wall = time.perf_counter() - start
+    finally:
+        renderer.shutdown()
+    return {
+        "workers": 2,
+        "reports": jobs,
+        "wall_s": round(wall, 3),
+        "pages_per_s": round(jobs * pages / wall, 2),
+    }
+
+
+def bench_pool_memory(document: AssessmentDocument, renders: int) -> dict[str, object]:
+    """``renders`` reports through two workers, two at a time; resident memory
+    of the workers (summed) and of this process after each pair."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-pool-memory-"))
+    renderer = ReportRenderer(load_bank_cached(str(DEFAULT_BANK_DIR)), DEFAULT_BANK_DIR, 2)
+    workers, parent = [], []
+    try:
+        for n in range(0, renders, 2):
+            pair = [renderer.submit(_job(document, folder / f"{n + i}.pdf")) for i in range(2)]
+            for future in pair:
+                future.result()
+            for i in range(2):
+                (folder / f"{n + i}.pdf").unlink()
+            workers.append(sum(rss_mib(pid) for pid in renderer.worker_pids()))
+            parent.append(rss_mib())
+            if (n + 2) % 20 == 0:
+                print(f"{n + 2} renders, workers {workers[-1]:.1f} MiB", file=sys.stderr)
+    finally:
+        renderer.shutdown()
+    return {
+        "renders": renders,
+        "renders_per_worker_before_replacement": renderer.renders_per_worker,
+        "workers_rss": memory_summary(workers),
+        "this_process_rss": memory_summary(parent),
+    }
 
 
 def bench_render(document: AssessmentDocument, renders: int) -> dict[str, object]:
@@ -73,17 +151,13 @@ def bench_render(document: AssessmentDocument, renders: int) -> dict[str, object
         if len(seconds) % 10 == 0:
             print(f"{len(seconds)} renders, RSS {memory[-1]} MiB", file=sys.stderr, flush=True)
     median = statistics.median(seconds)
-    window = max(1, min(10, renders // 4))
     return {
         "pages": pages,
         "renders": renders,
         "median_s": round(median, 3),
         "pages_per_s": round(pages / median, 2),
-        "rss_mib_after_each": memory if renders <= 20 else "(omitted, see the summary)",
-        "rss_mib_min_max": [min(memory), max(memory)],
-        # growth between the first and the last renders, medians of `window` renders each
-        "rss_mib_first_window_median": statistics.median(memory[:window]),
-        "rss_mib_last_window_median": statistics.median(memory[-window:]),
+        "rss_mib_after_each": memory if renders <= 20 else "(omitted, see rss)",
+        "rss": memory_summary(memory),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
@@ -98,7 +172,10 @@ def bench_cached_download(document: AssessmentDocument, downloads: int) -> dict[
     folder = Path(tempfile.mkdtemp(prefix="bench-"))
     url = f"sqlite:///{folder / 'bench.sqlite3'}"
     upgrade(make_engine(url))
-    app = create_app(Config(secret_key="b" * 40, database_url=url, instance_path=folder))
+    config = Config(
+        secret_key="b" * 40, database_url=url, instance_path=folder, report_wait_seconds=300
+    )
+    app = create_app(config)
     with app.extensions["assessment"]["sessions"]() as session:
         user = create_organisation_with_user(
             session, "Bench", "Bench", "bench@example.org", "bench password 1"
@@ -120,6 +197,7 @@ def bench_cached_download(document: AssessmentDocument, downloads: int) -> dict[
         response = client.get(path)
         timings.append(time.perf_counter() - start)
         assert response.data == first.data
+    app.extensions["assessment"]["renderer"].shutdown()
     return {
         "first_download_s": round(cold, 3),
         "cached_downloads": downloads,
@@ -132,18 +210,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--renders", type=int, default=10)
     parser.add_argument("--downloads", type=int, default=50)
+    parser.add_argument("--pool-jobs", type=int, default=6)
+    parser.add_argument("--pool-renders", type=int, default=0)
     args = parser.parse_args()
     document = full_demo()
-    result = {
+    render = bench_render(document, args.renders)
+    result: dict[str, object] = {
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
         },
         "json_bytes": len(canonical_json(document)),
-        "render": bench_render(document, args.renders),
+        "render": render,
+        "pool": bench_pool(document, args.pool_jobs, int(str(render["pages"]))),
         "download": bench_cached_download(document, args.downloads),
     }
+    if args.pool_renders:
+        result["pool_memory"] = bench_pool_memory(document, args.pool_renders)
     print(json.dumps(result, indent=2))
 
 
