@@ -47,7 +47,7 @@ def _number(name: str, kind: type[N], default: N) -> N:
     try:
         value = kind(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a {kind.__name__}, not {raw!r}") from None
+        raise ConfigError(f"{name} must be a number ({kind.__name__}), not {raw!r}") from None
     if value < 0:
         raise ConfigError(f"{name} must not be negative")
     return value

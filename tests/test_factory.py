@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,29 @@ def test_short_secret_key_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SECRET_KEY", "short")
     with pytest.raises(ConfigError, match="at least 32"):
         Config.from_env()
+
+
+def test_report_settings_are_read_and_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("REPORT_WORKERS", raising=False)
+    monkeypatch.delenv("REPORT_WAIT_SECONDS", raising=False)
+    defaults = Config.from_env()
+    assert (defaults.report_workers, defaults.report_wait_seconds) == (2, 5.0)
+    monkeypatch.setenv("REPORT_WORKERS", "0")
+    monkeypatch.setenv("REPORT_WAIT_SECONDS", "1.5")
+    assert (Config.from_env().report_workers, Config.from_env().report_wait_seconds) == (0, 1.5)
+    for name, value, message in (
+        ("REPORT_WORKERS", "two", re.escape("REPORT_WORKERS must be a number (int), not 'two'")),
+        ("REPORT_WORKERS", "-1", "REPORT_WORKERS must not be negative"),
+        ("REPORT_WAIT_SECONDS", "soon", re.escape("REPORT_WAIT_SECONDS must be a number (float)")),
+    ):
+        monkeypatch.setenv(name, value)
+        with pytest.raises(ConfigError, match=message):
+            Config.from_env()
+        monkeypatch.setenv(name, "1")
 
 
 def test_passwords_are_hashed_with_argon2id(app: Flask, browser, signup) -> None:  # type: ignore[no-untyped-def]
