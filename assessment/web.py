@@ -10,7 +10,18 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, Response, abort, current_app, g, redirect, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,7 +31,7 @@ from assessment.engine.bank import Bank
 from assessment.engine.loader import load_bank
 from assessment.forms import check_bank_supported
 from assessment.models import User
-from assessment.report.pool import ReportRenderer
+from assessment.report.pool import RenderFailed, ReportRenderer
 
 F = TypeVar("F", bound=Callable[..., Any])
 csrf = CSRFProtect()
@@ -62,6 +73,11 @@ def create_app(config: Config | None = None) -> Flask:
     }
     csrf.init_app(app)
     _install_transaction(app)
+
+    @app.errorhandler(RenderFailed)
+    def render_failed(error: RenderFailed) -> tuple[str, int]:
+        return render_template("report/failed.html"), 500
+
     _install_security_headers(app)
 
     @app.context_processor

@@ -93,6 +93,27 @@ def test_failed_render_raises_and_logs_no_assessment_text(
     assert SECRET not in caplog.text
 
 
+def test_download_of_a_report_that_fails_to_render_explains_and_logs_no_text(
+    app: Flask, browser: Browser, signup, start_assessment, monkeypatch, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    import assessment.report.pool as pool
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError(f"layout failed near {SECRET}")
+
+    app.extensions["assessment"]["renderer"] = ReportRenderer(BANK, DEFAULT_BANK_DIR, workers=0)
+    monkeypatch.setattr(pool, "render_report", broken)
+    signup(browser)
+    assessment_id = start_assessment(browser, ["payment"])
+    with caplog.at_level(logging.INFO):
+        response = browser.get(f"/assessments/{assessment_id}/report.pdf")
+    assert response.status_code == 500
+    assert "The report could not be made" in response.get_data(as_text=True)
+    assert "Your answers are safe" in response.get_data(as_text=True)
+    assert "ValueError" in caplog.text
+    assert SECRET not in caplog.text
+
+
 @pytest.fixture
 def config(config: Config) -> Config:
     return config.with_overrides(report_workers=1, report_wait_seconds=0)

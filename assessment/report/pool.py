@@ -182,6 +182,9 @@ class ReportRenderer:
         outer: Future[str] = Future()
 
         def settle(done: Future[str]) -> None:
+            if done.cancelled():  # the pool was shut down before the job ran
+                outer.set_exception(RenderFailed("rendering was cancelled: the server is stopping"))
+                return
             error = done.exception()
             if error is None:
                 outer.set_result(done.result())
