@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 import logging
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +18,7 @@ import pytest
 from flask import Flask
 from pypdf import PdfReader
 
-from assessment.config import DEFAULT_BANK_DIR, Config
+from assessment.config import DEFAULT_BANK_DIR, PROJECT_ROOT, Config
 from assessment.engine.answers import Answer
 from assessment.engine.loader import load_bank_cached
 from assessment.models import ReportRevision, ShareUse
@@ -76,6 +78,42 @@ def test_workers_are_replaced_after_their_share_of_renders(tmp_path: Path) -> No
         assert read_stored(tmp_path / "2.pdf") is not None
     finally:
         renderer.shutdown()
+
+
+OWNER = """
+import sys
+from assessment.config import DEFAULT_BANK_DIR
+from assessment.engine.loader import load_bank_cached
+from assessment.report.pool import ReportRenderer
+from tests.test_render_pool import _job
+from pathlib import Path
+
+renderer = ReportRenderer(load_bank_cached(str(DEFAULT_BANK_DIR)), DEFAULT_BANK_DIR, workers=1)
+renderer.submit(_job(Path(sys.argv[1]))).result(timeout=120)
+print(renderer.worker_pids()[0], flush=True)
+sys.stdin.read()  # until killed
+"""
+
+
+def test_workers_end_when_the_web_process_is_killed(tmp_path: Path) -> None:
+    with subprocess.Popen(
+        [sys.executable, "-c", OWNER, str(tmp_path / "r.pdf")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=PROJECT_ROOT,
+        text=True,
+    ) as owner:
+        try:
+            assert owner.stdout is not None
+            worker = int(owner.stdout.readline())
+            assert Path(f"/proc/{worker}").exists()
+        finally:
+            owner.kill()  # SIGKILL: no exit handler runs
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{worker}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Path(f"/proc/{worker}").exists(), "the worker outlived its web process"
 
 
 def test_failed_render_raises_and_logs_no_assessment_text(

@@ -30,6 +30,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from assessment.report.context import HistoryEntry
 from assessment.report.render import RenderedReport, render_report
 
 LOG = logging.getLogger(__name__)
+PARENT_CHECK_SECONDS = 1.0
 
 
 class RenderFailed(RuntimeError):
@@ -107,11 +109,21 @@ def run_job(job: RenderJob, bank: Bank) -> str:
 _worker_bank_dir: str | None = None
 
 
-def _start_worker(bank_dir: str) -> None:
+def _start_worker(bank_dir: str, parent_pid: int) -> None:
     global _worker_bank_dir
     _worker_bank_dir = bank_dir
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     load_bank_cached(bank_dir)
+    watcher = threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True)
+    watcher.start()
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """End this worker once the web process is gone (killed without running
+    its exit handlers, e.g. by SIGTERM), instead of lingering as an orphan."""
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
 
 
 def _run_in_worker(job: RenderJob) -> str:
@@ -205,7 +217,7 @@ class ReportRenderer:
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
-                initargs=(self._bank_dir,),
+                initargs=(self._bank_dir, os.getpid()),
             )
             if not self._exit_hook:
                 atexit.register(self.shutdown)
