@@ -39,8 +39,12 @@ def test_unchanged_assessment_is_served_from_cache(
     assert render_calls == ["full", "public"]
 
     cache_dir = app.extensions["assessment"]["config"].report_cache_dir
+    folder = cache_dir / assessment_id
     assert stat.S_IMODE(cache_dir.stat().st_mode) == 0o700
-    assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in cache_dir.iterdir())
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert len(list(folder.iterdir())) == 4  # two editions, each a PDF and its hash
+    assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in folder.iterdir())
+    first_revision = {f.name.split("-")[0] for f in folder.iterdir()}
 
     section = f"/assessments/{assessment_id}/sections/scoping.programme"
     browser.post(
@@ -55,10 +59,15 @@ def test_unchanged_assessment_is_served_from_cache(
     changed = browser.get(url).data
     assert changed != first
     assert render_calls == ["full", "public", "full"]
+    # the earlier revision's reports can never be served again: gone from the cache
+    kept = sorted(f.name for f in folder.iterdir())
+    assert len(kept) == 2
+    assert not {name.split("-")[0] for name in kept} & first_revision
 
-    monkeypatch.setattr(reports, "template_fingerprint", lambda: "new-template")
+    monkeypatch.setattr(reports, "template_fingerprint", lambda: "newtemplate")
     browser.get(url)
     assert render_calls == ["full", "public", "full", "full"]
+    assert all("-newtemplate-" in f.name for f in folder.iterdir())
 
 
 def test_cache_hit_still_records_the_issued_revision(

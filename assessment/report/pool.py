@@ -79,7 +79,8 @@ def read_stored(target: Path) -> RenderedReport | None:
 def store(target: Path, report: RenderedReport) -> None:
     """Write ``report`` to ``target`` atomically and owner-only: a reader sees
     the whole file or none (the hash is written first, the PDF last)."""
-    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    target.parent.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the cache
+    target.parent.mkdir(mode=0o700, exist_ok=True)  # one assessment's reports
     for path, data in ((sha256_path(target), report.sha256.encode()), (target, report.pdf)):
         temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -49,8 +49,22 @@ def _template_fingerprint() -> str:
 
 
 def _cache_path(cache_dir: Path, assessment: Assessment, edition: str) -> Path:
-    key = f"{assessment.uuid}:{assessment.revision}:{edition}:{template_fingerprint()}"
-    return cache_dir / f"{hashlib.sha256(key.encode()).hexdigest()}.pdf"
+    """``<cache>/<assessment uuid>/r<revision>-<template fingerprint>-<edition>.pdf``"""
+    return cache_dir / assessment.uuid / f"{_current_prefix(assessment)}{edition}.pdf"
+
+
+def _current_prefix(assessment: Assessment) -> str:
+    return f"r{assessment.revision}-{template_fingerprint()}-"
+
+
+def _prune_stale(folder: Path, assessment: Assessment) -> None:
+    """Delete the assessment's cached reports of earlier revisions or
+    templates: they can never be served again, and they hold assessment data.
+    Files being written (dot-prefixed) are left alone."""
+    keep = _current_prefix(assessment)
+    for path in folder.iterdir():
+        if not path.name.startswith((keep, ".")):
+            path.unlink(missing_ok=True)
 
 
 def request_report(
@@ -91,6 +105,7 @@ def request_report(
         report = read_stored(target)
         if report is None:
             raise RenderFailed(f"the rendered report of {assessment.uuid} left the cache")
+        _prune_stale(target.parent, assessment)
     _record(session, assessment, report, edition)
     return report
 
