@@ -215,6 +215,8 @@ def main() -> None:
     args = parser.parse_args()
     document = full_demo()
     render = bench_render(document, args.renders)
+    pages = render["pages"]
+    assert isinstance(pages, int)
     result: dict[str, object] = {
         "machine": {
             "cpus": os.cpu_count(),
@@ -223,7 +225,7 @@ def main() -> None:
         },
         "json_bytes": len(canonical_json(document)),
         "render": render,
-        "pool": bench_pool(document, args.pool_jobs, int(str(render["pages"]))),
+        "pool": bench_pool(document, args.pool_jobs, pages),
         "download": bench_cached_download(document, args.downloads),
     }
     if args.pool_renders:

@@ -97,12 +97,7 @@ def run_job(job: RenderJob, bank: Bank) -> str:
             f"the worker holds question bank {bank.id} {bank.version}, "
             f"the report needs {job.bank_id} {job.bank_version}"
         )
-    report = render_report(
-        bank,
-        job.document,
-        edition=job.edition,
-        history=None if job.history is None else list(job.history),
-    )
+    report = render_report(bank, job.document, edition=job.edition, history=job.history)
     store(job.target, report)
     return report.sha256
 
@@ -165,6 +160,12 @@ class ReportRenderer:
                 future = self._submit_to_pool(job)
                 self._running[job.target] = future
             return future
+
+    def running(self, target: Path) -> Future[str] | None:
+        """The future of the render of ``target`` if one is queued or running."""
+        with self._lock:
+            future = self._running.get(target)
+            return None if future is None or future.done() else future
 
     def in_progress(self) -> int:
         """How many renders are queued or running in the pool."""

@@ -89,15 +89,17 @@ def request_report(
     target = _cache_path(cache_dir, assessment, edition)
     report = read_stored(target)
     if report is None:
-        job = RenderJob(
-            document=to_document(assessment),
-            edition=edition,
-            history=tuple(_history(assessment)),
-            target=target,
-            bank_id=bank.id,
-            bank_version=bank.version,
+        # a reload while the report renders joins the render without reading the answers again
+        future = renderer.running(target) or renderer.submit(
+            RenderJob(
+                document=to_document(assessment),
+                edition=edition,
+                history=_history(assessment),
+                target=target,
+                bank_id=bank.id,
+                bank_version=bank.version,
+            )
         )
-        future = renderer.submit(job)
         try:
             future.result(timeout=wait)
         except FutureTimeout:
@@ -110,8 +112,8 @@ def request_report(
     return report
 
 
-def _history(assessment: Assessment) -> list[HistoryEntry]:
-    return [
+def _history(assessment: Assessment) -> tuple[HistoryEntry, ...]:
+    return tuple(
         HistoryEntry(
             at=as_utc(event.at).strftime("%Y-%m-%d %H:%M"),
             who=event.user.name if event.user else "-",
@@ -119,7 +121,7 @@ def _history(assessment: Assessment) -> list[HistoryEntry]:
             revision=event.revision,
         )
         for event in assessment.events
-    ]
+    )
 
 
 def _record(session: Session, assessment: Assessment, report: RenderedReport, edition: str) -> None:
