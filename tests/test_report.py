@@ -3,10 +3,13 @@ is tested in ``test_report_security.py``."""
 
 from __future__ import annotations
 
+import gc
 import io
 import subprocess
+import weakref
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 
 from assessment.config import DEFAULT_BANK_DIR
@@ -15,7 +18,7 @@ from assessment.engine.answers import Answer
 from assessment.engine.document import AssessmentDocument, load_document
 from assessment.engine.loader import load_bank_cached
 from assessment.report.context import build_report_context
-from assessment.report.render import render_pdf
+from assessment.report.render import collection_paused, render_pdf
 from tests.helpers import make_document
 
 BANK = load_bank_cached(str(DEFAULT_BANK_DIR))
@@ -167,3 +170,38 @@ def test_heat_maps_place_each_engaged_right_once_by_its_code() -> None:
         assert code in inherent[4 - severity][likelihood - 1]
     residual = context["heatmap"]["residual"]
     assert sorted(code for row in residual for cell in row for code in cell) == engaged
+
+
+class _Node:
+    """An object in a reference cycle, so only the cyclic collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_collection_is_paused_during_a_render_and_frees_its_cycles_after() -> None:
+    assert gc.isenabled()
+    with collection_paused():
+        assert not gc.isenabled()
+        node = _Node()
+        alive = weakref.ref(node)
+        del node
+        assert alive() is not None
+    assert gc.isenabled()
+    assert alive() is None
+
+
+def test_collection_resumes_when_a_render_fails() -> None:
+    with pytest.raises(RuntimeError), collection_paused():
+        raise RuntimeError("layout failed")
+    assert gc.isenabled()
+
+
+def test_collection_stays_off_when_it_was_off() -> None:
+    gc.disable()
+    try:
+        with collection_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
