@@ -10,10 +10,14 @@ the three seed examples) and prints JSON with:
 * pool_memory (with ``--pool-renders N``): N renders through the workers,
   two at a time, with the workers' and this process's memory after each pair;
 * download: the first download through the web app (rendered by the
-  workers) and the median of ``--downloads`` cached downloads.
+  workers) and the median of ``--downloads`` cached downloads;
+* collection (with ``--collection-renders N``): N renders with Python's
+  garbage collector paused during the render (as the app does) and N with
+  automatic collection, alternating: median seconds, and the time spent in
+  collections and their number per render.
 
 Run:  .venv/bin/python bench/bench_report.py [--renders 10] [--pool-jobs 6]
-      [--pool-renders 200] [--downloads 50]
+      [--pool-renders 200] [--downloads 50] [--collection-renders 5]
 
 Results belong in docs/benchmarks.md with the machine they ran on.
 """
@@ -21,6 +25,8 @@ Results belong in docs/benchmarks.md with the machine they ran on.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import io
 import json
 import os
@@ -40,6 +46,7 @@ from assessment.demo import EXAMPLES
 from assessment.engine.answers import Answer
 from assessment.engine.document import AssessmentDocument, canonical_json, load_document
 from assessment.engine.loader import load_bank, load_bank_cached
+from assessment.report import render as report_render
 from assessment.report.pool import RenderJob, ReportRenderer
 from assessment.report.render import render_report
 
@@ -206,12 +213,54 @@ def bench_cached_download(document: AssessmentDocument, downloads: int) -> dict[
     }
 
 
+def bench_collection(document: AssessmentDocument, renders: int) -> dict[str, object]:
+    """Renders with the collector paused (the app's way) and with automatic
+    collection, alternating, and the time spent in collections."""
+    bank = load_bank(DEFAULT_BANK_DIR)
+    render_report(bank, document)  # warm-up
+    in_collection = {"seconds": 0.0, "count": 0, "started": 0.0}
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            in_collection["started"] = time.perf_counter()
+        else:
+            in_collection["seconds"] += time.perf_counter() - in_collection["started"]
+            in_collection["count"] += 1
+
+    paused = report_render.collection_paused
+    modes = {"paused": paused, "automatic": contextlib.nullcontext}
+    runs: dict[str, list[tuple[float, float, float]]] = {mode: [] for mode in modes}
+    gc.callbacks.append(watch)
+    try:
+        for _ in range(renders):
+            for mode, pause in modes.items():
+                report_render.collection_paused = pause  # type: ignore[assignment]
+                in_collection.update(seconds=0.0, count=0)
+                start = time.perf_counter()
+                render_report(bank, document)
+                runs[mode].append(
+                    (time.perf_counter() - start, in_collection["seconds"], in_collection["count"])
+                )
+    finally:
+        report_render.collection_paused = paused
+        gc.callbacks.remove(watch)
+    return {
+        mode: {
+            "median_s": round(statistics.median(r[0] for r in rows), 3),
+            "median_collection_s": round(statistics.median(r[1] for r in rows), 3),
+            "median_collections": statistics.median(r[2] for r in rows),
+        }
+        for mode, rows in runs.items()
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--renders", type=int, default=10)
     parser.add_argument("--downloads", type=int, default=50)
     parser.add_argument("--pool-jobs", type=int, default=6)
     parser.add_argument("--pool-renders", type=int, default=0)
+    parser.add_argument("--collection-renders", type=int, default=0)
     args = parser.parse_args()
     document = full_demo()
     render = bench_render(document, args.renders)
@@ -230,6 +279,8 @@ def main() -> None:
     }
     if args.pool_renders:
         result["pool_memory"] = bench_pool_memory(document, args.pool_renders)
+    if args.collection_renders:
+        result["collection"] = bench_collection(document, args.collection_renders)
     print(json.dumps(result, indent=2))
 
 
