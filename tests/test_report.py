@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import io
+import re
 import subprocess
 import weakref
 from pathlib import Path
@@ -116,6 +117,9 @@ def test_issued_report_has_every_section_contents_and_bookmarks(app, browser) ->
     assert "Demo Assessor" in text  # the history names who changed what
     assert "imported" in text
     assert "[1]" in text
+    # References are numbered in their text, in the form the report cites them.
+    references = text.split("Appendix C. References")[-1]
+    assert re.search(r"\[1\] \w", references)
     assert f"Page 1 of {len(pages)}" in text
 
 
