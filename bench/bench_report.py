@@ -19,6 +19,8 @@ the three seed examples) and prints JSON with:
 Run:  .venv/bin/python bench/bench_report.py [--renders 10] [--pool-jobs 6]
       [--pool-renders 200] [--downloads 50] [--collection-renders 5]
 
+``--pool-jobs 0`` or ``--downloads 0`` leaves that part out.
+
 Results belong in docs/benchmarks.md with the machine they ran on.
 """
 
@@ -274,9 +276,11 @@ def main() -> None:
         },
         "json_bytes": len(canonical_json(document)),
         "render": render,
-        "pool": bench_pool(document, args.pool_jobs, pages),
-        "download": bench_cached_download(document, args.downloads),
     }
+    if args.pool_jobs:
+        result["pool"] = bench_pool(document, args.pool_jobs, pages)
+    if args.downloads:
+        result["download"] = bench_cached_download(document, args.downloads)
     if args.pool_renders:
         result["pool_memory"] = bench_pool_memory(document, args.pool_renders)
     if args.collection_renders:
