@@ -19,6 +19,7 @@ from assessment.engine.answers import Answer
 from assessment.engine.document import AssessmentDocument, load_document
 from assessment.engine.loader import load_bank_cached
 from assessment.report.context import build_report_context
+from assessment.report.pool import collect_after_reply
 from assessment.report.render import collection_paused, render_pdf
 from tests.helpers import make_document
 
@@ -193,6 +194,30 @@ def test_collection_is_paused_during_a_render_and_frees_its_cycles_after() -> No
         assert alive() is not None
     assert gc.isenabled()
     assert alive() is None
+
+
+def test_collection_can_be_left_to_the_caller() -> None:
+    with collection_paused(collect=False):
+        node = _Node()
+        alive = weakref.ref(node)
+        del node
+    assert gc.isenabled()
+    assert alive() is not None  # no collection at the end of the block
+    gc.collect()
+    assert alive() is None
+
+
+def test_workers_collect_after_their_reply() -> None:
+    gc.disable()  # only the scheduled collection may free the cycle
+    try:
+        node = _Node()
+        alive = weakref.ref(node)
+        del node
+        timer = collect_after_reply(delay=0.0)
+        timer.join(timeout=10)
+        assert alive() is None
+    finally:
+        gc.enable()
 
 
 def test_collection_resumes_when_a_render_fails() -> None:

@@ -18,6 +18,10 @@ Two requests for the same report share one render.  With ``workers=0`` the
 render runs in the calling thread (the CLI and most tests); the result is the
 same file in the same place.
 
+A worker frees a render's garbage (see ``collection_paused`` in
+``assessment/report/render.py``) just after it has replied, so the download
+does not wait for it.
+
 Worker processes load the question bank themselves (a bank does not pickle)
 from the same folder as the web process; a job names the bank id and version
 it needs and fails if the worker holds another.
@@ -26,6 +30,7 @@ it needs and fails if the worker holds another.
 from __future__ import annotations
 
 import atexit
+import gc
 import logging
 import multiprocessing
 import os
@@ -44,6 +49,7 @@ from assessment.report.render import RenderedReport, render_report
 
 LOG = logging.getLogger(__name__)
 PARENT_CHECK_SECONDS = 1.0
+COLLECT_DELAY_SECONDS = 0.02  # long enough for a worker to send its reply
 
 
 class RenderFailed(RuntimeError):
@@ -89,17 +95,36 @@ def store(target: Path, report: RenderedReport) -> None:
         os.replace(temporary, path)
 
 
-def run_job(job: RenderJob, bank: Bank) -> str:
+def run_job(job: RenderJob, bank: Bank, collect_garbage: bool = True) -> str:
     """Render ``job`` with ``bank`` and store it; returns the SHA-256 of the
-    embedded data."""
+    embedded data.  With ``collect_garbage=False`` the render's garbage is
+    left for the caller to collect."""
     if (bank.id, bank.version) != (job.bank_id, job.bank_version):
         raise RenderFailed(
             f"the worker holds question bank {bank.id} {bank.version}, "
             f"the report needs {job.bank_id} {job.bank_version}"
         )
-    report = render_report(bank, job.document, edition=job.edition, history=job.history)
+    report = render_report(
+        bank,
+        job.document,
+        edition=job.edition,
+        history=job.history,
+        collect_garbage=collect_garbage,
+    )
     store(job.target, report)
     return report.sha256
+
+
+def collect_after_reply(delay: float = COLLECT_DELAY_SECONDS) -> threading.Timer:
+    """Free a render's garbage ``delay`` seconds from now, in a thread of its
+    own, so that the worker first hands its reply back and the download does
+    not wait for the collection (a few tenths of a second for the full
+    report).  If the next job has started by then, it waits for the
+    collection as it would have before."""
+    timer = threading.Timer(delay, gc.collect)
+    timer.daemon = True  # an exiting worker need not free anything
+    timer.start()
+    return timer
 
 
 _worker_bank_dir: str | None = None
@@ -125,7 +150,10 @@ def _exit_with_parent(parent_pid: int) -> None:
 def _run_in_worker(job: RenderJob) -> str:
     if _worker_bank_dir is None:
         raise RenderFailed("the report worker was started without a question bank")
-    return run_job(job, load_bank_cached(_worker_bank_dir))
+    try:
+        return run_job(job, load_bank_cached(_worker_bank_dir), collect_garbage=False)
+    finally:
+        collect_after_reply()
 
 
 class ReportRenderer:

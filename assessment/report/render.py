@@ -88,10 +88,12 @@ def render_report(
     fetcher: AssetOnlyURLFetcher | None = None,
     edition: str = "full",
     history: Sequence[HistoryEntry] | None = None,
+    collect_garbage: bool = True,
 ) -> RenderedReport:
     """The ``edition`` ("full" or "public") of the report of ``document``, with
     the assessment embedded.  The public edition leaves out, in the text and
-    in the embedded data alike, every note and source marked confidential."""
+    in the embedded data alike, every note and source marked confidential.
+    ``collect_garbage``: see :func:`render_pdf`."""
     withheld = 0
     if edition == "public":
         withheld = withheld_count(document)
@@ -101,25 +103,31 @@ def render_report(
     data = canonical_json(document)
     context = build_report_context(bank, document, now=now, history=history)
     context["edition"] = {"name": edition, "withheld": withheld}
-    return RenderedReport(render_pdf(context, fetcher, embedded=data), context["export_sha256"])
+    pdf = render_pdf(context, fetcher, embedded=data, collect_garbage=collect_garbage)
+    return RenderedReport(pdf, context["export_sha256"])
 
 
 def render_pdf(
     context: dict[str, Any],
     fetcher: AssetOnlyURLFetcher | None = None,
     embedded: bytes | None = None,
+    collect_garbage: bool = True,
 ) -> bytes:
     """The report as PDF bytes; ``embedded`` becomes the PDF/A-3 source file.
-    Pass ``fetcher`` to inspect what was requested."""
+    Pass ``fetcher`` to inspect what was requested.  The garbage collector is
+    paused while rendering (:func:`collection_paused`); with
+    ``collect_garbage=False`` the caller frees the render's garbage itself,
+    later (the report workers do, once the PDF is stored and reported)."""
     fetcher = fetcher or AssetOnlyURLFetcher(STATIC_DIR)
-    with _RENDER_LOCK, collection_paused():
+    with _RENDER_LOCK, collection_paused(collect=collect_garbage):
         return _render_locked(context, fetcher, embedded)
 
 
 @contextlib.contextmanager
-def collection_paused() -> Iterator[None]:
+def collection_paused(collect: bool = True) -> Iterator[None]:
     """Pause Python's cyclic garbage collector for the block, then free its
-    garbage with one collection.
+    garbage with one collection (or, with ``collect=False``, leave that one
+    collection to the caller).
 
     WeasyPrint's box tree for a long report is some 200,000 objects held in
     reference cycles.  With automatic collection the collector scans them
@@ -135,7 +143,8 @@ def collection_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-            gc.collect()
+            if collect:
+                gc.collect()
 
 
 def _render_locked(
