@@ -118,9 +118,9 @@ def run_job(job: RenderJob, bank: Bank, collect_garbage: bool = True) -> str:
 def collect_after_reply(delay: float = COLLECT_DELAY_SECONDS) -> threading.Timer:
     """Free a render's garbage ``delay`` seconds from now, in a thread of its
     own, so that the worker first hands its reply back and the download does
-    not wait for the collection (a few tenths of a second for the full
-    report).  If the next job has started by then, it waits for the
-    collection as it would have before."""
+    not wait for the collection (about 0.1 s for the full report).  If the
+    next job has started by then, it waits for the collection as it would
+    have before."""
     timer = threading.Timer(delay, gc.collect)
     timer.daemon = True  # an exiting worker need not free anything
     timer.start()
