@@ -26,7 +26,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from assessment.engine.bank import UNKNOWN, Confidence, Question, QuestionType
+from assessment.engine.bank import (
+    NOT_APPLICABLE,
+    UNKNOWN,
+    Confidence,
+    Question,
+    QuestionType,
+)
 
 SHORT_TEXT_MAX = 200
 LONG_TEXT_MAX = 20_000
@@ -72,18 +78,26 @@ def _check_multiple(question: Question, value: Any) -> Any:
             raise AnswerValueError(f"'{item}' is not one of the listed options.")
     if UNKNOWN in value and len(value) > 1:
         raise AnswerValueError("'Not known' cannot be combined with other options.")
+    if NOT_APPLICABLE in value and len(value) > 1:
+        raise AnswerValueError("'Does not apply' cannot be combined with other options.")
     order = [option.value for option in question.options]
     return sorted(value, key=order.index)
 
 
+def _allows_not_applicable(question: Question, value: Any) -> bool:
+    return bool(value == NOT_APPLICABLE and question.option(NOT_APPLICABLE) is not None)
+
+
 def _check_yes_no(question: Question, value: Any) -> Any:
+    if _allows_not_applicable(question, value):
+        return value
     if value not in YES_NO_UNKNOWN:
         raise AnswerValueError("Answer yes, no or not known.")
     return value
 
 
 def _check_scale(question: Question, value: Any) -> Any:
-    if value == UNKNOWN:
+    if value == UNKNOWN or _allows_not_applicable(question, value):
         return value
     if isinstance(value, str) and value.isdigit():
         value = int(value)
@@ -215,3 +229,8 @@ def check_metadata(note: Any, source: Any, confidence: Any) -> tuple[str, str, C
 def is_unknown(value: Any) -> bool:
     """Whether ``value`` is the explicit "not known" answer."""
     return bool(value == UNKNOWN or value == [UNKNOWN])
+
+
+def is_not_applicable(value: Any) -> bool:
+    """Whether ``value`` is the explicit "does not apply" answer."""
+    return bool(value == NOT_APPLICABLE or value == [NOT_APPLICABLE])

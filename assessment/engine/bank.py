@@ -19,6 +19,32 @@ DEFAULT_LANGUAGE = "en"
 #: Answer value reserved for "not known"; added to choice questions that allow it.
 UNKNOWN = "unknown"
 
+#: Answer value reserved for "does not apply"; added to choice questions marked
+#: ``not_applicable: true`` (format 2).  Such an answer is never counted by a
+#: verdict or by the risk scoring and engages no right.
+NOT_APPLICABLE = "not_applicable"
+
+#: Option values a bank may not define itself: the loader adds them.
+RESERVED_OPTION_VALUES = frozenset({UNKNOWN, NOT_APPLICABLE})
+
+#: The roles a manifest may give to bank-specific questions (``roles:``), so
+#: that code never hard-codes a question id.
+ROLE_NAMES = frozenset(
+    {
+        "programme_types",
+        "status",
+        "aim",
+        "vulnerable_groups",
+        "excluded_rights",
+        "evidence_of_benefit",
+        "linked_programmes",
+        "engagement",
+    }
+)
+
+#: The value of the ``status`` role's answer for a programme not yet running.
+STATUS_PLANNED = "planned"
+
 
 class Text(Mapping[str, str]):
     """A text keyed by language code, e.g. ``{"en": "...", "ru": "..."}``.
@@ -104,10 +130,30 @@ CONFIDENCE_LABELS: Mapping[Confidence, str] = MappingProxyType(
 
 @dataclass(frozen=True, slots=True)
 class Option:
-    """One choice of a choice question."""
+    """One choice of a choice question.
+
+    ``rights``: the rights this answer engages; ``None`` inherits the
+    question's ``rights``, ``()`` engages none.
+    """
 
     value: str
     label: Text
+    rights: tuple[str, ...] | None = None
+
+
+class Weight(StrEnum):
+    """How a condition counts in its limitation-test step."""
+
+    DECISIVE = "decisive"  # not met -> the step is not met
+    CONTRIBUTORY = "contributory"  # weighed against the step's other conditions
+
+
+class Practice(StrEnum):
+    """Whether a question asks about the programme's practice (see
+    ``docs/question-bank.md``).  Questions without one are preconditions."""
+
+    DESIGN = "design"  # can be designed in advance; asked as ``planned_text`` when planned
+    GAP = "gap"  # cannot be known before the programme runs; not asked when planned
 
 
 class ScoringKind(StrEnum):
@@ -156,6 +202,29 @@ class Step:
     references: tuple[str, ...]
     burden_on_state: bool = True
     core: bool = False
+    strict_when: Condition | None = None  # while it holds, contributory counts as decisive
+    weighs_residual: bool = False  # proportionality weighs the residual risk
+
+
+@dataclass(frozen=True, slots=True)
+class AbsoluteElement:
+    """An absolute or non-derogable element: when ``when`` holds, the
+    programme cannot be justified whatever the balance."""
+
+    id: str
+    label: Text
+    when: Condition
+    references: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CumulativeRule:
+    """When ``when`` holds (programmes or data sources combined), the
+    likelihood of ``rights`` rises by ``likelihood`` before safeguards."""
+
+    when: Condition
+    rights: tuple[str, ...]
+    likelihood: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +278,9 @@ class Question:
     """One question.  ``id`` is stable across bank versions; answers refer to it.
 
     ``fields`` is non-empty only for :attr:`QuestionType.GROUP`: the columns of
-    a repeatable group whose answer is a list of rows.
+    a repeatable group whose answer is a list of rows.  ``verdicts`` maps option
+    values to ``"met"`` / ``"not_met"``; for a group with a ``step`` its keys are
+    ``"rows"`` (at least one row) and ``"empty"`` (no row).
     """
 
     id: str
@@ -231,6 +302,10 @@ class Question:
     fields: tuple[Question, ...] = ()
     section_id: str = ""
     module_id: str = ""
+    not_applicable: bool = False
+    weight: Weight = Weight.CONTRIBUTORY
+    practice: Practice | None = None
+    planned_text: Text = EMPTY_TEXT
 
     def option(self, value: str) -> Option | None:
         """The option with ``value``, or ``None``."""
@@ -283,6 +358,9 @@ class Bank:
     steps: tuple[Step, ...] = ()
     frameworks: tuple[Framework, ...] = ()
     recommendations: tuple[RecommendationRule, ...] = ()
+    roles: Mapping[str, str] = field(default_factory=dict)
+    absolute: tuple[AbsoluteElement, ...] = ()
+    cumulative: CumulativeRule | None = None
     _questions: Mapping[str, Question] = field(default_factory=dict, repr=False)
     _sections: Mapping[str, Section] = field(default_factory=dict, repr=False)
 
@@ -302,6 +380,11 @@ class Bank:
 
     def has_question(self, question_id: str) -> bool:
         return question_id in self._questions
+
+    def role(self, name: str) -> str | None:
+        """The id of the question playing role ``name`` (see :data:`ROLE_NAMES`),
+        or ``None`` if this bank has none."""
+        return self.roles.get(name)
 
     def section(self, section_id: str) -> Section:
         """The section with ``section_id``; raises ``KeyError`` if there is none."""

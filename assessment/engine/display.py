@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from assessment.engine.bank import Question, QuestionType
+from assessment.engine.bank import STATUS_PLANNED, Practice, Question, QuestionType, Text
+
+
+def question_text(question: Question, status: str | None) -> Text:
+    """The wording to show: ``planned_text`` for a ``practice: design`` question
+    of a programme whose status is ``"planned"``, else ``text``."""
+    if status == STATUS_PLANNED and question.practice is Practice.DESIGN:
+        return question.planned_text
+    return question.text
 
 
 def format_value(question: Question, value: Any, language: str = "en") -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
@@ -23,12 +24,18 @@ import jsonschema
 import yaml
 
 from assessment.engine.bank import (
+    NOT_APPLICABLE,
+    RESERVED_OPTION_VALUES,
+    ROLE_NAMES,
     UNKNOWN,
+    AbsoluteElement,
     Bank,
+    CumulativeRule,
     Framework,
     FrameworkElement,
     Module,
     Option,
+    Practice,
     Question,
     QuestionType,
     RecommendationRule,
@@ -40,18 +47,38 @@ from assessment.engine.bank import (
     SeverityDimension,
     Step,
     Text,
+    Weight,
 )
 from assessment.engine.conditions import (
+    Condition,
     ConditionSyntaxError,
     parse_condition,
     referenced_questions,
 )
 
-SUPPORTED_FORMAT_VERSIONS = frozenset({1})
+SUPPORTED_FORMAT_VERSIONS = frozenset({1, 2})
 MANIFEST_NAME = "bank.yaml"
 SCHEMA_DIR_NAME = "schema"
 
 _UNKNOWN_LABEL = Text({"en": "Not known", "ru": "Неизвестно"})
+_NOT_APPLICABLE_LABEL = Text(
+    {"en": "Does not apply", "ru": "Не применимо"}  # noqa: RUF001 - a Russian word
+)
+
+#: Keys that only a format-2 file may use, per place.
+_FORMAT2_QUESTION_KEYS = ("not_applicable", "weight", "practice", "planned_text", "option_rights")
+_FORMAT2_STEP_KEYS = ("strict_when", "weighs_residual")
+_FORMAT2_MANIFEST_KEYS = ("roles", "absolute", "cumulative")
+
+#: Roles a bank without ``roles:`` gets, for the questions of this id it has.
+DEFAULT_ROLES: Mapping[str, str] = MappingProxyType(
+    {
+        "programme_types": "scope.programme_types",
+        "status": "scope.status",
+        "vulnerable_groups": "rights.vulnerable_groups",
+    }
+)
+_GROUP_VERDICT_KEYS = frozenset({"rows", "empty"})
 _YES_NO_LABELS = {
     "yes": Text({"en": "Yes", "ru": "Да"}),
     "no": Text({"en": "No", "ru": "Нет"}),
@@ -171,6 +198,7 @@ class _Loader:
         self.rights: set[str] = set()
         self.references: set[str] = set()
         self.languages: tuple[str, ...] = ()
+        self.file_format = 1
 
     def _display(self, name: str) -> str:
         return f"{self.prefix}/{name}"
@@ -181,6 +209,11 @@ class _Loader:
         _check_format_version(manifest, display)
         self._validate(self.manifest_validator, manifest, display)
         self.bank_id = manifest["id"]
+        self._check_format2_keys(manifest, _FORMAT2_MANIFEST_KEYS, manifest, display, None)
+        for raw_step in manifest["steps"]:
+            self._check_format2_keys(
+                raw_step, _FORMAT2_STEP_KEYS, manifest, display, f"step {raw_step['id']}: "
+            )
 
         rights = tuple(Right(r["id"], Text(r["label"]), r["anchors"]) for r in manifest["rights"])
         if len({r.id for r in rights}) != len(rights):
@@ -209,6 +242,10 @@ class _Loader:
         if len(set(module_ids)) != len(module_ids):
             raise BankError(display, "two module files declare the same module id")
         recommendations = self._load_recommendations(files["recommendations"])
+        steps = self._step_conditions(steps, manifest["steps"], display)
+        roles = self._roles(manifest.get("roles"), display)
+        absolute = self._absolute(manifest.get("absolute", ()), display)
+        cumulative = self._cumulative(manifest.get("cumulative"), display)
         return Bank(
             id=manifest["id"],
             version=manifest["version"],
@@ -221,8 +258,113 @@ class _Loader:
             steps=steps,
             frameworks=frameworks,
             recommendations=recommendations,
+            roles=MappingProxyType(roles),
+            absolute=absolute,
+            cumulative=cumulative,
             _questions=MappingProxyType(self.questions),
             _sections=MappingProxyType(self.sections),
+        )
+
+    def _check_format2_keys(
+        self,
+        raw: Mapping[str, Any],
+        keys: Sequence[str],
+        file_data: Mapping[str, Any],
+        display: str,
+        owner: str | None,
+        question_id: str | None = None,
+    ) -> None:
+        """Refuse a format-2 key in a file that declares ``format_version: 1``."""
+        if file_data.get("format_version") != 1:
+            return
+        for key in keys:
+            if key in raw:
+                where = owner or ""
+                raise BankError(display, f"{where}'{key}' needs format_version 2", question_id)
+
+    def _step_conditions(
+        self, steps: tuple[Step, ...], raw_steps: list[Mapping[str, Any]], display: str
+    ) -> tuple[Step, ...]:
+        """``steps`` with their ``strict_when`` conditions, once every question is known."""
+        return tuple(
+            replace(
+                step,
+                strict_when=self._manifest_condition(
+                    raw.get("strict_when"), display, f"strict_when of step {step.id}"
+                ),
+                weighs_residual=raw.get("weighs_residual", False),
+            )
+            for step, raw in zip(steps, raw_steps, strict=True)
+        )
+
+    def _manifest_condition(self, data: Any, display: str, owner: str) -> Condition | None:
+        """A condition of the manifest, checked like ``show_if`` against every question."""
+        if data is None:
+            return None
+        try:
+            condition = parse_condition(data)
+        except ConditionSyntaxError as error:
+            raise BankError(display, f"{owner}: {error}") from None
+        for referenced in referenced_questions(condition):
+            if referenced not in self.questions:
+                raise BankError(
+                    display, f"{owner} refers to '{referenced}', which is not a question"
+                )
+        return condition
+
+    def _roles(self, raw: Mapping[str, Any] | None, display: str) -> dict[str, str]:
+        if raw is None:
+            return {name: qid for name, qid in DEFAULT_ROLES.items() if qid in self.questions}
+        roles: dict[str, str] = {}
+        for name, question_id in raw.items():
+            if name not in ROLE_NAMES:
+                known = ", ".join(sorted(ROLE_NAMES))
+                raise BankError(display, f"unknown role '{name}' (known roles: {known})")
+            if question_id not in self.questions:
+                raise BankError(
+                    display, f"role {name} names '{question_id}', which is not a question"
+                )
+            roles[name] = question_id
+        return roles
+
+    def _check_references(self, references: Sequence[str], display: str, owner: str) -> None:
+        for reference in references:
+            if reference not in self.references:
+                raise BankError(display, f"{owner}: unknown reference '{reference}'")
+
+    def _absolute(
+        self, raw_elements: Sequence[Mapping[str, Any]], display: str
+    ) -> tuple[AbsoluteElement, ...]:
+        elements = []
+        for raw in raw_elements:
+            owner = f"absolute element {raw['id']}"
+            self._check_references(raw["references"], display, owner)
+            when = self._manifest_condition(raw["when"], display, f"when of {owner}")
+            if when is None:
+                raise BankError(display, f"{owner} needs 'when'")
+            elements.append(
+                AbsoluteElement(
+                    id=raw["id"],
+                    label=Text(raw["label"]),
+                    when=when,
+                    references=tuple(raw["references"]),
+                )
+            )
+        if len({e.id for e in elements}) != len(elements):
+            raise BankError(display, "an absolute element id is defined twice")
+        return tuple(elements)
+
+    def _cumulative(self, raw: Mapping[str, Any] | None, display: str) -> CumulativeRule | None:
+        if raw is None:
+            return None
+        when = self._manifest_condition(raw["when"], display, "when of cumulative")
+        if when is None:
+            raise BankError(display, "cumulative needs 'when'")
+        for right in raw["rights"]:
+            if right not in self.rights:
+                raise BankError(display, f"cumulative: unknown right '{right}'")
+        return CumulativeRule(
+            when=when, rights=tuple(raw["rights"]), likelihood=raw.get("likelihood", 1)
         )
 
     def _steps(self, raw_steps: list[Mapping[str, Any]], display: str) -> tuple[Step, ...]:
@@ -344,6 +486,7 @@ class _Loader:
         data = _read_yaml(self.directory / name, display)
         _check_format_version(data, display)
         self._validate(self.module_validator, data, display)
+        self.file_format = data["format_version"]
         if data["bank"] != bank_id or str(data["bank_version"]) != bank_version:
             raise BankError(
                 display,
@@ -400,12 +543,18 @@ class _Loader:
 
         if question_id in self.questions:
             raise fail("this id is used by another question")
+        if self.file_format == 1:
+            format2_keys = [key for key in _FORMAT2_QUESTION_KEYS if key in raw]
+            if any("rights" in option for option in raw.get("options", ())):
+                format2_keys.append("rights of an option")
+            if format2_keys:
+                raise fail(f"'{format2_keys[0]}' needs format_version 2")
         try:
             question_type = QuestionType(raw["type"])
         except ValueError:
             known = ", ".join(t.value for t in QuestionType)
             raise fail(f"unknown question type '{raw['type']}' (known types: {known})") from None
-        for language in (*raw["text"], *raw.get("help", {})):
+        for language in (*raw["text"], *raw.get("help", {}), *raw.get("planned_text", {})):
             if language not in self.languages:
                 raise fail(f"text in language '{language}', which bank.yaml does not list")
         for right in raw.get("rights", ()):
@@ -456,9 +605,21 @@ class _Loader:
             raise fail("'step' and 'verdicts' go together")
         if step is not None and step not in self.steps:
             raise fail(f"unknown limitation-test step '{step}'")
-        for value in verdicts:
-            if value not in option_values or value == UNKNOWN:
-                raise fail(f"verdict for '{value}', which is not an option of this question")
+        if question_type is QuestionType.GROUP and verdicts:
+            if set(verdicts) != _GROUP_VERDICT_KEYS:
+                raise fail("the verdicts of a group are 'rows' and 'empty', both")
+        else:
+            for value in verdicts:
+                if value not in option_values or value in RESERVED_OPTION_VALUES:
+                    raise fail(f"verdict for '{value}', which is not an option of this question")
+        weight = Weight(raw.get("weight", Weight.CONTRIBUTORY))
+        if "weight" in raw and step is None:
+            raise fail("only a question with a 'step' has a 'weight'")
+        practice = Practice(raw["practice"]) if "practice" in raw else None
+        if practice is not None and in_group:
+            raise fail("a field inside a group cannot have 'practice'")
+        if (practice is Practice.DESIGN) != ("planned_text" in raw):
+            raise fail("'planned_text' goes with 'practice: design', and only with it")
 
         question = Question(
             id=question_id,
@@ -480,6 +641,10 @@ class _Loader:
             fields=fields,
             section_id=section_id,
             module_id=module_id,
+            not_applicable=raw.get("not_applicable", False),
+            weight=weight,
+            practice=practice,
+            planned_text=Text(raw.get("planned_text", {})),
         )
         if not in_group:
             self.questions[question_id] = question
@@ -489,6 +654,12 @@ class _Loader:
         self, raw: Mapping[str, Any], question_type: QuestionType, fail: Any
     ) -> tuple[Option, ...]:
         allow_unknown = raw.get("allow_unknown", True)
+        option_rights = {str(k): v for k, v in raw.get("option_rights", {}).items()}
+        if option_rights and question_type not in (
+            QuestionType.YES_NO_UNKNOWN,
+            QuestionType.SCALE4,
+        ):
+            raise fail("'option_rights' is for yes_no_unknown and scale4; give options 'rights'")
         if question_type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE):
             if "options" not in raw:
                 raise fail(f"a {question_type.value} question needs 'options'")
@@ -497,7 +668,12 @@ class _Loader:
                 raise fail("two options share a value")
             if UNKNOWN in values:
                 raise fail(f"the option value '{UNKNOWN}' is reserved; use allow_unknown")
-            options = [Option(o["value"], Text(o["label"])) for o in raw["options"]]
+            if NOT_APPLICABLE in values:
+                raise fail(f"the option value '{NOT_APPLICABLE}' is reserved; use not_applicable")
+            options = [
+                Option(o["value"], Text(o["label"]), self._rights(o.get("rights"), fail))
+                for o in raw["options"]
+            ]
         elif question_type is QuestionType.YES_NO_UNKNOWN:
             if "options" in raw:
                 raise fail("a yes_no_unknown question has fixed options")
@@ -510,10 +686,34 @@ class _Loader:
         else:
             if "options" in raw:
                 raise fail(f"a {question_type.value} question takes no options")
+            if raw.get("not_applicable"):
+                raise fail("only a choice question can offer 'not_applicable'")
             return ()
+        if option_rights:
+            fixed = {o.value for o in options}
+            for value in option_rights:
+                if str(value) not in fixed:
+                    raise fail(f"option_rights for '{value}', which is not an option")
+            options = [
+                replace(o, rights=self._rights(option_rights.get(o.value), fail))
+                if o.value in option_rights
+                else o
+                for o in options
+            ]
+        if raw.get("not_applicable"):
+            options.append(Option(NOT_APPLICABLE, _NOT_APPLICABLE_LABEL))
         if allow_unknown:
             options.append(Option(UNKNOWN, _UNKNOWN_LABEL))
         return tuple(options)
+
+    def _rights(self, raw: Sequence[str] | None, fail: Any) -> tuple[str, ...] | None:
+        """An option's own rights (``None``: the question's), each a known right."""
+        if raw is None:
+            return None
+        for right in raw:
+            if right not in self.rights:
+                raise fail(f"an option names unknown right '{right}'")
+        return tuple(raw)
 
     def _scoring(
         self,
@@ -546,7 +746,7 @@ class _Loader:
                 raise fail("a scored question needs 'levels' for its answers")
             low, high = (0, 2) if kind is ScoringKind.SAFEGUARD else (1, 4)
             for value, level in levels.items():
-                if value not in option_values or value == UNKNOWN:
+                if value not in option_values or value in RESERVED_OPTION_VALUES:
                     raise fail(f"scoring level for '{value}', which is not an option")
                 if not low <= level <= high:
                     raise fail(f"{kind.value} level for '{value}' must be {low}-{high}")
@@ -567,7 +767,7 @@ class _Loader:
         addresses, status = by_id.get("addresses"), by_id.get("status")
         if addresses is None or status is None:
             raise fail("an action plan group needs fields 'addresses' and 'status'")
-        unknown_rights = {o.value for o in addresses.options} - self.rights - {UNKNOWN}
+        unknown_rights = {o.value for o in addresses.options} - self.rights - RESERVED_OPTION_VALUES
         if unknown_rights:
             raise fail(f"'addresses' offers unknown rights: {', '.join(sorted(unknown_rights))}")
         if status.option("implemented") is None:

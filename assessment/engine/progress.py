@@ -12,17 +12,29 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from assessment.engine.bank import Bank, Question, Section
+from assessment.engine.bank import STATUS_PLANNED, Bank, Practice, Question, Section
 from assessment.engine.conditions import Condition, evaluate
+
+#: :attr:`Skipped.level` of a ``practice: gap`` question of a planned programme.
+PLANNED = "planned"
 
 
 @dataclass(frozen=True, slots=True)
 class Skipped:
-    """A question that does not apply, and the condition that ruled it out."""
+    """A question that does not apply, and why.
+
+    ``level`` is where the ruling condition sits (``"module"``, ``"section"``
+    or ``"question"``), or :data:`PLANNED` for a question about practice that
+    cannot be known before the programme runs; then ``condition`` is ``None``.
+    """
 
     question: Question
-    condition: Condition
-    level: str  # "module", "section" or "question": where the condition sits
+    condition: Condition | None
+    level: str
+
+    @property
+    def planned(self) -> bool:
+        return self.level == PLANNED
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +99,11 @@ class Visibility:
 def resolve(bank: Bank, answers: Mapping[str, Any]) -> Visibility:
     """Work out the applicable sections and questions for ``answers``
     (question id -> value).  The returned ``answers`` holds only the answers
-    to applicable questions."""
+    to applicable questions.
+
+    A question with ``practice: gap`` is skipped (level :data:`PLANNED`) while
+    the answer to the bank's ``status`` role is ``"planned"``."""
+    status_id = bank.role("status")
     seen: dict[str, Any] = {}
     sections: list[SectionProgress] = []
     skipped: list[Skipped] = []
@@ -103,6 +119,12 @@ def resolve(bank: Bank, answers: Mapping[str, Any]) -> Visibility:
                     skipped.append(Skipped(question, _must(section.show_if), "section"))
                 elif not evaluate(question.show_if, seen):
                     skipped.append(Skipped(question, _must(question.show_if), "question"))
+                elif (
+                    question.practice is Practice.GAP
+                    and status_id is not None
+                    and seen.get(status_id) == STATUS_PLANNED
+                ):
+                    skipped.append(Skipped(question, None, PLANNED))
                 else:
                     visible.append(question)
                     if question.id in answers:

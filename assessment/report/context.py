@@ -226,7 +226,9 @@ def build_report_context(
         {
             "id": item.question.id,
             "text": item.question.text.get_text(lang),
-            "reason": f"Shown only when {describe(item.condition, labels)}",
+            "reason": "Cannot be known before the programme runs"
+            if item.condition is None
+            else f"Shown only when {describe(item.condition, labels)}",
         }
         for item in visibility.skipped
     ]

@@ -5,9 +5,16 @@ from typing import Any
 import pytest
 
 from assessment.config import DEFAULT_BANK_DIR
-from assessment.engine.answers import AnswerValueError, check_metadata, check_value
-from assessment.engine.bank import Confidence
-from assessment.engine.loader import load_bank_cached
+from assessment.engine.answers import (
+    AnswerValueError,
+    check_metadata,
+    check_value,
+    is_not_applicable,
+    is_unknown,
+)
+from assessment.engine.bank import Bank, Confidence
+from assessment.engine.loader import load_bank, load_bank_cached
+from tests.engine.format2_bank import write_mini_bank
 
 BANK = load_bank_cached(str(DEFAULT_BANK_DIR))
 
@@ -65,3 +72,55 @@ def test_metadata() -> None:
         check_metadata("", "", "certain")
     with pytest.raises(AnswerValueError, match="note under"):
         check_metadata("x" * 5001, "", None)
+
+
+@pytest.fixture(scope="module")
+def mini_bank(tmp_path_factory: pytest.TempPathFactory) -> Bank:
+    return load_bank(write_mini_bank(tmp_path_factory.mktemp("bank") / "questions"))
+
+
+@pytest.mark.parametrize(
+    ("question", "given", "stored"),
+    [
+        ("m.authorisation", "not_applicable", "not_applicable"),
+        ("m.functions", ["not_applicable"], ["not_applicable"]),
+        ("m.opinions", "not_applicable", "not_applicable"),
+        ("m.depends_on_gap", "not_applicable", "not_applicable"),
+        ("m.depends_on_gap", "2", 2),
+    ],
+)
+def test_does_not_apply_is_accepted_where_offered(
+    mini_bank: Bank, question: str, given: Any, stored: Any
+) -> None:
+    value = check_value(mini_bank.question(question), given)
+    assert value == stored
+    assert is_not_applicable(value) == (stored in ("not_applicable", ["not_applicable"]))
+    assert not is_unknown(value)
+
+
+@pytest.mark.parametrize(
+    ("question", "given", "message"),
+    [
+        ("m.functions", ["live_fr", "not_applicable"], "'Does not apply' cannot be combined"),
+        ("m.linked", "not_applicable", "yes, no or not known"),
+        ("m.status", "not_applicable", "Choose one of the listed options"),
+    ],
+)
+def test_does_not_apply_is_refused_where_not_offered_or_mixed(
+    mini_bank: Bank, question: str, given: Any, message: str
+) -> None:
+    with pytest.raises(AnswerValueError, match=message):
+        check_value(mini_bank.question(question), given)
+
+
+def test_does_not_apply_is_refused_on_a_scale_without_it() -> None:
+    with pytest.raises(AnswerValueError, match="1 to 4"):
+        check_value(BANK.question("lim.law_precise"), "not_applicable")
+
+
+def test_is_not_applicable() -> None:
+    assert is_not_applicable("not_applicable")
+    assert is_not_applicable(["not_applicable"])
+    assert not is_not_applicable(["not_applicable", "x"])
+    assert not is_not_applicable("unknown")
+    assert not is_not_applicable(None)

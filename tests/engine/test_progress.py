@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from assessment.engine.progress import resolve
+from assessment.engine.loader import load_bank
+from assessment.engine.progress import PLANNED, resolve
+from tests.engine.format2_bank import write_mini_bank
 from tests.helpers import BANK
 
 COMMON = {"scoping", "description", "limitation", "rights", "safeguards"}
@@ -77,3 +80,27 @@ def test_complete_when_every_required_visible_question_answered() -> None:
     visibility = resolve(BANK, answers)
     assert visibility.complete
     assert not visibility.missing_required()
+
+
+def test_gap_questions_are_not_asked_of_a_planned_programme(tmp_path: Path) -> None:
+    bank = load_bank(write_mini_bank(tmp_path / "questions"))
+    answers = {"m.status": "planned", "m.other_uses": "yes", "m.depends_on_gap": 3}
+    planned = resolve(bank, answers)
+    assert "m.other_uses" not in planned.visible_question_ids
+    assert "m.other_uses" not in planned.answers
+    (gap,) = (s for s in planned.skipped if s.question.id == "m.other_uses")
+    assert gap.level == PLANNED
+    assert gap.planned
+    assert gap.condition is None
+    # What depends on a question not asked is hidden by its own condition.
+    (follow_up,) = (s for s in planned.skipped if s.question.id == "m.depends_on_gap")
+    assert follow_up.level == "question"
+    assert not follow_up.planned
+    # A design question is still asked.
+    assert "m.authorisation" in planned.visible_question_ids
+
+    running = resolve(bank, {**answers, "m.status": "running"})
+    assert {"m.other_uses", "m.depends_on_gap"} <= running.visible_question_ids
+    assert not any(s.planned for s in running.skipped)
+    unanswered = resolve(bank, {})
+    assert "m.other_uses" in unanswered.visible_question_ids
