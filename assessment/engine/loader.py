@@ -612,7 +612,10 @@ class _Loader:
             for value in verdicts:
                 if value not in option_values or value in RESERVED_OPTION_VALUES:
                     raise fail(f"verdict for '{value}', which is not an option of this question")
-        weight = Weight(raw.get("weight", Weight.CONTRIBUTORY))
+        # A format-1 bank knew no weights: any failing condition failed its step.
+        format1_step = self.file_format == 1 and step is not None
+        default_weight = Weight.DECISIVE if format1_step else Weight.CONTRIBUTORY
+        weight = Weight(raw.get("weight", default_weight))
         if "weight" in raw and step is None:
             raise fail("only a question with a 'step' has a 'weight'")
         practice = Practice(raw["practice"]) if "practice" in raw else None

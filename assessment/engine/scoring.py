@@ -3,52 +3,73 @@
 The method is described for people in ``docs/methodology.md``; this module is
 its only implementation.  In short:
 
-* **Per right** (UN Guiding Principles / DIHR, CNIL levels): severity is the
-  highest of its three dimensions (scale, scope, irremediability), raised by
-  one level when vulnerable groups are affected; likelihood is the highest
-  likelihood answer.  Inherent risk comes from the risk matrix below.
-  Safeguards in place lower likelihood (or severity, for remediability
-  safeguards) by whole steps: two strength points per step, at most two steps
-  of likelihood and one of severity.  Residual risk uses the same matrix.
-* **Per limitation-test step**: a "not met" answer fails the step; an
-  unknown answer fails it where the burden of proof is on the state and
-  leaves it at "not enough information" otherwise.
+* **Per right** (UN Guiding Principles / DIHR, CNIL levels): a right is
+  engaged only by answers that name it (an option's own ``rights``, else the
+  question's).  Severity is the highest of its three dimensions (scale, scope,
+  irremediability), raised by one level when an affected vulnerable group's
+  exposure bears on that right; likelihood is the highest likelihood answer,
+  raised when programmes are combined (the bank's ``cumulative`` rule).
+  Safeguards earn credit by strength and by the evidence behind them (the
+  answer's confidence) and lower likelihood (up to three steps) or severity
+  (at most one).  Residual risk uses the same matrix as inherent risk.
+* **Per limitation-test step**: each condition is decisive or contributory.
+  A decisive condition not met fails the step; contributory conditions fail
+  it only when more of them fail than are met, and otherwise leave it "met in
+  part".  "Not applicable" answers are never counted.  An unknown
+  precondition fails the step where the burden of proof is on the state; an
+  unknown question about practice (for a planned programme) is an
+  information gap.  Proportionality also weighs the residual risk.
 * **Overall**: the impact level (I-IV) is the highest residual risk, raised
-  to at least III if any step is not met and to IV if a core step is not met.
-  Failed steps cannot be offset by low risk elsewhere.
-* **Unknown is never safe**: an unknown severity or likelihood answer counts
-  as the higher of 3 and nothing lower than the question's own range allows;
-  an unknown safeguard counts as absent; both lower the finding's confidence.
+  to at least III if a step is not met and to IV if a core step is not met or
+  an absolute element is engaged.  Failed steps cannot be offset by low risk.
+* **Unknown is never safe**, and its effect is shown: the level is reported
+  with its range, from the known answers only to the worst case for every
+  unknown one, with the completeness of the assessment.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-from assessment.engine.answers import is_unknown
+from assessment.engine.answers import is_not_applicable, is_unknown
 from assessment.engine.bank import (
     Bank,
     Confidence,
+    Practice,
     Question,
+    QuestionType,
     ScoringKind,
     SeverityDimension,
+    Step,
+    Weight,
 )
 from assessment.engine.conditions import evaluate
-from assessment.engine.progress import resolve
+from assessment.engine.progress import Visibility, resolve
 
-METHOD_VERSION = "2"
+METHOD_VERSION = "3"
 LEVEL_LABELS = {1: "Negligible", 2: "Limited", 3: "Significant", 4: "Maximum"}
 RISK_LABELS = {1: "Low", 2: "Moderate", 3: "High", 4: "Very high"}
 IMPACT_NUMERALS = {1: "I", 2: "II", 3: "III", 4: "IV"}
 UNKNOWN_LEVEL = 3
 BASE_LIKELIHOOD = 2  # a right engaged by the programme, with no likelihood evidence
-MAX_LIKELIHOOD_REDUCTION = 2
+MAX_LIKELIHOOD_REDUCTION = 3
 MAX_SEVERITY_REDUCTION = 1
-STRENGTH_PER_STEP = 2
-VULNERABLE_GROUPS_QUESTION = "rights.vulnerable_groups"
-PROGRAMME_STATUS_QUESTION = "scope.status"
+POINTS_PER_STEP = 8
+#: Credit points per unit of safeguard strength, by the evidence behind the answer:
+#: a full safeguard (strength 2) confirmed by an official source is one step.
+EVIDENCE_POINTS: Mapping[Confidence | None, int] = {
+    Confidence.CONFIRMED: 4,
+    Confidence.REPORTED: 3,
+    Confidence.ASSUMED: 2,
+    None: 2,
+    Confidence.UNKNOWN: 1,
+}
+ACTION_POINTS = 4  # an implemented measure of the action plan, per row
+PLANNED = "planned"
+RUNNING_STATUSES = frozenset({"running", "pilot"})
 
 #: RISK_MATRIX[severity][likelihood] -> risk level 1-4.  Severity weighs more
 #: than likelihood (UNGP): maximum severity is at least "high" however unlikely.
@@ -59,8 +80,15 @@ RISK_MATRIX: Mapping[int, Mapping[int, int]] = {
     4: {1: 3, 2: 3, 3: 4, 4: 4},
 }
 
-MET, NOT_MET, INSUFFICIENT = "met", "not_met", "insufficient"
-VERDICT_LABELS = {MET: "Met", NOT_MET: "Not met", INSUFFICIENT: "Not enough information"}
+MET, PARTLY_MET, NOT_MET, INSUFFICIENT = "met", "partly_met", "not_met", "insufficient"
+VERDICT_LABELS = {
+    MET: "Met",
+    PARTLY_MET: "Met in part",
+    NOT_MET: "Not met",
+    INSUFFICIENT: "Not enough information",
+}
+#: Outcomes of one condition of a step, as traced.
+UNKNOWN_OUTCOME, GAP, NOT_APPLICABLE_OUTCOME, RESIDUAL = "unknown", "gap", "not_applicable", "residual"
 RECOMMENDATION_LABELS = {
     "proceed": "Proceed",
     "proceed_with_conditions": "Proceed only with conditions",
@@ -69,13 +97,39 @@ RECOMMENDATION_LABELS = {
 }
 
 
+class Role(StrEnum):
+    """What an answer did to a right's figures, in the order the report lists them."""
+
+    SCALE = "scale"
+    SCOPE = "scope"
+    IRREMEDIABILITY = "irremediability"
+    VULNERABILITY = "vulnerability"
+    LIKELIHOOD = "likelihood"
+    CUMULATIVE = "cumulative"
+    SAFEGUARD = "safeguard"
+    ACTION_PLAN = "action plan"
+
+
+ROLE_ORDER = tuple(Role)
+
+
+class UnknownPolicy(StrEnum):
+    """How unknown answers are read: the central finding presumes (unknown is
+    never safe); the range reads them as absent and as the worst case."""
+
+    PRESUME = "presume"
+    KNOWN_ONLY = "known_only"
+    WORST = "worst"
+
+
 @dataclass(frozen=True, slots=True)
 class TraceItem:
-    """One answer that moved a figure: which question, what it said, what it did."""
+    """One answer that moved a figure: which question, what it said, what it did.
+    For a safeguard, ``effect`` is its credit points."""
 
     question_id: str
     value: Any
-    role: str  # a severity dimension, "likelihood", "safeguard", "vulnerability" or "action plan"
+    role: Role
     effect: int
     unknown: bool = False
 
@@ -97,6 +151,13 @@ class RightFinding:
     confidence: str  # "high", "medium", "low"
     unknown_answers: int
     trace: tuple[TraceItem, ...]
+    excluded: bool = False  # the assessor judged the right not engaged
+    engaged_by: tuple[str, ...] = ()  # the questions whose answers engage it
+
+    @property
+    def counted(self) -> bool:
+        """Whether the right counts towards the overall level."""
+        return self.engaged and not self.excluded
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +165,10 @@ class StepFinding:
     step_id: str
     verdict: str
     presumed: bool  # decided by the burden of proof, not by evidence
-    trace: tuple[tuple[str, Any, str], ...]  # (question id, value, "met"/"not_met"/"unknown")
+    #: (question id, value, outcome): outcome is met / not_met / unknown (presumed
+    #: not met) / gap / not_applicable / residual.
+    trace: tuple[tuple[str, Any, str], ...]
+    strict: bool = False  # every condition counted as decisive (strict necessity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,10 +189,20 @@ class ScoringResult:
     recommendation: str
     reasons: tuple[str, ...]
     recommendations: tuple[TriggeredRecommendation, ...] = field(default=())
+    #: (known answers only, worst case for every unknown answer); the level lies between.
+    level_range: tuple[int, int] = (1, 4)
+    completeness: int = 0  # % of applicable questions with a known answer
+    unknown_decisive: tuple[str, ...] = ()  # unknown answers that raised the level
+    absolute: tuple[str, ...] = ()  # absolute elements engaged (ids)
+    not_applicable: tuple[str, ...] = ()  # questions answered "does not apply"
 
     @property
     def impact_numeral(self) -> str:
         return IMPACT_NUMERALS[self.impact_level]
+
+    @property
+    def range_numerals(self) -> tuple[str, str]:
+        return IMPACT_NUMERALS[self.level_range[0]], IMPACT_NUMERALS[self.level_range[1]]
 
     @property
     def recommendation_label(self) -> str:
@@ -145,6 +219,11 @@ class ScoringResult:
         return {
             "method_version": self.method_version,
             "impact_level": self.impact_numeral,
+            "level_range": list(self.range_numerals),
+            "completeness": self.completeness,
+            "unknown_decisive": list(self.unknown_decisive),
+            "absolute": list(self.absolute),
+            "not_applicable": list(self.not_applicable),
             "recommendation": self.recommendation,
             "recommendation_label": self.recommendation_label,
             "reasons": list(self.reasons),
@@ -152,6 +231,8 @@ class ScoringResult:
                 {
                     "right": r.right_id,
                     "engaged": r.engaged,
+                    "excluded": r.excluded,
+                    "engaged_by": list(r.engaged_by),
                     "severity": r.severity,
                     "dimensions": dict(r.dimensions),
                     "vulnerability_uplift": r.vulnerability_uplift,
@@ -167,7 +248,7 @@ class ScoringResult:
                         {
                             "question": t.question_id,
                             "value": t.value,
-                            "role": t.role,
+                            "role": t.role.value,
                             "effect": t.effect,
                             "unknown": t.unknown,
                         }
@@ -181,6 +262,7 @@ class ScoringResult:
                     "step": s.step_id,
                     "verdict": s.verdict,
                     "presumed": s.presumed,
+                    "strict": s.strict,
                     "decided_by": [
                         {"question": q, "value": v, "outcome": o} for q, v, o in s.trace
                     ],
@@ -200,109 +282,239 @@ class ScoringResult:
         }
 
 
-def _level(question: Question, value: Any) -> int | None:
-    """The level (or safeguard strength) ``value`` gives, ``None`` if it gives none."""
+# --- reading one answer -------------------------------------------------------------
+
+
+def _items(value: Any) -> list[str]:
+    return [str(item) for item in value] if isinstance(value, list) else [str(value)]
+
+
+def _option_rights(question: Question, item: str) -> tuple[str, ...]:
+    option = question.option(item)
+    if option is not None and option.rights is not None:
+        return option.rights
+    return question.rights
+
+
+def _all_option_rights(question: Question) -> frozenset[str]:
+    """Every right any answer to ``question`` could engage (for an unknown answer)."""
+    rights = set(question.rights)
+    for option in question.options:
+        if option.rights is not None:
+            rights.update(option.rights)
+    return frozenset(rights)
+
+
+def _item_level(question: Question, item: Any) -> int | None:
     spec = question.scoring
     if spec is None:
         return None
     if spec.thresholds:
-        if not isinstance(value, int | float):
+        if not isinstance(item, int | float) or isinstance(item, bool):
             return None
-        return 1 + sum(1 for threshold in spec.thresholds if value >= threshold)
-    items = value if isinstance(value, list) else [value]
-    levels = [spec.levels[str(item)] for item in items if str(item) in spec.levels]
-    return max(levels) if levels else None
+        return 1 + sum(1 for threshold in spec.thresholds if item >= threshold)
+    return spec.levels.get(str(item))
 
 
-def _unknown_level(question: Question) -> int:
-    levels = question.scoring.levels if question.scoring else {}
-    highest = max(levels.values(), default=4)
+def _highest_level(question: Question) -> int:
+    spec = question.scoring
+    if spec is None or spec.thresholds:
+        return 4
+    return max(spec.levels.values(), default=4)
+
+
+def _unknown_level(question: Question, policy: UnknownPolicy) -> int:
+    highest = _highest_level(question)
+    if policy is UnknownPolicy.WORST:
+        return highest
     return max(min(UNKNOWN_LEVEL, highest), 1)
+
+
+def _level_by_right(question: Question, value: Any) -> dict[str, tuple[int, Any]]:
+    """Right -> (level, the answer behind it) for a known answer to a severity or
+    likelihood question: each chosen option bears on the rights it engages."""
+    spec = question.scoring
+    if spec is not None and spec.thresholds:
+        level = _item_level(question, value)
+        return {} if level is None else {right: (level, value) for right in question.rights}
+    found: dict[str, tuple[int, Any]] = {}
+    for item in _items(value):
+        level = _item_level(question, item)
+        if level is None:
+            continue
+        for right in _option_rights(question, item):
+            if right not in found or found[right][0] < level:
+                found[right] = (level, value)
+    return found
+
+
+def _engages(question: Question, value: Any) -> frozenset[str]:
+    """The rights a known answer engages."""
+    if question.scoring is not None and question.scoring.kind in (
+        ScoringKind.SAFEGUARD,
+        ScoringKind.ACTION_PLAN,
+    ):
+        return frozenset()
+    if question.options and question.type is not QuestionType.GROUP:
+        return frozenset(r for item in _items(value) for r in _option_rights(question, item))
+    return frozenset(question.rights)
 
 
 def _low_confidence(question_id: str, confidence: Mapping[str, Confidence | None]) -> bool:
     return confidence.get(question_id) in (Confidence.ASSUMED, Confidence.UNKNOWN)
 
 
+# --- the inputs of one evaluation ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    bank: Bank
+    applicable: Mapping[str, Any]  # known, unknown and not-applicable answers that apply
+    missing: frozenset[str]  # applicable required questions without an answer
+    confidence: Mapping[str, Confidence | None]
+    policy: UnknownPolicy
+    planned: bool
+    special: frozenset[str]  # role questions that do not engage rights themselves
+
+    def role_value(self, role: str) -> Any:
+        question_id = self.bank.role(role)
+        return None if question_id is None else self.applicable.get(question_id)
+
+    def answers(self) -> Iterable[tuple[Question, Any, bool]]:
+        """(question, value, unknown) for every answer that counts under the policy."""
+        for question_id, value in self.applicable.items():
+            if is_not_applicable(value):
+                continue
+            unknown = is_unknown(value)
+            if unknown and self.policy is UnknownPolicy.KNOWN_ONLY:
+                continue
+            yield self.bank.question(question_id), value, unknown
+
+
+def _vulnerable_rights(inputs: _Inputs) -> tuple[frozenset[str], TraceItem | None]:
+    """The rights on which an affected vulnerable group's exposure bears."""
+    question_id = inputs.bank.role("vulnerable_groups")
+    if question_id is None or question_id not in inputs.applicable:
+        return frozenset(), None
+    question = inputs.bank.question(question_id)
+    value = inputs.applicable[question_id]
+    if is_not_applicable(value):
+        return frozenset(), None
+    if is_unknown(value):
+        if inputs.policy is UnknownPolicy.KNOWN_ONLY:
+            return frozenset(), None
+        every = frozenset(r.id for r in inputs.bank.rights)
+        return every, TraceItem(question_id, value, Role.VULNERABILITY, 1, True)
+    rights = frozenset(r for item in _items(value) for r in _option_rights(question, item))
+    if not rights:
+        return frozenset(), None
+    return rights, TraceItem(question_id, value, Role.VULNERABILITY, 1)
+
+
+def _excluded(inputs: _Inputs) -> frozenset[str]:
+    value = inputs.role_value("excluded_rights")
+    if not isinstance(value, list):
+        return frozenset()
+    known = {r.id for r in inputs.bank.rights}
+    return frozenset(item for item in value if item in known)
+
+
+# --- per right ----------------------------------------------------------------------
+
+
 def _score_right(
-    bank: Bank,
+    inputs: _Inputs,
     right_id: str,
-    applicable: Mapping[str, Any],
-    confidence: Mapping[str, Confidence | None],
-    vulnerable: TraceItem | None,
+    vulnerable: tuple[frozenset[str], TraceItem | None],
+    cumulative: bool,
+    excluded: frozenset[str],
 ) -> RightFinding:
     dimensions = {d.value: 1 for d in SeverityDimension}
     likelihood = 0
-    strength = {"likelihood": 0, "severity": 0}
+    points = {"likelihood": 0, "severity": 0}
     trace: list[TraceItem] = []
-    engaged = False
+    engaged_by: list[str] = []
     unknown_answers = 0
     weak = 0
-    for question_id, value in applicable.items():
-        question = bank.question(question_id)
-        if right_id not in question.rights:
-            continue
-        engaged = True
+    for question, value, unknown in inputs.answers():
         spec = question.scoring
-        if spec is None:
-            continue
-        if spec.kind is ScoringKind.ACTION_PLAN:
+        if spec is not None and spec.kind is ScoringKind.ACTION_PLAN:
             implemented = sum(
                 1
                 for row in value or []
                 if row.get("addresses") == right_id and row.get("status") == "implemented"
             )
             if implemented:
-                strength["likelihood"] += implemented
-                trace.append(TraceItem(question_id, implemented, "action plan", implemented))
+                points["likelihood"] += implemented * ACTION_POINTS
+                trace.append(
+                    TraceItem(question.id, implemented, Role.ACTION_PLAN, implemented * ACTION_POINTS)
+                )
             continue
-        unknown = is_unknown(value)
+        if spec is not None and spec.kind is ScoringKind.SAFEGUARD:
+            if right_id not in question.rights:
+                continue
+            strength = 0 if unknown else (_item_level(question, value) or 0)
+            given = 0
+            if not unknown and isinstance(value, list):
+                strength = max((_item_level(question, item) or 0 for item in value), default=0)
+            if strength:
+                given = strength * EVIDENCE_POINTS[inputs.confidence.get(question.id)]
+                points[spec.reduces] += given
+            unknown_answers += unknown
+            weak += unknown or _low_confidence(question.id, inputs.confidence)
+            trace.append(TraceItem(question.id, value, Role.SAFEGUARD, given, unknown))
+            continue
+        if question.id in inputs.special:
+            continue
+        engages = _all_option_rights(question) if unknown else _engages(question, value)
+        if right_id not in engages:
+            continue
+        engaged_by.append(question.id)
+        if spec is None:
+            continue
         unknown_answers += unknown
-        weak += unknown or _low_confidence(question_id, confidence)
-        if spec.kind is ScoringKind.SAFEGUARD:
-            given = 0 if unknown else (_level(question, value) or 0)
-            if given:
-                strength[spec.reduces] += given
-            trace.append(TraceItem(question_id, value, "safeguard", given, unknown))
-            continue
-        level = _unknown_level(question) if unknown else _level(question, value)
+        weak += unknown or _low_confidence(question.id, inputs.confidence)
+        if unknown:
+            level: int | None = _unknown_level(question, inputs.policy)
+        else:
+            level = _level_by_right(question, value).get(right_id, (None, None))[0]
         if level is None:
             continue
         if spec.kind is ScoringKind.SEVERITY and spec.dimension is not None:
-            dimensions[spec.dimension.value] = max(dimensions[spec.dimension.value], level)
-            trace.append(TraceItem(question_id, value, spec.dimension.value, level, unknown))
+            dimension = spec.dimension.value
+            dimensions[dimension] = max(dimensions[dimension], level)
+            trace.append(TraceItem(question.id, value, Role(dimension), level, unknown))
         else:
             likelihood = max(likelihood, level)
-            trace.append(TraceItem(question_id, value, "likelihood", level, unknown))
+            trace.append(TraceItem(question.id, value, Role.LIKELIHOOD, level, unknown))
 
-    if not engaged:
+    if not engaged_by:
         return RightFinding(
-            right_id, False, 1, dimensions, False, 1, 1, 0, 0, 1, 1, 1, "high", 0, ()
+            right_id, False, 1, dimensions, False, 1, 1, 0, 0, 1, 1, 1, "high", 0, (),
+            excluded=right_id in excluded,
         )
     severity = max(dimensions.values())
-    uplift = vulnerable is not None and severity < 4
-    if uplift and vulnerable is not None:
+    vulnerable_rights, vulnerable_item = vulnerable
+    uplift = vulnerable_item is not None and right_id in vulnerable_rights and severity < 4
+    if uplift and vulnerable_item is not None:
         severity += 1
-        trace.append(vulnerable)
+        trace.append(vulnerable_item)
     likelihood = likelihood or BASE_LIKELIHOOD
+    rule = inputs.bank.cumulative
+    if cumulative and rule is not None and right_id in rule.rights and likelihood < 4:
+        raised = min(4, likelihood + rule.likelihood)
+        trace.append(TraceItem("cumulative", None, Role.CUMULATIVE, raised - likelihood))
+        likelihood = raised
     inherent = RISK_MATRIX[severity][likelihood]
-    likelihood_cut = min(strength["likelihood"] // STRENGTH_PER_STEP, MAX_LIKELIHOOD_REDUCTION)
-    severity_cut = min(strength["severity"] // STRENGTH_PER_STEP, MAX_SEVERITY_REDUCTION)
+    likelihood_cut = min(points["likelihood"] // POINTS_PER_STEP, MAX_LIKELIHOOD_REDUCTION)
+    severity_cut = min(points["severity"] // POINTS_PER_STEP, MAX_SEVERITY_REDUCTION)
     residual_severity = max(1, severity - severity_cut)
     residual_likelihood = max(1, likelihood - likelihood_cut)
     residual = RISK_MATRIX[residual_severity][residual_likelihood]
-    moved = sum(1 for t in trace if t.role not in ("vulnerability", "action plan"))
+    moved = sum(1 for t in trace if t.role not in (Role.VULNERABILITY, Role.ACTION_PLAN))
     share = weak / moved if moved else 1.0
     confidence_level = "high" if share < 0.2 else "medium" if share < 0.5 else "low"
-    role_order = {
-        "scale": 0,
-        "scope": 1,
-        "irremediability": 2,
-        "vulnerability": 3,
-        "likelihood": 4,
-        "safeguard": 5,
-        "action plan": 6,
-    }
     return RightFinding(
         right_id=right_id,
         engaged=True,
@@ -318,39 +530,142 @@ def _score_right(
         residual=residual,
         confidence=confidence_level,
         unknown_answers=unknown_answers,
-        trace=tuple(sorted(trace, key=lambda t: (role_order[t.role], -t.effect, t.question_id))),
+        trace=tuple(
+            sorted(trace, key=lambda t: (ROLE_ORDER.index(t.role), -t.effect, t.question_id))
+        ),
+        excluded=right_id in excluded,
+        engaged_by=tuple(engaged_by),
     )
 
 
-def _score_step(
-    bank: Bank, step_id: str, applicable: Mapping[str, Any], missing: set[str]
-) -> StepFinding:
-    step = bank.step(step_id)
+# --- per limitation-test step -------------------------------------------------------
+
+
+def _condition_outcome(question: Question, value: Any) -> str | None:
+    """met / not_met for a known answer, ``None`` when the answer says neither."""
+    if question.type is QuestionType.GROUP:
+        key = "rows" if value else "empty"
+        return question.verdicts.get(key)
+    given = {question.verdicts.get(item) for item in _items(value)}
+    if NOT_MET in given:
+        return NOT_MET
+    if MET in given:
+        return MET
+    return None
+
+
+def _score_step(inputs: _Inputs, step: Step) -> StepFinding:
+    strict = step.strict_when is not None and evaluate(step.strict_when, inputs.applicable)
     trace: list[tuple[str, Any, str]] = []
-    for question in bank.questions:
-        if question.step != step_id:
+    decisive_fail = presumed_decisive = False
+    met = failed = presumed_failed = gaps = 0
+    for question in inputs.bank.questions:
+        if question.step != step.id:
             continue
-        if question.id in applicable:
-            value = applicable[question.id]
-            if is_unknown(value):
-                trace.append((question.id, value, "unknown"))
+        if question.id in inputs.applicable:
+            value = inputs.applicable[question.id]
+        elif question.id in inputs.missing:
+            value = None
+        else:
+            continue
+        decisive = strict or question.weight is Weight.DECISIVE
+        if value is not None and is_not_applicable(value):
+            trace.append((question.id, value, NOT_APPLICABLE_OUTCOME))
+            continue
+        if value is None or is_unknown(value):
+            if inputs.policy is UnknownPolicy.KNOWN_ONLY:
                 continue
-            items = value if isinstance(value, list) else [value]
-            given = {question.verdicts.get(str(item)) for item in items}
-            if NOT_MET in given:
-                trace.append((question.id, value, NOT_MET))
-            elif MET in given:
-                trace.append((question.id, value, MET))
-        elif question.id in missing:
-            trace.append((question.id, None, "unknown"))
-    outcomes = [outcome for _, _, outcome in trace]
-    if NOT_MET in outcomes:
-        return StepFinding(step_id, NOT_MET, False, tuple(trace))
-    if "unknown" in outcomes or not outcomes:
-        if step.burden_on_state:
-            return StepFinding(step_id, NOT_MET, True, tuple(trace))
-        return StepFinding(step_id, INSUFFICIENT, False, tuple(trace))
-    return StepFinding(step_id, MET, False, tuple(trace))
+            about_practice = inputs.planned and question.practice is not None
+            if inputs.policy is UnknownPolicy.WORST or (
+                step.burden_on_state and not about_practice
+            ):
+                trace.append((question.id, value, UNKNOWN_OUTCOME))
+                failed += not decisive
+                presumed_failed += not decisive
+                decisive_fail = decisive_fail or decisive
+                presumed_decisive = presumed_decisive or decisive
+            else:
+                trace.append((question.id, value, GAP))
+                gaps += 1
+            continue
+        outcome = _condition_outcome(question, value)
+        if outcome is None:
+            continue
+        trace.append((question.id, value, outcome))
+        if outcome == MET:
+            met += 1
+        elif decisive:
+            decisive_fail = True
+        else:
+            failed += 1
+    verdict = _verdict(decisive_fail, met, failed, gaps, step.burden_on_state)
+    evident = _verdict(
+        decisive_fail and not presumed_decisive, met, failed - presumed_failed, 0, False
+    )
+    presumed = verdict == NOT_MET and evident != NOT_MET
+    return StepFinding(step.id, verdict, presumed, tuple(trace), strict)
+
+
+def _verdict(decisive_fail: bool, met: int, failed: int, gaps: int, burden: bool) -> str:
+    if decisive_fail or failed > met:
+        return NOT_MET
+    if failed:
+        return PARTLY_MET
+    if gaps or not met:
+        return NOT_MET if (not met and not gaps and burden) else INSUFFICIENT
+    return MET
+
+
+def _weigh_residual(inputs: _Inputs, finding: StepFinding, highest: int) -> StepFinding:
+    """Proportionality: a Very high residual risk cannot pass on the operator's say-so."""
+    if highest < 4:
+        return finding
+    question_id = inputs.bank.role("evidence_of_benefit")
+    shown = (
+        question_id is not None
+        and inputs.applicable.get(question_id) == "yes"
+        and inputs.confidence.get(question_id) in (Confidence.CONFIRMED, Confidence.REPORTED)
+    )
+    trace = (*finding.trace, (RESIDUAL, highest, MET if shown else NOT_MET))
+    if not shown:
+        return StepFinding(finding.step_id, NOT_MET, False, trace, finding.strict)
+    verdict = PARTLY_MET if finding.verdict == MET else finding.verdict
+    return StepFinding(finding.step_id, verdict, finding.presumed, trace, finding.strict)
+
+
+# --- overall ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Evaluation:
+    rights: tuple[RightFinding, ...]
+    steps: tuple[StepFinding, ...]
+    absolute: tuple[str, ...]
+    impact: int
+
+
+def _evaluate(inputs: _Inputs) -> _Evaluation:
+    bank = inputs.bank
+    vulnerable = _vulnerable_rights(inputs)
+    excluded = _excluded(inputs)
+    cumulative = bank.cumulative is not None and evaluate(bank.cumulative.when, inputs.applicable)
+    rights = tuple(
+        _score_right(inputs, right.id, vulnerable, cumulative, excluded) for right in bank.rights
+    )
+    highest = max((r.residual for r in rights if r.counted), default=1)
+    steps = []
+    for step in bank.steps:
+        finding = _score_step(inputs, step)
+        if step.weighs_residual:
+            finding = _weigh_residual(inputs, finding, highest)
+        steps.append(finding)
+    absolute = tuple(a.id for a in bank.absolute if evaluate(a.when, inputs.applicable))
+    impact = highest
+    if any(s.verdict == NOT_MET for s in steps):
+        impact = max(impact, 3)
+    if absolute or any(s.verdict == NOT_MET and bank.step(s.step_id).core for s in steps):
+        impact = 4
+    return _Evaluation(rights, tuple(steps), absolute, impact)
 
 
 def score(
@@ -358,75 +673,114 @@ def score(
     answers: Mapping[str, Any],
     confidence: Mapping[str, Confidence | None] | None = None,
     language: str = "en",
+    visibility: Visibility | None = None,
 ) -> ScoringResult:
     """Score ``answers`` (question id -> value) against ``bank``.
 
-    ``confidence`` (question id -> the assessor's confidence) lowers the
-    confidence of findings resting on assumed or unknown facts.  Pure and
-    deterministic; answers to questions that do not apply are ignored, and
-    unanswered required questions count as unknown.
+    ``confidence`` (question id -> the assessor's confidence) sets the credit of
+    safeguards and the confidence of findings.  ``visibility`` may be passed if
+    already worked out for the same answers.  Pure and deterministic; answers to
+    questions that do not apply are ignored, and unanswered required questions
+    count as unknown.
     """
     confidence = confidence or {}
-    visibility = resolve(bank, answers)
-    applicable = visibility.answers
-    missing = {q.id for q in visibility.missing_required()}
-
-    vulnerable: TraceItem | None = None
-    groups = applicable.get(VULNERABLE_GROUPS_QUESTION)
-    if groups is not None and groups not in ([], ["none"]) and not is_unknown(groups):
-        vulnerable = TraceItem(VULNERABLE_GROUPS_QUESTION, groups, "vulnerability", 1)
-    elif groups is not None and is_unknown(groups):
-        vulnerable = TraceItem(VULNERABLE_GROUPS_QUESTION, groups, "vulnerability", 1, True)
-
-    rights = tuple(
-        _score_right(bank, right.id, applicable, confidence, vulnerable) for right in bank.rights
+    visibility = visibility or resolve(bank, answers)
+    status_question = bank.role("status")
+    planned = status_question is not None and visibility.answers.get(status_question) == PLANNED
+    special = frozenset(
+        q for q in (bank.role("vulnerable_groups"), bank.role("excluded_rights")) if q
     )
-    steps = tuple(_score_step(bank, step.id, applicable, missing) for step in bank.steps)
+
+    def evaluate_with(policy: UnknownPolicy) -> _Evaluation:
+        return _evaluate(
+            _Inputs(
+                bank=bank,
+                applicable=visibility.answers,
+                missing=frozenset(q.id for q in visibility.missing_required()),
+                confidence=confidence,
+                policy=policy,
+                planned=planned,
+                special=special,
+            )
+        )
+
+    central = evaluate_with(UnknownPolicy.PRESUME)
+    known_only = evaluate_with(UnknownPolicy.KNOWN_ONLY)
+    worst = evaluate_with(UnknownPolicy.WORST)
+    rights, steps, impact = central.rights, central.steps, central.impact
+
+    def label(right_id: str) -> str:
+        return bank.right(right_id).label.get_text(language)
+
+    def step_names(findings: Iterable[StepFinding]) -> str:
+        return ", ".join(bank.step(s.step_id).label.get_text(language) for s in findings)
 
     reasons: list[str] = []
-    impact = max((r.residual for r in rights if r.engaged), default=1)
-    top = [r for r in rights if r.engaged and r.residual == impact]
-    top_names = ", ".join(bank.right(r.right_id).label.get_text(language) for r in top)
-    reasons.append(f"Highest residual risk: {RISK_LABELS[impact]} ({top_names}).")
+    highest = max((r.residual for r in rights if r.counted), default=1)
+    top = [r for r in rights if r.counted and r.residual == highest]
+    reasons.append(
+        f"Highest residual risk: {RISK_LABELS[highest]} ({', '.join(label(r.right_id) for r in top)})."
+    )
     failed = [s for s in steps if s.verdict == NOT_MET]
     failed_core = [s for s in failed if bank.step(s.step_id).core]
-    if failed and impact < 3:
-        impact = 3
-        reasons.append("Raised to III: a limitation-test step is not met.")
-    if failed_core and impact < 4:
-        impact = 4
-        reasons.append("Raised to IV: a core limitation-test step is not met.")
+    partly = [s for s in steps if s.verdict == PARTLY_MET]
     insufficient = [s for s in steps if s.verdict == INSUFFICIENT]
+    if failed and highest < 3:
+        reasons.append("Raised to III: a limitation-test step is not met.")
+    if failed_core and highest < 4:
+        reasons.append("Raised to IV: a core limitation-test step is not met.")
+    for element in bank.absolute:
+        if element.id in central.absolute:
+            reasons.append(
+                f"Cannot be balanced away: {element.label.get_text(language)} (level IV)."
+            )
+    for right in rights:
+        if right.excluded and right.engaged:
+            reasons.append(
+                f"Excluded by the assessor although answers engage it: {label(right.right_id)}."
+            )
 
-    if failed_core or impact == 4:
+    status_value = visibility.answers.get(status_question) if status_question else None
+    if central.absolute or failed_core or impact == 4:
         recommendation = "do_not_proceed"
         if failed_core:
-            names = ", ".join(bank.step(s.step_id).label.get_text(language) for s in failed_core)
-            reasons.append(f"Not justifiable while these core steps fail: {names}.")
-        else:
+            reasons.append(f"Not justifiable while these core steps fail: {step_names(failed_core)}.")
+        elif not central.absolute:
             reasons.append("Residual risk remains very high after the reported safeguards.")
-    elif failed or impact == 3 or insufficient:
+        if status_value in RUNNING_STATUSES:
+            recommendation = "suspend"
+            reasons.append("The programme is already in use, so it should be suspended.")
+    elif failed or impact == 3 or partly or insufficient:
         recommendation = "proceed_with_conditions"
         if failed:
-            names = ", ".join(bank.step(s.step_id).label.get_text(language) for s in failed)
-            reasons.append(f"Conditions: remedy the steps not met ({names}).")
+            reasons.append(f"Conditions: remedy the steps not met ({step_names(failed)}).")
+        if partly:
+            reasons.append(f"Conditions: remedy the deficiencies of {step_names(partly)}.")
         if insufficient:
-            reasons.append("Conditions: supply the missing information for the open steps.")
+            reasons.append(
+                f"Conditions: supply the missing information for {step_names(insufficient)}."
+            )
     else:
         recommendation = "proceed"
-    if (
-        recommendation == "do_not_proceed"
-        and applicable.get(PROGRAMME_STATUS_QUESTION) == "running"
-    ):
-        recommendation = "suspend"
-        reasons.append("The programme is already running, so it should be suspended.")
 
+    unknown_decisive: tuple[str, ...] = ()
+    if known_only.impact < impact:
+        unknown_decisive = _unknown_behind(central, known_only.impact)
+        reasons.append(
+            f"Level {IMPACT_NUMERALS[impact]} rather than {IMPACT_NUMERALS[known_only.impact]} "
+            f"because of unknown answers: {', '.join(unknown_decisive)}."
+        )
+
+    applicable_ids = visibility.visible_question_ids
+    known = sum(
+        1 for q in applicable_ids if q in visibility.answers and not is_unknown(visibility.answers[q])
+    )
     triggered = tuple(
         TriggeredRecommendation(
             rule.id, rule.text.get_text(language), rule.rights, rule.references, rule.priority
         )
         for rule in sorted(bank.recommendations, key=lambda r: (r.priority, r.id))
-        if evaluate(rule.when, applicable)
+        if evaluate(rule.when, visibility.answers)
     )
     return ScoringResult(
         method_version=METHOD_VERSION,
@@ -436,4 +790,23 @@ def score(
         recommendation=recommendation,
         reasons=tuple(reasons),
         recommendations=triggered,
+        level_range=(known_only.impact, worst.impact),
+        completeness=100 if not applicable_ids else round(100 * known / len(applicable_ids)),
+        unknown_decisive=unknown_decisive,
+        absolute=central.absolute,
+        not_applicable=tuple(
+            q for q, v in visibility.answers.items() if is_not_applicable(v)
+        ),
     )
+
+
+def _unknown_behind(central: _Evaluation, known_level: int) -> tuple[str, ...]:
+    """The unknown answers in the findings that put the level above ``known_level``."""
+    found: list[str] = []
+    for right in central.rights:
+        if right.counted and right.residual > known_level:
+            found.extend(t.question_id for t in right.trace if t.unknown)
+    for step in central.steps:
+        if step.verdict == NOT_MET and step.presumed:
+            found.extend(q for q, _, outcome in step.trace if outcome == UNKNOWN_OUTCOME)
+    return tuple(dict.fromkeys(found))

@@ -307,7 +307,8 @@ def test_format1_bank_gets_default_roles_and_no_format2_fields(mini_bank: Path) 
     assert bank.absolute == ()
     assert bank.cumulative is None
     for question in bank.questions:
-        assert question.weight is Weight.CONTRIBUTORY
+        # Format 1 knew no weights: any failing condition failed its step.
+        assert question.weight is (Weight.DECISIVE if question.step else Weight.CONTRIBUTORY)
         assert question.practice is None
         assert question.planned_text == {}
         assert not question.not_applicable
