@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from assessment.db import transaction
 from assessment.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 from assessment.engine.bank import Bank
+from assessment.engine.banks import BankSet, load_exchange
 from assessment.engine.document import (
     EDITIONS,
     AssessmentDocument,
     DocumentError,
     canonical_json,
-    load_document,
 )
 from assessment.engine.scoring import score
 from assessment.migrate import upgrade
@@ -35,7 +35,6 @@ from assessment.services.assessments import (
     AssessmentNotFound,
     get_by_uuid,
     import_document,
-    is_pinned,
     list_for_organisation,
     to_document,
     visibility_of,
@@ -44,8 +43,20 @@ from assessment.services.reports import verify_report
 
 
 def _bank() -> Bank:
+    """The current question bank."""
     bank: Bank = current_app.extensions["assessment"]["bank"]
     return bank
+
+
+def _banks() -> BankSet:
+    """Every installed question-bank version."""
+    banks: BankSet = current_app.extensions["assessment"]["banks"]
+    return banks
+
+
+def _bank_of(document: AssessmentDocument) -> Bank:
+    """The bank version ``document`` was validated against (it is installed)."""
+    return _banks().get(document.bank_id, document.bank_version)
 
 
 def _sessions() -> sessionmaker[Session]:
@@ -54,7 +65,8 @@ def _sessions() -> sessionmaker[Session]:
 
 
 def _read_document(path: str) -> AssessmentDocument:
-    """An exchange JSON file, or a report PDF whose embedded data are intact."""
+    """An exchange JSON file, or a report PDF whose embedded data are intact,
+    validated against the bank version it names (which must be installed)."""
     try:
         raw = Path(path).read_bytes()
         if raw.startswith(b"%PDF-"):
@@ -64,7 +76,7 @@ def _read_document(path: str) -> AssessmentDocument:
                     f"{path}: the embedded data do not match the report's fingerprint; not imported"
                 )
             raw = embedded.data
-        return load_document(raw, _bank())
+        return load_exchange(raw, _banks())
     except OSError as error:
         raise click.ClickException(f"cannot read {path}: {error.strerror}") from None
     except (DocumentError, NotAReport) as error:
@@ -122,7 +134,7 @@ def register_cli(app: Flask) -> None:
     def seed_demo_command() -> None:
         """Load the demo organisation, account and example assessment (once)."""
         with transaction(_sessions()) as session:
-            _user, assessment, created = seed_demo(session, _bank())
+            _user, assessment, created = seed_demo(session, _banks())
             state = "created" if created else "already present"
             click.echo(f"Demo data {state}: assessment {assessment.uuid}")
         click.echo(f"Demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
@@ -130,13 +142,14 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("list")
     def list_command() -> None:
         """One assessment per line: id, organisation, status, progress, title."""
-        bank = _bank()
+        banks = _banks()
         with transaction(_sessions()) as session:
             for organisation in session.scalars(select(Organisation).order_by(Organisation.id)):
                 for assessment in list_for_organisation(session, organisation.id):
+                    pinned = (assessment.bank_id, assessment.bank_version)
                     progress = (
-                        f"{visibility_of(assessment, bank).percent}%"
-                        if is_pinned(assessment, bank)
+                        f"{visibility_of(assessment, banks.get(*pinned)).percent}%"
+                        if banks.has(*pinned)
                         else "-"
                     )
                     click.echo(
@@ -203,7 +216,7 @@ def register_cli(app: Flask) -> None:
 
         The report is not recorded as issued, so `verify` will not know it."""
         document = _read_document(file)
-        Path(output).write_bytes(render_report(_bank(), document, edition=edition).pdf)
+        Path(output).write_bytes(render_report(_bank_of(document), document, edition=edition).pdf)
         click.echo(f"Wrote {output}.")
 
     @app.cli.command("verify")
@@ -233,7 +246,7 @@ def register_cli(app: Flask) -> None:
     def score_command(file: str) -> None:
         """Print the scoring result of an exchange JSON FILE as JSON."""
         document = _read_document(file)
-        bank = _bank()
+        bank = _bank_of(document)
         data = score(
             bank, document.answer_values(), document.confidences(), document.language
         ).to_dict()

@@ -12,8 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assessment.engine.bank import Bank
-from assessment.engine.document import load_document
+from assessment.engine.banks import BankSet, load_exchange
 from assessment.models import Assessment, User
 from assessment.services.accounts import create_organisation_with_user
 from assessment.services.assessments import import_document
@@ -24,10 +23,11 @@ EXAMPLES = Path(__file__).resolve().parent / "examples"
 DEMO_FILE = EXAMPLES / "moscow_cameras.json"
 
 
-def seed_demo(session: Session, bank: Bank) -> tuple[User, Assessment, bool]:
+def seed_demo(session: Session, banks: BankSet) -> tuple[User, Assessment, bool]:
     """Create the demo organisation, user and example assessment unless the
-    demo user exists.  Returns the user, the assessment and whether anything
-    was created; never changes existing data."""
+    demo user exists; the example stays pinned to the bank version it names
+    (which ``banks`` must hold).  Returns the user, the assessment and whether
+    anything was created; never changes existing data."""
     existing = session.scalar(select(User).where(User.email == DEMO_EMAIL))
     if existing is not None:
         assessment = session.scalar(
@@ -42,5 +42,5 @@ def seed_demo(session: Session, bank: Bank) -> tuple[User, Assessment, bool]:
         user = create_organisation_with_user(
             session, "Demo Human Rights Group", "Demo Assessor", DEMO_EMAIL, DEMO_PASSWORD
         )
-    document = load_document(DEMO_FILE.read_bytes(), bank)
+    document = load_exchange(DEMO_FILE.read_bytes(), banks)
     return user, import_document(session, user.organisation, document, user), True

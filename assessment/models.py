@@ -218,3 +218,29 @@ class ShareUse(Base):
     what: Mapped[str] = mapped_column(String(20))  # "summary" or "pdf (<edition>)"
 
     link: Mapped[ShareLink] = relationship(back_populates="uses")
+
+
+class BankUpgrade(Base):
+    """An assessment moved to a newer question-bank version.  ``changes``
+    lists the questions the assessor must look at again, each a mapping with
+    ``question_id``, ``change`` ("new", "changed" or "removed"), ``section_id``
+    and, for an answer that was not carried over, ``old_value`` (in words) and
+    ``old_note``: it is kept here so that the assessor can re-enter it."""
+
+    __tablename__ = "bank_upgrades"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("assessments.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    from_version: Mapped[str] = mapped_column(String(40))
+    to_version: Mapped[str] = mapped_column(String(40))
+    revision: Mapped[int] = mapped_column(Integer)
+    carried: Mapped[int] = mapped_column(Integer, default=0)  # answers carried over
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    assessment: Mapped[Assessment] = relationship()

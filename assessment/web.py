@@ -1,6 +1,7 @@
 """The application factory and the request plumbing shared by all blueprints:
 one database session and one transaction per request, the signed-in user,
-and the question bank loaded once at start-up."""
+and the question banks (the current one and every archived version) loaded
+once at start-up."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from assessment.config import PROJECT_ROOT, Config
 from assessment.db import make_engine, make_session_factory
 from assessment.engine.bank import Bank
-from assessment.engine.loader import load_bank
+from assessment.engine.banks import BankSet, load_banks
 from assessment.forms import check_bank_supported
 from assessment.models import User
 from assessment.report.pool import RenderFailed, ReportRenderer
@@ -61,15 +62,17 @@ def create_app(config: Config | None = None) -> Flask:
         MAX_CONTENT_LENGTH=config.max_upload_bytes,
         TEMPLATES_AUTO_RELOAD=False,
     )
-    bank = load_bank(config.bank_dir)
-    check_bank_supported(bank)
+    banks = load_banks(config.bank_dir)
+    for bank in banks.banks:
+        check_bank_supported(bank)
     engine = make_engine(config.database_url)
     app.extensions["assessment"] = {
         "config": config,
-        "bank": bank,
+        "bank": banks.current,
+        "banks": banks,
         "engine": engine,
         "sessions": make_session_factory(engine),
-        "renderer": ReportRenderer(bank, config.bank_dir, config.report_workers),
+        "renderer": ReportRenderer(banks, config.bank_dir, config.report_workers),
     }
     csrf.init_app(app)
     _install_transaction(app)
@@ -87,9 +90,10 @@ def create_app(config: Config | None = None) -> Flask:
         return {"user": current_user(), "action_form": ActionForm()}
 
     from assessment.cli import register_cli
-    from assessment.views import auth, dashboard, reports, shares, verify, wizard
+    from assessment.views import auth, dashboard, reports, shares, upgrades, verify, wizard
 
-    for blueprint in (auth.bp, dashboard.bp, wizard.bp, reports.bp, verify.bp, shares.bp):
+    blueprints = (auth.bp, dashboard.bp, wizard.bp, reports.bp, verify.bp, shares.bp, upgrades.bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_cli(app)
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
@@ -119,7 +123,14 @@ def app_config() -> Config:
 
 
 def app_bank() -> Bank:
+    """The current question bank: the one new assessments use."""
     return cast(Bank, current_app.extensions["assessment"]["bank"])
+
+
+def app_banks() -> BankSet:
+    """Every installed question-bank version (see :func:`pinned_bank` in
+    ``assessment/views/common.py`` for an assessment's own)."""
+    return cast(BankSet, current_app.extensions["assessment"]["banks"])
 
 
 def report_renderer() -> ReportRenderer:

@@ -102,14 +102,25 @@ class BankError(Exception):
         super().__init__(f"Question bank error in {where}: {problem}")
 
 
-def load_bank(directory: Path | str) -> Bank:
+def load_bank(
+    directory: Path | str, schema_dir: Path | str | None = None, display: str | None = None
+) -> Bank:
     """Load the bank whose manifest is ``directory/bank.yaml``.
+
+    The JSON Schemas are read from ``schema_dir`` (default:
+    ``directory/schema``); an archived bank version shares the current bank's.
+    ``display`` is how messages name the folder (default: its name).
 
     Raises :class:`BankError` for a missing or unreadable file, YAML syntax
     errors, an unsupported ``format_version``, schema violations and broken
     cross-references.
     """
-    return _Loader(Path(directory)).load()
+    directory = Path(directory)
+    return _Loader(
+        directory,
+        Path(schema_dir) if schema_dir is not None else directory / SCHEMA_DIR_NAME,
+        display or directory.name,
+    ).load()
 
 
 @cache
@@ -174,10 +185,9 @@ def _check_format_version(data: Any, display: str) -> None:
 
 
 class _Loader:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, schema_dir: Path, prefix: str) -> None:
         self.directory = directory
-        self.prefix = directory.name
-        schema_dir = directory / SCHEMA_DIR_NAME
+        self.prefix = prefix
         self.manifest_validator = jsonschema.Draft202012Validator(
             _schema(schema_dir, "manifest.schema.json")
         )

@@ -22,9 +22,10 @@ A worker frees a render's garbage (see ``collection_paused`` in
 ``assessment/report/render.py``) just after it has replied, so the download
 does not wait for it.
 
-Worker processes load the question bank themselves (a bank does not pickle)
-from the same folder as the web process; a job names the bank id and version
-it needs and fails if the worker holds another.
+Worker processes load the question banks themselves (a bank does not pickle)
+from the same folder as the web process: the current bank and every archived
+version (``questions/archive/<version>/``).  A job names the bank id and
+version it needs and fails if the worker has no such version.
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assessment.engine.bank import Bank
+from assessment.engine.banks import BankSet, UnknownBankVersion, load_banks_cached
 from assessment.engine.document import AssessmentDocument
-from assessment.engine.loader import load_bank_cached
 from assessment.report.context import HistoryEntry
 from assessment.report.render import RenderedReport, render_report
 
@@ -95,15 +96,19 @@ def store(target: Path, report: RenderedReport) -> None:
         os.replace(temporary, path)
 
 
-def run_job(job: RenderJob, bank: Bank, collect_garbage: bool = True) -> str:
-    """Render ``job`` with ``bank`` and store it; returns the SHA-256 of the
-    embedded data.  With ``collect_garbage=False`` the render's garbage is
-    left for the caller to collect."""
-    if (bank.id, bank.version) != (job.bank_id, job.bank_version):
-        raise RenderFailed(
-            f"the worker holds question bank {bank.id} {bank.version}, "
-            f"the report needs {job.bank_id} {job.bank_version}"
-        )
+def _as_set(banks: BankSet | Bank) -> BankSet:
+    return banks if isinstance(banks, BankSet) else BankSet.of(banks)
+
+
+def run_job(job: RenderJob, banks: BankSet | Bank, collect_garbage: bool = True) -> str:
+    """Render ``job`` with the bank version it names, from ``banks`` (or the
+    one bank given), and store it; returns the SHA-256 of the embedded data.
+    With ``collect_garbage=False`` the render's garbage is left for the
+    caller to collect."""
+    try:
+        bank = _as_set(banks).get(job.bank_id, job.bank_version)
+    except UnknownBankVersion as error:
+        raise RenderFailed(f"the report worker cannot render it: {error}") from None
     report = render_report(
         bank,
         job.document,
@@ -134,7 +139,7 @@ def _start_worker(bank_dir: str, parent_pid: int) -> None:
     global _worker_bank_dir
     _worker_bank_dir = bank_dir
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    load_bank_cached(bank_dir)
+    load_banks_cached(bank_dir)
     watcher = threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True)
     watcher.start()
 
@@ -151,17 +156,21 @@ def _run_in_worker(job: RenderJob) -> str:
     if _worker_bank_dir is None:
         raise RenderFailed("the report worker was started without a question bank")
     try:
-        return run_job(job, load_bank_cached(_worker_bank_dir), collect_garbage=False)
+        return run_job(job, load_banks_cached(_worker_bank_dir), collect_garbage=False)
     finally:
         collect_after_reply()
 
 
 class ReportRenderer:
     """Renders reports into the cache, in ``workers`` processes (0: in the
-    calling thread).  Thread-safe; the pool starts on the first job."""
+    calling thread).  Thread-safe; the pool starts on the first job.
+
+    ``banks`` are the versions loaded from ``bank_dir`` (renders in the
+    calling thread use them; workers load their own from ``bank_dir``); a
+    single bank is taken as the only version."""
 
     def __init__(
-        self, bank: Bank, bank_dir: Path, workers: int, renders_per_worker: int = 50
+        self, banks: BankSet | Bank, bank_dir: Path, workers: int, renders_per_worker: int = 50
     ) -> None:
         if workers < 0 or renders_per_worker < 1:
             raise ValueError("workers must be 0 or more, renders_per_worker 1 or more")
@@ -169,7 +178,7 @@ class ReportRenderer:
         self.renders_per_worker = renders_per_worker
         self._submitted_to_pool = 0
         self._exit_hook = False
-        self._bank = bank
+        self._banks = _as_set(banks)
         self._bank_dir = str(bank_dir)
         self._lock = threading.RLock()  # a done-callback may run inside submit
         self._running: dict[Path, Future[str]] = {}
@@ -203,7 +212,7 @@ class ReportRenderer:
     def _run_here(self, job: RenderJob) -> Future[str]:
         future: Future[str] = Future()
         try:
-            future.set_result(run_job(job, self._bank))
+            future.set_result(run_job(job, self._banks))
         except Exception as error:  # handed to the caller through the future
             future.set_exception(_failure(job, error))
         return future

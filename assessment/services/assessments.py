@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from assessment.engine.answers import Answer, check_value
 from assessment.engine.bank import Bank, Confidence
+from assessment.engine.banks import BankSet
 from assessment.engine.document import AssessmentDocument
 from assessment.engine.progress import Visibility, resolve
 from assessment.models import (
@@ -44,10 +45,6 @@ class AssessmentIncomplete(RuntimeError):
     def __init__(self, missing: list[str]) -> None:
         self.missing = missing
         super().__init__(f"{len(missing)} required questions are unanswered")
-
-
-class WrongBank(RuntimeError):
-    """The assessment was answered against a bank this installation does not have."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,18 +105,13 @@ def get_by_uuid(session: Session, assessment_uuid: str) -> Assessment:
     return assessment
 
 
-def is_pinned(assessment: Assessment, bank: Bank) -> bool:
-    """Whether ``assessment`` was answered against ``bank`` (id and version)."""
-    return (assessment.bank_id, assessment.bank_version) == (bank.id, bank.version)
+def bank_of(assessment: Assessment, banks: BankSet) -> Bank:
+    """The bank version ``assessment`` is pinned to (it was answered against).
 
-
-def check_bank(assessment: Assessment, bank: Bank) -> None:
-    """Raises :class:`WrongBank` unless ``assessment`` is pinned to ``bank``."""
-    if not is_pinned(assessment, bank):
-        raise WrongBank(
-            f"assessment uses bank {assessment.bank_id} {assessment.bank_version}; "
-            f"this installation has {bank.id} {bank.version}"
-        )
+    Raises :class:`~assessment.engine.banks.UnknownBankVersion` if this
+    installation does not have that version.
+    """
+    return banks.get(assessment.bank_id, assessment.bank_version)
 
 
 def _record(

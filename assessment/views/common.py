@@ -7,15 +7,15 @@ import re
 from flask import Response, abort, render_template
 
 from assessment.engine.bank import Bank
+from assessment.engine.banks import UnknownBankVersion
 from assessment.models import Assessment
 from assessment.services.assessments import (
     AssessmentNotFound,
-    WrongBank,
-    check_bank,
+    bank_of,
     get_for_organisation,
 )
 from assessment.services.reports import request_report
-from assessment.web import app_bank, app_config, db, report_renderer, require_user
+from assessment.web import app_banks, app_config, db, report_renderer, require_user
 
 PREPARING_REFRESH_SECONDS = 3
 
@@ -31,13 +31,12 @@ def own_assessment(assessment_id: str) -> Assessment:
 
 
 def pinned_bank(assessment: Assessment) -> Bank:
-    """The loaded bank if ``assessment`` was answered against it, else 409."""
-    bank = app_bank()
+    """The bank version ``assessment`` is pinned to; 409 if this installation
+    does not have that version."""
     try:
-        check_bank(assessment, bank)
-    except WrongBank as error:
-        abort(409, description=str(error))
-    return bank
+        return bank_of(assessment, app_banks())
+    except UnknownBankVersion as error:
+        abort(409, description=f"This assessment cannot be opened here: {error}.")
 
 
 def download_name(title: str, suffix: str) -> str:

@@ -10,11 +10,10 @@ from assessment.forms import NewAssessmentForm
 from assessment.services.assessments import (
     PROGRAMME_TYPES_QUESTION,
     create_assessment,
-    is_pinned,
     list_for_organisation,
     visibility_of,
 )
-from assessment.web import app_bank, db, login_required, require_user
+from assessment.web import app_bank, app_banks, db, login_required, require_user
 
 bp = Blueprint("dashboard", __name__)
 
@@ -23,18 +22,22 @@ bp = Blueprint("dashboard", __name__)
 @login_required
 def index() -> str:
     user = require_user()
-    bank = app_bank()
+    banks = app_banks()
     rows = []
     for assessment in list_for_organisation(db(), user.organisation_id):
+        installed = banks.has(assessment.bank_id, assessment.bank_version)
         rows.append(
             {
                 "assessment": assessment,
-                "progress": visibility_of(assessment, bank).percent
-                if is_pinned(assessment, bank)
+                "progress": visibility_of(
+                    assessment, banks.get(assessment.bank_id, assessment.bank_version)
+                ).percent
+                if installed
                 else None,
+                "older": not banks.is_current(assessment.bank_id, assessment.bank_version),
             }
         )
-    return render_template("dashboard/index.html", rows=rows)
+    return render_template("dashboard/index.html", rows=rows, current=banks.current)
 
 
 @bp.route("/assessments/new", methods=["GET", "POST"])

@@ -35,7 +35,7 @@ from assessment.services.assessments import (
     visibility_of,
 )
 from assessment.views.common import own_assessment, pinned_bank
-from assessment.web import db, login_required, require_user
+from assessment.web import app_bank, db, login_required, require_user
 
 bp = Blueprint("wizard", __name__, url_prefix="/assessments/<assessment_id>")
 
@@ -72,6 +72,7 @@ def _render_section(
         following=following,
         notice=notice,
         lang=assessment.language,
+        current_bank=app_bank(),
     )
     return html, status
 
@@ -217,6 +218,7 @@ def review(assessment_id: str) -> str:
         sections=sections,
         missing=visibility.missing_required(),
         lang=lang,
+        current_bank=app_bank(),
     )
 
 
