@@ -38,7 +38,6 @@ from assessment.engine.answers import is_not_applicable, is_unknown
 from assessment.engine.bank import (
     Bank,
     Confidence,
-    Practice,
     Question,
     QuestionType,
     ScoringKind,
@@ -88,7 +87,12 @@ VERDICT_LABELS = {
     INSUFFICIENT: "Not enough information",
 }
 #: Outcomes of one condition of a step, as traced.
-UNKNOWN_OUTCOME, GAP, NOT_APPLICABLE_OUTCOME, RESIDUAL = "unknown", "gap", "not_applicable", "residual"
+UNKNOWN_OUTCOME, GAP, NOT_APPLICABLE_OUTCOME, RESIDUAL = (
+    "unknown",
+    "gap",
+    "not_applicable",
+    "residual",
+)
 RECOMMENDATION_LABELS = {
     "proceed": "Proceed",
     "proceed_with_conditions": "Proceed only with conditions",
@@ -448,7 +452,9 @@ def _score_right(
             if implemented:
                 points["likelihood"] += implemented * ACTION_POINTS
                 trace.append(
-                    TraceItem(question.id, implemented, Role.ACTION_PLAN, implemented * ACTION_POINTS)
+                    TraceItem(
+                        question.id, implemented, Role.ACTION_PLAN, implemented * ACTION_POINTS
+                    )
                 )
             continue
         if spec is not None and spec.kind is ScoringKind.SAFEGUARD:
@@ -491,7 +497,21 @@ def _score_right(
 
     if not engaged_by:
         return RightFinding(
-            right_id, False, 1, dimensions, False, 1, 1, 0, 0, 1, 1, 1, "high", 0, (),
+            right_id,
+            False,
+            1,
+            dimensions,
+            False,
+            1,
+            1,
+            0,
+            0,
+            1,
+            1,
+            1,
+            "high",
+            0,
+            (),
             excluded=right_id in excluded,
         )
     severity = max(dimensions.values())
@@ -718,9 +738,8 @@ def score(
     reasons: list[str] = []
     highest = max((r.residual for r in rights if r.counted), default=1)
     top = [r for r in rights if r.counted and r.residual == highest]
-    reasons.append(
-        f"Highest residual risk: {RISK_LABELS[highest]} ({', '.join(label(r.right_id) for r in top)})."
-    )
+    top_names = ", ".join(label(r.right_id) for r in top)
+    reasons.append(f"Highest residual risk: {RISK_LABELS[highest]} ({top_names}).")
     failed = [s for s in steps if s.verdict == NOT_MET]
     failed_core = [s for s in failed if bank.step(s.step_id).core]
     partly = [s for s in steps if s.verdict == PARTLY_MET]
@@ -744,7 +763,9 @@ def score(
     if central.absolute or failed_core or impact == 4:
         recommendation = "do_not_proceed"
         if failed_core:
-            reasons.append(f"Not justifiable while these core steps fail: {step_names(failed_core)}.")
+            reasons.append(
+                f"Not justifiable while these core steps fail: {step_names(failed_core)}."
+            )
         elif not central.absolute:
             reasons.append("Residual risk remains very high after the reported safeguards.")
         if status_value in RUNNING_STATUSES:
@@ -773,7 +794,9 @@ def score(
 
     applicable_ids = visibility.visible_question_ids
     known = sum(
-        1 for q in applicable_ids if q in visibility.answers and not is_unknown(visibility.answers[q])
+        1
+        for q in applicable_ids
+        if q in visibility.answers and not is_unknown(visibility.answers[q])
     )
     triggered = tuple(
         TriggeredRecommendation(
@@ -794,9 +817,7 @@ def score(
         completeness=100 if not applicable_ids else round(100 * known / len(applicable_ids)),
         unknown_decisive=unknown_decisive,
         absolute=central.absolute,
-        not_applicable=tuple(
-            q for q, v in visibility.answers.items() if is_not_applicable(v)
-        ),
+        not_applicable=tuple(q for q, v in visibility.answers.items() if is_not_applicable(v)),
     )
 
 

@@ -128,8 +128,9 @@ def test_removing_a_vulnerable_group_never_raises_a_right(
 
 def _privacy_only(question: Question) -> list[Any]:
     """Answers to ``question`` that engage privacy and nothing else."""
-    if question.scoring is None or question.scoring.kind is not ScoringKind.SEVERITY and (
-        question.scoring.kind is not ScoringKind.LIKELIHOOD
+    if question.scoring is None or (
+        question.scoring.kind is not ScoringKind.SEVERITY
+        and (question.scoring.kind is not ScoringKind.LIKELIHOOD)
     ):
         return []
     found = []
