@@ -39,6 +39,10 @@ ROLE_NAMES = frozenset(
         "evidence_of_benefit",
         "linked_programmes",
         "engagement",
+        "assessor_position",
+        "sources",
+        "action_plan",
+        "sign_off",
     }
 )
 

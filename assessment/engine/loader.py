@@ -76,6 +76,10 @@ DEFAULT_ROLES: Mapping[str, str] = MappingProxyType(
         "programme_types": "scope.programme_types",
         "status": "scope.status",
         "vulnerable_groups": "rights.vulnerable_groups",
+        "assessor_position": "scope.assessor_position",
+        "sources": "scope.sources",
+        "action_plan": "safe.actions",
+        "sign_off": "safe.sign_off",
     }
 )
 _GROUP_VERDICT_KEYS = frozenset({"rows", "empty"})

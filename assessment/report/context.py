@@ -1,60 +1,75 @@
 """The report's context: plain values only (no ORM objects), so the same
-context renders from the database or straight from an exported file."""
+context renders from the database or straight from an exported file.
+
+One function builds each part of the report; each takes the facts it needs
+from :class:`_Facts`, which holds what every part shares: the bank, the
+document, its visibility and its score, each worked out once per render.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from assessment.engine.answers import is_unknown
-from assessment.engine.bank import CONFIDENCE_LABELS, Bank
+from assessment.engine.answers import Answer, is_not_applicable, is_unknown
+from assessment.engine.bank import CONFIDENCE_LABELS, Bank, Question, Weight
 from assessment.engine.conditions import describe, referenced_questions
-from assessment.engine.display import format_value
+from assessment.engine.display import format_value, question_text
 from assessment.engine.document import AssessmentDocument, canonical_json
-from assessment.engine.progress import resolve
+from assessment.engine.progress import Visibility, resolve
 from assessment.engine.scoring import (
+    ACTION_POINTS,
     BASE_LIKELIHOOD,
+    EVIDENCE_POINTS,
+    GAP,
     LEVEL_LABELS,
     MAX_LIKELIHOOD_REDUCTION,
     MAX_SEVERITY_REDUCTION,
     METHOD_VERSION,
+    NOT_APPLICABLE_OUTCOME,
     POINTS_PER_STEP,
+    RESIDUAL,
     RISK_LABELS,
     RISK_MATRIX,
     UNKNOWN_LEVEL,
+    UNKNOWN_OUTCOME,
     VERDICT_LABELS,
+    Role,
     ScoringResult,
+    TraceItem,
     score,
 )
 
-REPORT_TEMPLATE_VERSION = "2"
+REPORT_TEMPLATE_VERSION = "3"
 ROLE_LABELS = {
-    "scale": "Severity: scale",
-    "scope": "Severity: scope",
-    "irremediability": "Severity: irremediability",
-    "vulnerability": "Severity: vulnerable groups (+1)",
-    "likelihood": "Likelihood",
-    "safeguard": "Safeguard",
-    "action plan": "Implemented measures",
+    Role.SCALE: "Severity: scale",
+    Role.SCOPE: "Severity: scope",
+    Role.IRREMEDIABILITY: "Severity: irremediability",
+    Role.VULNERABILITY: "Severity: vulnerable groups (+1)",
+    Role.LIKELIHOOD: "Likelihood",
+    Role.CUMULATIVE: "Likelihood: programmes combined",
+    Role.SAFEGUARD: "Safeguard (credit points)",
+    Role.ACTION_PLAN: "Implemented measures (credit points)",
 }
+OUTCOME_LABELS = {
+    "met": "supports",
+    "not_met": "fails",
+    UNKNOWN_OUTCOME: "not known: fails, burden on the state",
+    GAP: "not known: information gap",
+    NOT_APPLICABLE_OUTCOME: "does not apply: not counted",
+}
+#: Module findings list answers at or above this level (and every unknown one).
+NOTABLE_LEVEL = 3
+DESCRIPTION_MODULE = "description"
 
 
 def right_code(number: int) -> str:
     """The short code of the ``number``-th right (1-based), used in the heat
     maps where full names do not fit: "R1", "R2", ..."""
     return f"R{number}"
-
-
-def _programme_modules(visibility: Any) -> list[str]:
-    modules = []
-    for progress in visibility.sections:
-        module_id = progress.section.module_id
-        if module_id in ("camera", "location", "payment") and module_id not in modules:
-            modules.append(module_id)
-    return modules
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +89,7 @@ class _References:
         self.bank = bank
         self.order: list[str] = []
 
-    def cite(self, reference_ids: Any) -> list[int]:
+    def cite(self, reference_ids: Iterable[str]) -> list[int]:
         numbers = []
         for reference_id in reference_ids:
             if reference_id not in self.order:
@@ -93,154 +108,122 @@ class _References:
         ]
 
 
+@dataclass(slots=True)
+class _Facts:
+    """What every part of the report reads, worked out once per render."""
+
+    bank: Bank
+    document: AssessmentDocument
+    visibility: Visibility
+    result: ScoringResult
+    citations: _References
+    answers: dict[str, Answer] = field(default_factory=dict)
+
+    @property
+    def lang(self) -> str:
+        return self.document.language
+
+    @property
+    def values(self) -> Any:
+        """The answers that apply (question id -> value)."""
+        return self.visibility.answers
+
+    @property
+    def status(self) -> str | None:
+        status_question = self.bank.role("status")
+        value = self.values.get(status_question) if status_question else None
+        return value if isinstance(value, str) else None
+
+    def text(self, question: Question) -> str:
+        """The question's wording for this programme's status."""
+        return question_text(question, self.status).get_text(self.lang)
+
+    def label(self, question_id: str) -> str:
+        if not self.bank.has_question(question_id):
+            return question_id
+        return self.text(self.bank.question(question_id))
+
+    def shown(self, question_id: str, value: Any) -> str:
+        if value is None:
+            return "Not answered"
+        return format_value(self.bank.question(question_id), value, self.lang)
+
+    def role_answer(self, role: str) -> tuple[str | None, Any]:
+        question_id = self.bank.role(role)
+        return question_id, self.values.get(question_id) if question_id else None
+
+    def section_title(self, question_id: str) -> str:
+        section_id = self.bank.question(question_id).section_id
+        return self.bank.section(section_id).title.get_text(self.lang)
+
+    def right_label(self, right_id: str) -> str:
+        return self.bank.right(right_id).label.get_text(self.lang)
+
+
 def build_report_context(
     bank: Bank,
     document: AssessmentDocument,
     result: ScoringResult | None = None,
     now: dt.datetime | None = None,
     history: Sequence[HistoryEntry] | None = None,
+    visibility: Visibility | None = None,
 ) -> dict[str, Any]:
     """Everything the report template shows, as dicts, lists and strings.
 
-    ``history`` is the assessment's change history; without it (a report
-    rendered from a file) the report says the history is not included.
+    ``visibility`` and ``result`` are worked out here unless the caller has
+    them.  ``history`` is the assessment's change history; without it (a
+    report rendered from a file) the report says the history is not included.
     """
-    lang = document.language
-    citations = _References(bank)
     values = document.answer_values()
-    result = result or score(bank, values, document.confidences(), lang)
-    visibility = resolve(bank, values)
-    answers = document.answers_by_question()
-    labels = {q.id: q.text.get_text(lang) for q in bank.questions}
+    visibility = visibility or resolve(bank, values)
+    result = result or score(
+        bank, values, document.confidences(), document.language, visibility=visibility
+    )
+    facts = _Facts(
+        bank=bank,
+        document=document,
+        visibility=visibility,
+        result=result,
+        citations=_References(bank),
+        answers=document.answers_by_question(),
+    )
+    rights = _rights(facts)
+    steps = _limitation_test(facts)
+    recommendations = _recommendations(facts)
+    context = {
+        **_cover(facts, now),
+        "summary": _summary(facts),
+        "top_risks": sorted(
+            (r for r in rights if r["counted"]), key=lambda r: (-r["residual"], -r["inherent"])
+        )[:3],
+        "top_recommendations": [r for r in recommendations if r["priority"] == 1][:5],
+        "scope_method": _scope_method(facts, rights),
+        "description": _description(facts),
+        "steps": steps,
+        "rights": rights,
+        "heatmap": _heatmaps(facts),
+        "modules": _module_findings(facts, recommendations),
+        "gaps": _gaps(facts),
+        "engagement": _engagement(facts),
+        "action_plan": _action_plan(facts),
+        "recommendations": recommendations,
+        "sections": _answers_appendix(facts),
+        "skipped": _skipped(facts),
+        "method": _method(facts),
+        "history": _history(history),
+    }
+    context["refs"] = facts.citations.listing()  # after every part has cited
+    return context
 
-    def shown(question_id: str, value: Any) -> str:
-        if value is None:
-            return "Not answered"
-        return format_value(bank.question(question_id), value, lang)
 
-    sections = []
-    for progress in visibility.sections:
-        section = progress.section
-        rows = []
-        for question in progress.visible:
-            answer = answers.get(question.id)
-            rows.append(
-                {
-                    "id": question.id,
-                    "text": question.text.get_text(lang),
-                    "answer": format_value(question, answer.value, lang) if answer else None,
-                    "required": question.required,
-                    "note": answer.note if answer else "",
-                    "source": answer.source if answer else "",
-                    "confidence": CONFIDENCE_LABELS[answer.confidence]
-                    if answer and answer.confidence
-                    else "",
-                }
-            )
-        sections.append(
-            {
-                "id": section.id,
-                "title": section.title.get_text(lang),
-                "module": bank.module(section.module_id).title.get_text(lang),
-                "questions": rows,
-            }
-        )
+# --- the parts, in the order of the report ------------------------------------------
 
-    rights = []
-    for number, finding in enumerate(result.rights, 1):
-        right = bank.right(finding.right_id)
-        rights.append(
-            {
-                "code": right_code(number),
-                "label": right.label.get_text(lang),
-                "anchors": right.anchors,
-                "engaged": finding.engaged,
-                "severity": f"{finding.severity} {LEVEL_LABELS[finding.severity]}",
-                "likelihood": f"{finding.likelihood} {LEVEL_LABELS[finding.likelihood]}",
-                "inherent": finding.inherent,
-                "inherent_label": RISK_LABELS[finding.inherent],
-                "residual": finding.residual,
-                "residual_label": RISK_LABELS[finding.residual],
-                "residual_detail": (
-                    f"severity {finding.residual_severity}, "
-                    f"likelihood {finding.residual_likelihood}"
-                ),
-                "confidence": finding.confidence,
-                "drivers": [
-                    {
-                        "role": ROLE_LABELS[item.role],
-                        "question": labels.get(item.question_id, item.question_id),
-                        "answer": "Not known"
-                        if item.unknown
-                        else (
-                            f"{item.value} measures"
-                            if item.role == "action plan"
-                            else shown(item.question_id, item.value)
-                        ),
-                        "effect": item.effect,
-                    }
-                    for item in finding.trace
-                    if item.effect > 0 or item.unknown
-                ],
-            }
-        )
 
-    steps = []
-    for step_finding in result.steps:
-        step = bank.step(step_finding.step_id)
-        steps.append(
-            {
-                "label": step.label.get_text(lang),
-                "description": step.description.get_text(lang),
-                "verdict": step_finding.verdict,
-                "verdict_label": VERDICT_LABELS[step_finding.verdict]
-                + (" (burden of proof on the state)" if step_finding.presumed else ""),
-                "core": step.core,
-                "decided_by": [
-                    {
-                        "question": labels.get(question_id, question_id),
-                        "answer": shown(question_id, value),
-                        "outcome": {"met": "supports", "not_met": "fails", "unknown": "unknown"}[
-                            outcome
-                        ],
-                    }
-                    for question_id, value, outcome in step_finding.trace
-                ],
-                "refs": citations.cite(step.references),
-            }
-        )
-
-    recommendations = [
-        {
-            "id": rec.id,
-            "text": rec.text,
-            "priority": rec.priority,
-            "rights": ", ".join(bank.right(r).label.get_text(lang) for r in rec.rights),
-            "refs": citations.cite(rec.references),
-        }
-        for rec in result.recommendations
-    ]
-    extra = _structure(bank, document, result, visibility, recommendations, rights, shown)
-
-    skipped = [
-        {
-            "id": item.question.id,
-            "text": item.question.text.get_text(lang),
-            "reason": "Cannot be known before the programme runs"
-            if item.condition is None
-            else f"Shown only when {describe(item.condition, labels)}",
-        }
-        for item in visibility.skipped
-    ]
+def _cover(facts: _Facts, now: dt.datetime | None) -> dict[str, Any]:
+    document, bank, lang = facts.document, facts.bank, facts.lang
     moment = now or dt.datetime.now(dt.UTC)
+    _, sign_off = facts.role_answer("sign_off")
     return {
-        **extra,
-        "refs": citations.listing(),
-        "history": None
-        if history is None
-        else [
-            {"at": h.at, "who": h.who, "action": h.action, "revision": h.revision} for h in history
-        ],
         "lang": lang,
         "title": document.title,
         "programme": document.programme,
@@ -260,184 +243,371 @@ def build_report_context(
             [
                 "human rights impact assessment",
                 "surveillance",
-                *(bank.module(m).title.get_text(lang) for m in _programme_modules(visibility)),
+                *(m.title.get_text(lang) for m in _programme_modules(facts)),
             ]
         ),
         "template_version": REPORT_TEMPLATE_VERSION,
-        "progress": visibility.percent,
-        "summary": {
-            "impact": result.impact_numeral,
-            "recommendation": result.recommendation_label,
-            "reasons": list(result.reasons),
-            "method_version": result.method_version,
-        },
-        "method": {
-            "version": METHOD_VERSION,
-            "matrix": [
-                [RISK_LABELS[RISK_MATRIX[sev][lik]] for lik in range(1, 5)] for sev in range(1, 5)
-            ],
-            "matrix_levels": [
-                [RISK_MATRIX[sev][lik] for lik in range(1, 5)] for sev in range(1, 5)
-            ],
-            "levels": LEVEL_LABELS,
-            "unknown_level": UNKNOWN_LEVEL,
-            "base_likelihood": BASE_LIKELIHOOD,
-            "points_per_step": POINTS_PER_STEP,
-            "max_likelihood_reduction": MAX_LIKELIHOOD_REDUCTION,
-            "max_severity_reduction": MAX_SEVERITY_REDUCTION,
-            "core_steps": [s.label.get_text(lang) for s in bank.steps if s.core],
-            "state_burden_steps": [s.label.get_text(lang) for s in bank.steps if s.burden_on_state],
-        },
-        "rights": rights,
-        "steps": steps,
-        "recommendations": recommendations,
-        "sections": sections,
-        "skipped": skipped,
+        "progress": facts.visibility.percent,
+        "assessor": sign_off if isinstance(sign_off, str) else "",
     }
 
 
-PROGRAMME_MODULES = ("camera", "location", "payment")
-ROLE_ORDER = ("scale", "scope", "irremediability", "likelihood", "safeguard")
+def _summary(facts: _Facts) -> dict[str, Any]:
+    result, lang = facts.result, facts.lang
+    low, high = result.range_numerals
+    return {
+        "impact": result.impact_numeral,
+        "range": low if low == high else f"{low}-{high}",
+        "range_low": low,
+        "range_high": high,
+        "completeness": result.completeness,
+        "recommendation": result.recommendation_label,
+        "reasons": list(result.reasons),
+        "method_version": result.method_version,
+        "unknown_decisive": [
+            {"question": facts.label(q), "section": facts.section_title(q)}
+            for q in result.unknown_decisive
+            if facts.bank.has_question(q)
+        ],
+        "absolute": [
+            {"label": a.label.get_text(lang), "refs": facts.citations.cite(a.references)}
+            for a in facts.bank.absolute
+            if a.id in result.absolute
+        ],
+    }
 
 
-def _structure(
-    bank: Bank,
-    document: AssessmentDocument,
-    result: ScoringResult,
-    visibility: Any,
-    recommendations: list[dict[str, Any]],
-    rights: list[dict[str, Any]],
-    shown: Any,
-) -> dict[str, Any]:
-    """The parts of the report built from the answers as a whole: summary
-    highlights, scope, description, heat maps, module findings, gaps, plan."""
-    lang = document.language
-    values = visibility.answers
-    answers = document.answers_by_question()
-
-    def label_of(question_id: str) -> str:
-        return bank.question(question_id).text.get_text(lang)
-
-    engaged = [r for r in rights if r["engaged"]]
-    top_risks = sorted(engaged, key=lambda r: (-r["residual"], -r["inherent"]))[:3]
-
-    scope = {
-        "position": shown("scope.assessor_position", values.get("scope.assessor_position")),
-        "sources": shown("scope.sources", values.get("scope.sources")),
+def _scope_method(facts: _Facts, rights: list[dict[str, Any]]) -> dict[str, Any]:
+    values = facts.values
+    position_question, position = facts.role_answer("assessor_position")
+    sources_question, sources = facts.role_answer("sources")
+    return {
+        "position": facts.shown(position_question, position) if position_question else "",
+        "sources": facts.shown(sources_question, sources) if sources_question else "",
         "unknown": sum(1 for v in values.values() if is_unknown(v)),
+        "not_applicable": sum(1 for v in values.values() if is_not_applicable(v)),
         "answered": len(values),
-        "applicable": sum(p.total for p in visibility.sections),
-        "low_confidence": [r["label"] for r in engaged if r["confidence"] == "low"],
-        "outside": values.get("scope.assessor_position") == "outside_public",
+        "applicable": sum(p.total for p in facts.visibility.sections),
+        "completeness": facts.result.completeness,
+        "low_confidence": [r["label"] for r in rights if r["counted"] and r["confidence"] == "low"],
+        "outside": position == "outside_public",
     }
 
-    description = [
-        {"question": q.text.get_text(lang), "answer": shown(q.id, values.get(q.id))}
-        for p in visibility.sections
-        if p.section.module_id == "description"
+
+def _description(facts: _Facts) -> list[dict[str, str]]:
+    return [
+        {"question": facts.text(q), "answer": facts.shown(q.id, facts.values.get(q.id))}
+        for p in facts.visibility.sections
+        if p.section.module_id == DESCRIPTION_MODULE
         for q in p.visible
     ]
 
-    short = {r.id: r.label.get_text(lang) for r in bank.rights}
-    code = {f.right_id: right_code(n) for n, f in enumerate(result.rights, 1)}
+
+def _limitation_test(facts: _Facts) -> list[dict[str, Any]]:
+    steps = []
+    for finding in facts.result.steps:
+        step = facts.bank.step(finding.step_id)
+        label = VERDICT_LABELS[finding.verdict]
+        if finding.presumed:
+            label += " (burden of proof on the state)"
+        decided_by = []
+        for question_id, value, outcome in finding.trace:
+            if question_id == RESIDUAL:
+                decided_by.append(
+                    {
+                        "question": "Highest residual risk, weighed against shown benefit",
+                        "answer": RISK_LABELS[value],
+                        "outcome": "supports" if outcome == "met" else "fails",
+                    }
+                )
+                continue
+            question = facts.bank.question(question_id)
+            decisive = outcome == "not_met" and _decisive(facts, question)
+            decided_by.append(
+                {
+                    "question": facts.text(question),
+                    "answer": facts.shown(question_id, value),
+                    "outcome": OUTCOME_LABELS[outcome] + (" (decisive)" if decisive else ""),
+                }
+            )
+        steps.append(
+            {
+                "label": step.label.get_text(facts.lang),
+                "description": step.description.get_text(facts.lang),
+                "verdict": finding.verdict,
+                "verdict_label": label,
+                "strict": finding.strict,
+                "core": step.core,
+                "decided_by": decided_by,
+                "refs": facts.citations.cite(step.references),
+            }
+        )
+    return steps
+
+
+def _decisive(facts: _Facts, question: Question) -> bool:
+    step = facts.result.step(question.step) if question.step else None
+    return bool(step and step.strict) or question.weight is Weight.DECISIVE
+
+
+def _rights(facts: _Facts) -> list[dict[str, Any]]:
+    rights = []
+    for number, finding in enumerate(facts.result.rights, 1):
+        right = facts.bank.right(finding.right_id)
+        rights.append(
+            {
+                "code": right_code(number),
+                "label": right.label.get_text(facts.lang),
+                "anchors": right.anchors,
+                "engaged": finding.engaged,
+                "excluded": finding.excluded,
+                "counted": finding.counted,
+                "engaged_by": [facts.label(q) for q in finding.engaged_by],
+                "severity": f"{finding.severity} {LEVEL_LABELS[finding.severity]}",
+                "likelihood": f"{finding.likelihood} {LEVEL_LABELS[finding.likelihood]}",
+                "inherent": finding.inherent,
+                "inherent_label": RISK_LABELS[finding.inherent],
+                "residual": finding.residual,
+                "residual_label": RISK_LABELS[finding.residual],
+                "residual_detail": (
+                    f"severity {finding.residual_severity}, "
+                    f"likelihood {finding.residual_likelihood}"
+                ),
+                "confidence": finding.confidence,
+                "drivers": [
+                    _driver(facts, item)
+                    for item in finding.trace
+                    if item.effect > 0 or item.unknown
+                ],
+            }
+        )
+    return rights
+
+
+def _driver(facts: _Facts, item: TraceItem) -> dict[str, Any]:
+    if item.role is Role.CUMULATIVE:
+        question, answer = "Several programmes or data sources are combined", "yes"
+    elif item.role is Role.ACTION_PLAN:
+        question, answer = facts.label(item.question_id), f"{item.value} measures"
+    else:
+        question = facts.label(item.question_id)
+        answer = "Not known" if item.unknown else facts.shown(item.question_id, item.value)
+    unit = "points" if item.role in (Role.SAFEGUARD, Role.ACTION_PLAN) else "level"
+    return {
+        "role": ROLE_LABELS[item.role],
+        "question": question,
+        "answer": answer,
+        "effect": item.effect,
+        "unit": unit,
+    }
+
+
+def _heatmaps(facts: _Facts) -> dict[str, list[list[list[str]]]]:
+    code = {f.right_id: right_code(n) for n, f in enumerate(facts.result.rights, 1)}
     heatmap: dict[str, list[list[list[str]]]] = {}
     for kind in ("inherent", "residual"):
         grid: list[list[list[str]]] = [[[] for _ in range(4)] for _ in range(4)]
-        for finding in result.rights:
-            if not finding.engaged:
+        for finding in facts.result.rights:
+            if not finding.counted:
                 continue
             severity = finding.severity if kind == "inherent" else finding.residual_severity
             likelihood = finding.likelihood if kind == "inherent" else finding.residual_likelihood
             grid[4 - severity][likelihood - 1].append(code[finding.right_id])
         heatmap[kind] = grid
+    return heatmap
 
-    rules = {rule.id: rule for rule in bank.recommendations}
-    in_module = {
-        m: frozenset(q.id for q in bank.questions if q.module_id == m) for m in PROGRAMME_MODULES
-    }
+
+def _programme_modules(facts: _Facts) -> list[Any]:
+    """The applicable modules that describe a kind of programme: those shown
+    by the answer to the ``programme_types`` question."""
+    types_question = facts.bank.role("programme_types")
+    applicable = {p.section.module_id for p in facts.visibility.sections}
+    return [
+        module
+        for module in facts.bank.modules
+        if module.id in applicable and types_question in tuple(referenced_questions(module.show_if))
+    ]
+
+
+def _module_findings(facts: _Facts, recommendations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rules = {rule.id: rule for rule in facts.bank.recommendations}
     modules = []
-    for module_id in PROGRAMME_MODULES:
-        if not any(p.section.module_id == module_id for p in visibility.sections):
-            continue
+    for module in _programme_modules(facts):
+        in_module = frozenset(q.id for q in facts.bank.questions if q.module_id == module.id)
         seen: dict[str, dict[str, Any]] = {}
-        for finding in result.rights:
+        for finding in facts.result.rights:
             for item in finding.trace:
-                if item.question_id not in in_module[module_id]:
+                if item.question_id not in in_module:
                     continue
                 entry = seen.setdefault(
                     item.question_id,
                     {
-                        "question": label_of(item.question_id),
+                        "question": facts.label(item.question_id),
                         "answer": "Not known"
                         if item.unknown
-                        else shown(item.question_id, item.value),
-                        "role": item.role,
+                        else facts.shown(item.question_id, item.value),
+                        "role": item.role.value,
                         "effect": item.effect,
                         "rights": [],
                     },
                 )
-                entry["rights"].append(short[finding.right_id])
-        findings = sorted(
-            (f for f in seen.values() if f["effect"] >= 3 or f["answer"] == "Not known"),
-            key=lambda f: (
-                ROLE_ORDER.index(f["role"]) if f["role"] in ROLE_ORDER else 9,
-                -f["effect"],
-            ),
-        )
-        module_recs = [
-            rec
-            for rec in recommendations
-            if any(q in in_module[module_id] for q in referenced_questions(rules[rec["id"]].when))
+                entry["rights"].append(facts.right_label(finding.right_id))
+        notable = [
+            f
+            for f in seen.values()
+            if f["role"] not in (Role.SAFEGUARD, Role.ACTION_PLAN)
+            and (f["effect"] >= NOTABLE_LEVEL or f["answer"] == "Not known")
         ]
         modules.append(
             {
-                "title": bank.module(module_id).title.get_text(lang),
-                "findings": findings,
-                "recommendations": module_recs,
+                "title": module.title.get_text(facts.lang),
+                "findings": sorted(
+                    notable, key=lambda f: (tuple(Role).index(Role(f["role"])), -f["effect"])
+                ),
+                "recommendations": [
+                    rec
+                    for rec in recommendations
+                    if any(q in in_module for q in referenced_questions(rules[rec["id"]].when))
+                ],
             }
         )
+    return modules
 
-    unknown_answers = [
-        {
-            "question": label_of(q),
-            "section": bank.section(bank.question(q).section_id).title.get_text(lang),
-        }
-        for q, v in values.items()
-        if is_unknown(v)
-    ]
-    unanswered = [
-        {
-            "question": q.text.get_text(lang),
-            "section": p.section.title.get_text(lang),
-            "required": q.required,
-        }
-        for p in visibility.sections
-        for q in p.visible
-        if q.id not in values
+
+def _gaps(facts: _Facts) -> dict[str, list[dict[str, Any]]]:
+    def entry(question: Question) -> dict[str, Any]:
+        return {"question": facts.text(question), "section": facts.section_title(question.id)}
+
+    visible = [q for p in facts.visibility.sections for q in p.visible]
+    return {
+        "unknown": [entry(q) for q in visible if is_unknown(facts.values.get(q.id))],
+        "unanswered": [
+            {**entry(q), "required": q.required} for q in visible if q.id not in facts.values
+        ],
+        "not_applicable": [
+            {**entry(q), "note": facts.answers[q.id].note if q.id in facts.answers else ""}
+            for q in visible
+            if is_not_applicable(facts.values.get(q.id))
+        ],
+        "before_start": [
+            entry(item.question) for item in facts.visibility.skipped if item.condition is None
+        ],
+    }
+
+
+def _engagement(facts: _Facts) -> dict[str, Any] | None:
+    """The record of engagement with rights-holders, if the bank has one."""
+    question_id, rows = facts.role_answer("engagement")
+    if question_id is None:
+        return None
+    question = facts.bank.question(question_id)
+    return {
+        "columns": [f.text.get_text(facts.lang) for f in question.fields],
+        "rows": [
+            [shown_field(f, row.get(f.id), facts.lang) for f in question.fields]
+            for row in rows or []
+        ],
+    }
+
+
+def _action_plan(facts: _Facts) -> list[dict[str, str]]:
+    question_id, rows = facts.role_answer("action_plan")
+    if question_id is None:
+        return []
+    question = facts.bank.question(question_id)
+    return [
+        {f.id: shown_field(f, row.get(f.id), facts.lang) for f in question.fields}
+        for row in rows or []
     ]
 
-    plan_question = bank.question("safe.actions") if bank.has_question("safe.actions") else None
-    action_plan = []
-    if plan_question is not None:
-        for row in values.get("safe.actions") or []:
-            action_plan.append(
+
+def _recommendations(facts: _Facts) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": rec.id,
+            "text": rec.text,
+            "priority": rec.priority,
+            "rights": ", ".join(facts.right_label(r) for r in rec.rights),
+            "refs": facts.citations.cite(rec.references),
+        }
+        for rec in facts.result.recommendations
+    ]
+
+
+def _answers_appendix(facts: _Facts) -> list[dict[str, Any]]:
+    sections = []
+    for progress in facts.visibility.sections:
+        section = progress.section
+        rows = []
+        for question in progress.visible:
+            answer = facts.answers.get(question.id)
+            rows.append(
                 {
-                    field.id: shown_field(field, row.get(field.id), lang)
-                    for field in plan_question.fields
+                    "id": question.id,
+                    "text": facts.text(question),
+                    "answer": format_value(question, answer.value, facts.lang) if answer else None,
+                    "required": question.required,
+                    "note": answer.note if answer else "",
+                    "source": answer.source if answer else "",
+                    "confidence": CONFIDENCE_LABELS[answer.confidence]
+                    if answer and answer.confidence
+                    else "",
                 }
             )
-    assessor_notes = answers.get("safe.sign_off")
+        sections.append(
+            {
+                "id": section.id,
+                "title": section.title.get_text(facts.lang),
+                "module": facts.bank.module(section.module_id).title.get_text(facts.lang),
+                "questions": rows,
+            }
+        )
+    return sections
+
+
+def _skipped(facts: _Facts) -> list[dict[str, str]]:
+    labels = {q.id: q.text.get_text(facts.lang) for q in facts.bank.questions}
+    return [
+        {
+            "id": item.question.id,
+            "text": item.question.text.get_text(facts.lang),
+            "reason": "Cannot be known before the programme runs"
+            if item.condition is None
+            else f"Shown only when {describe(item.condition, labels)}",
+        }
+        for item in facts.visibility.skipped
+    ]
+
+
+def _method(facts: _Facts) -> dict[str, Any]:
+    bank, lang = facts.bank, facts.lang
     return {
-        "top_risks": top_risks,
-        "top_recommendations": [r for r in recommendations if r["priority"] == 1][:5],
-        "scope_method": scope,
-        "description": description,
-        "heatmap": heatmap,
-        "modules": modules,
-        "gaps": {"unknown": unknown_answers, "unanswered": unanswered},
-        "action_plan": action_plan,
-        "assessor": assessor_notes.value if assessor_notes else "",
+        "version": METHOD_VERSION,
+        "matrix": [
+            [RISK_LABELS[RISK_MATRIX[sev][lik]] for lik in range(1, 5)] for sev in range(1, 5)
+        ],
+        "matrix_levels": [[RISK_MATRIX[sev][lik] for lik in range(1, 5)] for sev in range(1, 5)],
+        "levels": LEVEL_LABELS,
+        "unknown_level": UNKNOWN_LEVEL,
+        "base_likelihood": BASE_LIKELIHOOD,
+        "points_per_step": POINTS_PER_STEP,
+        "evidence_points": {
+            (CONFIDENCE_LABELS[c] if c else "No confidence given"): points
+            for c, points in EVIDENCE_POINTS.items()
+        },
+        "action_points": ACTION_POINTS,
+        "max_likelihood_reduction": MAX_LIKELIHOOD_REDUCTION,
+        "max_severity_reduction": MAX_SEVERITY_REDUCTION,
+        "core_steps": [s.label.get_text(lang) for s in bank.steps if s.core],
+        "state_burden_steps": [s.label.get_text(lang) for s in bank.steps if s.burden_on_state],
+        "strict_steps": [s.label.get_text(lang) for s in bank.steps if s.strict_when],
     }
+
+
+def _history(history: Sequence[HistoryEntry] | None) -> list[dict[str, Any]] | None:
+    if history is None:
+        return None
+    return [{"at": h.at, "who": h.who, "action": h.action, "revision": h.revision} for h in history]
 
 
 def shown_field(field: Any, value: Any, language: str) -> str:
