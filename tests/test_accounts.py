@@ -539,3 +539,16 @@ def test_sign_up_form_explains_a_weak_password_and_keeps_the_rest(browser: Brows
     assert f'value="{EMAIL}"' in page
     assert 'value="Ana"' in page
     assert "15 or more recommended" in page
+
+
+def test_signing_in_again_ends_the_earlier_session(
+    app: Flask, browser: Browser, signup: Callable[..., Browser]
+) -> None:
+    signup(browser)
+    earlier = _session_cookie(browser)
+    assert _login(browser).status_code == 302
+    assert _session_cookie(browser) != earlier
+    with app.extensions["assessment"]["sessions"]() as session:
+        assert len(session.scalars(select(UserSession)).all()) == 1
+    browser.client.set_cookie("session", earlier)
+    assert not _signed_in(browser)

@@ -55,6 +55,9 @@ def _sign_in(user: User) -> None:
         idle=dt.timedelta(minutes=config.session_idle_minutes),
         max_age=dt.timedelta(hours=config.session_max_hours),
     )
+    previous = session.get("sid")
+    if isinstance(previous, str):  # a browser signing in again ends its earlier session
+        end_session(db(), previous)
     session.clear()
     session.permanent = True
     session["sid"] = start_session(db(), user)
