@@ -347,6 +347,26 @@ def test_eleventh_sign_in_attempt_on_an_account_is_refused(
     _check_account_throttling(app, signup)
 
 
+def test_throttling_ends_when_the_window_has_passed(
+    app: Flask, signup: Callable[..., Browser], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nobody can lock the owner out for good: the failures expire."""
+    import time
+    import types
+
+    import limits.storage.memory
+
+    now = [time.time()]
+    monkeypatch.setattr(limits.storage.memory, "time", types.SimpleNamespace(time=lambda: now[0]))
+    signup(_browser(app, "127.0.0.9"))
+    attacker = _browser(app, "127.0.0.2")
+    _wrong_logins(attacker, EMAIL, 10)
+    now[0] += 14 * 60
+    assert _login(attacker).status_code == 429
+    now[0] += 61
+    assert _login(attacker).status_code == 302
+
+
 def test_throttling_counts_in_redis_when_configured(
     make_app: Callable[..., Flask], signup: Callable[..., Browser]
 ) -> None:
