@@ -27,10 +27,17 @@ from assessment.engine.document import (
 )
 from assessment.engine.scoring import score
 from assessment.migrate import upgrade
-from assessment.models import Organisation
+from assessment.models import Organisation, User
 from assessment.report.render import render_report
 from assessment.report.verify import NotAReport, read_embedded
-from assessment.services.accounts import AccountError, add_user, create_organisation_with_user
+from assessment.services.accounts import (
+    AccountError,
+    WeakPassword,
+    add_user,
+    create_organisation_with_user,
+    normalise_email,
+    set_password,
+)
 from assessment.services.assessments import (
     AssessmentNotFound,
     get_by_uuid,
@@ -127,7 +134,22 @@ def register_cli(app: Flask) -> None:
                         session, organisation_name or "", name or email, email, password
                     )
                 click.echo(f"Created {user.email} in organisation {user.organisation_id}.")
-        except AccountError as error:
+        except (AccountError, WeakPassword) as error:
+            raise click.ClickException(str(error)) from None
+
+    @app.cli.command("set-password")
+    @click.argument("email")
+    @click.password_option(help="Prompted for when not given.")
+    def set_password_command(email: str, password: str) -> None:
+        """Give an account a new password; it is signed out everywhere."""
+        try:
+            with transaction(_sessions()) as session:
+                user = session.scalar(select(User).where(User.email == normalise_email(email)))
+                if user is None:
+                    raise click.ClickException(f"no account {email}")
+                set_password(session, user, password)
+                click.echo(f"New password set for {user.email}; all its sessions have ended.")
+        except (AccountError, WeakPassword) as error:
             raise click.ClickException(str(error)) from None
 
     @app.cli.command("seed-demo")

@@ -53,6 +53,13 @@ def _number(name: str, kind: type[N], default: N) -> N:
     return value
 
 
+def _positive(name: str, default: float) -> float:
+    value = _number(name, float, default)
+    if value == 0:
+        raise ConfigError(f"{name} must be more than 0")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """Everything the application reads from outside.  Immutable."""
@@ -66,6 +73,11 @@ class Config:
     max_upload_bytes: int = 5 * 1024 * 1024
     report_workers: int = 2  # processes rendering reports; 0 renders in the request thread
     report_wait_seconds: float = 5.0  # a download waits this long before "being prepared"
+    session_idle_minutes: float = 30.0  # a sign-in ends after this long without a request
+    session_max_hours: float = 12.0  # and this long after it began, whatever happens
+    ratelimit_storage_uri: str = "memory://"  # where sign-in throttling counts attempts
+    hashing_slots: int = 2  # password hashes computed at once (each takes 19 MiB)
+    hashing_wait_seconds: float = 10.0  # a request waits this long for a slot, then gets a 503
 
     @property
     def report_cache_dir(self) -> Path:
@@ -75,10 +87,12 @@ class Config:
     @classmethod
     def from_env(cls) -> Config:
         """Read ``DATABASE_URL``, ``SECRET_KEY``, ``INSTANCE_PATH``,
-        ``QUESTION_BANK_DIR``, ``SECURE_COOKIES``, ``REPORT_WORKERS`` and
-        ``REPORT_WAIT_SECONDS``.  Defaults: SQLite in
+        ``QUESTION_BANK_DIR``, ``SECURE_COOKIES``, ``REPORT_WORKERS``,
+        ``REPORT_WAIT_SECONDS``, ``SESSION_IDLE_MINUTES``, ``SESSION_MAX_HOURS``
+        and ``RATELIMIT_STORAGE_URI`` (else ``REDIS_URL``).  Defaults: SQLite in
         ``instance/assessment.sqlite3``, a persisted random secret key, two
-        report workers, a five-second wait.
+        report workers, a five-second wait, sign-ins that end after 30 idle
+        minutes or 12 hours, attempts counted in memory.
 
         Raises :class:`ConfigError` for a too-short ``SECRET_KEY`` or a
         report setting that is not a number of the right kind.
@@ -95,6 +109,13 @@ class Config:
             secure_cookies=os.environ.get("SECURE_COOKIES", "0") == "1",
             report_workers=_number("REPORT_WORKERS", int, 2),
             report_wait_seconds=_number("REPORT_WAIT_SECONDS", float, 5.0),
+            session_idle_minutes=_positive("SESSION_IDLE_MINUTES", 30.0),
+            session_max_hours=_positive("SESSION_MAX_HOURS", 12.0),
+            ratelimit_storage_uri=(
+                os.environ.get("RATELIMIT_STORAGE_URI")
+                or os.environ.get("REDIS_URL")
+                or "memory://"
+            ),
         )
 
     def with_overrides(self, **changes: object) -> Config:

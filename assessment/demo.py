@@ -18,7 +18,7 @@ from assessment.services.accounts import create_organisation_with_user
 from assessment.services.assessments import import_document
 
 DEMO_EMAIL = "demo@example.org"
-DEMO_PASSWORD = "demo-password-2020"  # noqa: S105 - published demo login, local data only
+DEMO_PASSWORD = "quarantine-cameras-2020"  # noqa: S105 - published demo login, local data only
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 DEMO_FILE = EXAMPLES / "moscow_cameras.json"
 

@@ -238,7 +238,9 @@ class SignupForm(FlaskForm):  # type: ignore[misc]
     name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
     email = StringField("E-mail", validators=[DataRequired(), Length(max=254)])
     password = PasswordField(
-        "Password (at least 12 characters)", validators=[DataRequired(), Length(max=1024)]
+        "Password: at least 12 characters, 15 or more recommended (a few unrelated words"
+        " make a good one; up to 128 characters)",
+        validators=[DataRequired(), Length(max=1024)],
     )
 
 

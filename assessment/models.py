@@ -244,3 +244,20 @@ class BankUpgrade(Base):
     changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
     assessment: Mapped[Assessment] = relationship()
+
+
+class UserSession(Base):
+    """A signed-in browser.  The cookie carries a random id; only its SHA-256
+    is stored, so the table cannot be used to sign in.  Ending a session
+    deletes its row, which refuses the cookie on the next request."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (UniqueConstraint("id_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_hash: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    user: Mapped[User] = relationship()

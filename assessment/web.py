@@ -5,8 +5,11 @@ once at start-up."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import math
 import re
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -23,6 +26,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,9 +38,14 @@ from assessment.engine.banks import BankSet, load_banks
 from assessment.forms import check_bank_supported
 from assessment.models import User
 from assessment.report.pool import RenderFailed, ReportRenderer
+from assessment.services.passwords import HashingBusy, configure_hashing
+from assessment.services.sessions import load_session, touch_session
 
 F = TypeVar("F", bound=Callable[..., Any])
 csrf = CSRFProtect()
+# Sign-in, sign-up and verification throttling (the limits are on the views).
+# Moving windows: an attempt counts for exactly the window's length, then expires.
+limiter = Limiter(key_func=get_remote_address, strategy="moving-window")
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -61,6 +71,8 @@ def create_app(config: Config | None = None) -> Flask:
         SESSION_COOKIE_SECURE=config.secure_cookies,
         MAX_CONTENT_LENGTH=config.max_upload_bytes,
         TEMPLATES_AUTO_RELOAD=False,
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=config.session_max_hours),
+        RATELIMIT_STORAGE_URI=config.ratelimit_storage_uri,
     )
     banks = load_banks(config.bank_dir)
     for bank in banks.banks:
@@ -75,11 +87,29 @@ def create_app(config: Config | None = None) -> Flask:
         "renderer": ReportRenderer(banks, config.bank_dir, config.report_workers),
     }
     csrf.init_app(app)
+    limiter.init_app(app)
+    configure_hashing(config.hashing_slots, config.hashing_wait_seconds)
     _install_transaction(app)
 
     @app.errorhandler(RenderFailed)
     def render_failed(error: RenderFailed) -> tuple[str, int]:
         return render_template("report/failed.html"), 500
+
+    @app.errorhandler(RateLimitExceeded)
+    def throttled(error: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
+        current = limiter.current_limit
+        window = current.limit.get_expiry() if current else 900
+        seconds = min(window, max(1, current.reset_at - int(time.time()))) if current else window
+        minutes = math.ceil(seconds / 60)
+        return (
+            render_template("throttled.html", minutes=minutes),
+            429,
+            {"Retry-After": str(seconds)},
+        )
+
+    @app.errorhandler(HashingBusy)
+    def hashing_busy(error: HashingBusy) -> tuple[str, int, dict[str, str]]:
+        return render_template("busy.html"), 503, {"Retry-After": "10"}
 
     _install_security_headers(app)
 
@@ -152,9 +182,12 @@ def _install_transaction(app: Flask) -> None:
     @app.after_request
     def commit(response: Response) -> Response:
         db_session = g.pop("db_session", None)
+        session_touch = g.pop("session_touch", None)
         if db_session is not None:
             try:
                 if response.status_code < 500:
+                    if session_touch is not None:  # last, to keep the write lock short
+                        touch_session(db_session, session_touch)
                     db_session.commit()
                 else:
                     db_session.rollback()
@@ -187,10 +220,26 @@ def _install_security_headers(app: Flask) -> None:
 
 
 def current_user() -> User | None:
-    """The signed-in user, or ``None``."""
+    """The user of the request's live server-side session (see
+    :mod:`assessment.services.sessions`), or ``None``.  A cookie whose session
+    has ended is cleared."""
     if "user" not in g:
-        user_id = session.get("user_id")
-        g.user = db().get(User, user_id) if isinstance(user_id, int) else None
+        g.user = None
+        session_id = session.get("sid")
+        if isinstance(session_id, str):
+            config = app_config()
+            found = load_session(
+                db(),
+                session_id,
+                idle=dt.timedelta(minutes=config.session_idle_minutes),
+                max_age=dt.timedelta(hours=config.session_max_hours),
+            )
+            if found is None:
+                session.clear()
+            else:
+                g.user, touch = found
+                if touch is not None:
+                    g.session_touch = touch
     return cast(User | None, g.user)
 
 

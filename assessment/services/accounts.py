@@ -1,39 +1,46 @@
 """Organisations, users and passwords.
 
-Passwords are hashed with argon2id (argon2-cffi defaults: t=3, m=64 MiB, p=4,
-above the OWASP ASVS 5 minimum of m=19 MiB, t=2, p=1).
+Passwords are hashed and checked by :mod:`assessment.services.passwords`
+(argon2id, m=19 MiB, t=2, p=1, at most two at once).  Every function here
+computes a hash *before* it writes anything, so that a database write lock
+(SQLite allows one writer at a time) is never held across a hash.
 """
 
 from __future__ import annotations
 
 import re
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from assessment.models import Organisation, User
+from assessment.services.passwords import (
+    MIN_PASSWORD_LENGTH,
+    WeakPassword,
+    check_new_password,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from assessment.services.sessions import end_all_sessions
 
-MIN_PASSWORD_LENGTH = 12
+__all__ = [
+    "MIN_PASSWORD_LENGTH",
+    "AccountError",
+    "WeakPassword",
+    "add_user",
+    "authenticate",
+    "create_organisation_with_user",
+    "normalise_email",
+    "remove_member",
+    "set_password",
+]
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_hasher = PasswordHasher()
-# Verified against when no user matches, so a wrong e-mail costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a real password")
 
 
 class AccountError(ValueError):
     """A sign-up or user request that cannot be carried out; the message is for the user."""
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def check_new_password(password: str) -> None:
-    """Raises :class:`AccountError` if ``password`` is too short."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Use a password of at least {MIN_PASSWORD_LENGTH} characters.")
 
 
 def normalise_email(email: str) -> str:
@@ -44,20 +51,38 @@ def normalise_email(email: str) -> str:
     return email
 
 
+def _new_password_hash(email: str, password: str) -> str:
+    """Check ``password`` for the account ``email`` and hash it.  Raises
+    :class:`WeakPassword` or :class:`~assessment.services.passwords.HashingBusy`."""
+    check_new_password(password, email)
+    return hash_password(password)
+
+
+def _check_email_free(session: Session, email: str) -> None:
+    taken = session.scalar(select(func.count()).select_from(User).where(User.email == email))
+    if taken:
+        raise AccountError("An account with this e-mail address already exists.")
+
+
 def create_organisation_with_user(
     session: Session, organisation_name: str, name: str, email: str, password: str
 ) -> User:
     """Create an organisation workspace and its first member (role ``owner``).
 
-    Raises :class:`AccountError` for an invalid or taken e-mail address, an
-    empty name or a weak password.
+    Raises :class:`AccountError` for an invalid or taken e-mail address or an
+    empty name, :class:`WeakPassword` for a password that breaks the rules,
+    :class:`~assessment.services.passwords.HashingBusy` when no hashing slot
+    became free.
     """
     organisation_name, name = organisation_name.strip(), name.strip()
     if not organisation_name or not name:
         raise AccountError("Enter your name and your organisation's name.")
+    email = normalise_email(email)
+    _check_email_free(session, email)
+    password_hash = _new_password_hash(email, password)
     organisation = Organisation(name=organisation_name)
     session.add(organisation)
-    return add_user(session, organisation, name, email, password, role="owner")
+    return _insert_user(session, organisation, name, email, password_hash, "owner")
 
 
 def add_user(
@@ -68,34 +93,61 @@ def add_user(
     password: str,
     role: str = "member",
 ) -> User:
-    """Add a user to ``organisation``.  Raises :class:`AccountError` as above."""
+    """Add a user to ``organisation``.  Raises as :func:`create_organisation_with_user`."""
     email = normalise_email(email)
-    check_new_password(password)
-    taken = session.scalar(select(func.count()).select_from(User).where(User.email == email))
-    if taken:
-        raise AccountError("An account with this e-mail address already exists.")
+    _check_email_free(session, email)
+    password_hash = _new_password_hash(email, password)
+    return _insert_user(session, organisation, name, email, password_hash, role)
+
+
+def _insert_user(
+    session: Session,
+    organisation: Organisation,
+    name: str,
+    email: str,
+    password_hash: str,
+    role: str,
+) -> User:
     user = User(
         organisation=organisation,
         name=name.strip() or email,
         email=email,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         role=role,
     )
     session.add(user)
     session.flush()
+    end_all_sessions(session, user)  # none yet; kept so that every password set ends them
     return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """Give ``user`` a new password and end all of their sessions.  Raises
+    :class:`WeakPassword` or :class:`~assessment.services.passwords.HashingBusy`."""
+    password_hash = _new_password_hash(user.email, password)
+    user.password_hash = password_hash
+    end_all_sessions(session, user)
+    session.flush()
+
+
+def remove_member(session: Session, user: User) -> None:
+    """Remove ``user`` from their organisation: their account is deleted and
+    every browser signed in as them is signed out at once."""
+    end_all_sessions(session, user)
+    session.delete(user)
+    session.flush()
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
     """The user with this e-mail address and password, or ``None``.  Upgrades
-    the stored hash when the hashing parameters have changed."""
+    the stored hash when the hashing parameters have changed.
+
+    Only reads until the password is verified (and any new hash computed).
+    Raises :class:`~assessment.services.passwords.HashingBusy`.
+    """
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
+    if not verify_password(user.password_hash if user else None, password) or user is None:
         return None
-    if user is None:
-        return None
-    if _hasher.check_needs_rehash(user.password_hash):
+    if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user

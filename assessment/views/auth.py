@@ -1,17 +1,41 @@
-"""Sign up, sign in, sign out."""
+"""Sign up, sign in, sign out.
+
+Sign-in attempts are throttled per account and per client address, sign-ups
+per address (see README, "Security notes"); every attempt counts, successful
+or not, so that a burst of parallel guesses cannot slip through before the
+failures are counted.  The windows move: an attempt stops counting after the
+window's length, so nobody can lock an account for good.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from assessment.forms import ActionForm, LoginForm, SignupForm
-from assessment.services.accounts import AccountError, authenticate, create_organisation_with_user
-from assessment.web import db
+from assessment.models import User
+from assessment.services.accounts import (
+    AccountError,
+    WeakPassword,
+    authenticate,
+    create_organisation_with_user,
+)
+from assessment.services.sessions import end_session, purge_expired, start_session
+from assessment.web import app_config, db, limiter
 
 bp = Blueprint("auth", __name__)
+
+LOGIN_LIMIT_PER_ACCOUNT = "10 per 15 minutes"
+LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"
+SIGNUP_LIMIT_PER_ADDRESS = "10 per hour"
+
+
+def _account_key() -> str:
+    """The throttling key of the account a sign-in attempt names."""
+    return "account:" + request.form.get("email", "").strip().lower()[:254]
 
 
 def _safe_next(target: str | None) -> str:
@@ -23,24 +47,38 @@ def _safe_next(target: str | None) -> str:
     return url_for("dashboard.index")
 
 
-def _sign_in(user_id: int) -> None:
+def _sign_in(user: User) -> None:
+    config = app_config()
+    purge_expired(
+        db(),
+        user,
+        idle=dt.timedelta(minutes=config.session_idle_minutes),
+        max_age=dt.timedelta(hours=config.session_max_hours),
+    )
+    previous = session.get("sid")
+    if isinstance(previous, str):  # a browser signing in again ends its earlier session
+        end_session(db(), previous)
     session.clear()
-    session["user_id"] = user_id
+    session.permanent = True
+    session["sid"] = start_session(db(), user)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT_PER_ACCOUNT, key_func=_account_key, methods=["POST"])
+@limiter.limit(LOGIN_LIMIT_PER_ADDRESS, methods=["POST"])
 def login() -> str | Response:
     form = LoginForm()
     if form.validate_on_submit():
         user = authenticate(db(), form.email.data, form.password.data)
         if user is not None:
-            _sign_in(user.id)
+            _sign_in(user)
             return redirect(_safe_next(request.args.get("next")))
         form.password.errors.append("E-mail address or password is wrong.")
     return render_template("auth/login.html", form=form)
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(SIGNUP_LIMIT_PER_ADDRESS, methods=["POST"])
 def signup() -> str | Response:
     form = SignupForm()
     if form.validate_on_submit():
@@ -48,10 +86,12 @@ def signup() -> str | Response:
             user = create_organisation_with_user(
                 db(), form.organisation.data, form.name.data, form.email.data, form.password.data
             )
+        except WeakPassword as error:
+            form.password.errors.append(str(error))
         except AccountError as error:
             form.email.errors.append(str(error))
         else:
-            _sign_in(user.id)
+            _sign_in(user)
             flash("Your organisation's workspace is ready.")
             return redirect(url_for("dashboard.index"))
     return render_template("auth/signup.html", form=form)
@@ -60,5 +100,8 @@ def signup() -> str | Response:
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
     ActionForm().validate_on_submit()  # CSRFProtect has already refused a missing token
+    session_id = session.get("sid")
+    if isinstance(session_id, str):
+        end_session(db(), session_id)
     session.clear()
     return redirect(url_for("auth.login"))

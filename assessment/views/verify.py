@@ -10,9 +10,11 @@ from flask_wtf.file import FileField, FileRequired
 
 from assessment.report.verify import NotAReport
 from assessment.services.reports import verify_report
-from assessment.web import app_config, db
+from assessment.web import app_config, db, limiter
 
 bp = Blueprint("verify", __name__)
+
+VERIFY_LIMIT_PER_ADDRESS = "20 per 10 minutes"  # uploads parsed per client address
 
 
 class VerifyForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no type hints
@@ -20,6 +22,7 @@ class VerifyForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no type hi
 
 
 @bp.route("/verify", methods=["GET", "POST"])
+@limiter.limit(VERIFY_LIMIT_PER_ADDRESS, methods=["POST"])
 def page() -> tuple[str, int] | str:
     form = VerifyForm()
     limit = app_config().max_upload_bytes
