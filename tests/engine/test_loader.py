@@ -66,9 +66,9 @@ def test_scale_questions_have_four_levels_with_scoring() -> None:
         ),
         (
             "camera.yaml",
-            "show_if:\n      question: cam.mode\n      in:",
-            "show_if:\n      question: cam.human_review\n      in:",
-            "cam.per_use_authorisation",
+            "show_if:\n      any:\n      - question: cam.functions\n",
+            "show_if:\n      any:\n      - question: cam.human_review\n",
+            "cam.fr_cameras",
             "'cam.human_review', which is not a question defined before it",
         ),
         (
@@ -155,8 +155,10 @@ def test_yaml_syntax_error_gives_line(bank_copy: Path) -> None:
 
 
 def test_unknown_format_version_is_checked_first(bank_copy: Path) -> None:
-    _edit(bank_copy / "payment.yaml", "format_version: 1", "format_version: 7\nnonsense: true")
-    with pytest.raises(BankError, match=r"payment\.yaml: unsupported format_version 7"):
+    _edit(bank_copy / "payment.yaml", "format_version: 2", "format_version: 7\nnonsense: true")
+    with pytest.raises(
+        BankError, match=r"payment\.yaml: unsupported format_version 7 \(this program reads 1, 2\)"
+    ):
         load_bank(bank_copy)
 
 
@@ -167,7 +169,7 @@ def test_missing_module_file(bank_copy: Path) -> None:
 
 
 def test_module_of_another_bank_version(bank_copy: Path) -> None:
-    _edit(bank_copy / "camera.yaml", "bank_version: '1.0'", "bank_version: '0.9'")
+    _edit(bank_copy / "camera.yaml", "bank_version: '2.0'", "bank_version: '0.9'")
     with pytest.raises(BankError, match=r"belongs to bank surveillance-hria 0\.9"):
         load_bank(bank_copy)
 

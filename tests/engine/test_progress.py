@@ -27,36 +27,40 @@ def test_only_chosen_programme_modules_apply() -> None:
 
 def test_follow_up_question_appears_only_when_its_condition_holds() -> None:
     base = {"scope.programme_types": ["camera"]}
-    hidden = resolve(BANK, {**base, "cam.mode": "verification"})
+    hidden = resolve(BANK, {**base, "cam.functions": ["recording", "verification_fr"]})
     assert "cam.watchlist" not in hidden.visible_question_ids
+    assert "lim.biometric_basis" in hidden.visible_question_ids
     reason = next(s for s in hidden.skipped if s.question.id == "cam.watchlist")
     assert reason.level == "question"
-    shown = resolve(BANK, {**base, "cam.mode": "live"})
+    shown = resolve(BANK, {**base, "cam.functions": ["live_fr"]})
     assert "cam.watchlist" in shown.visible_question_ids
+    recording = resolve(BANK, {**base, "cam.functions": ["recording"]})
+    assert "lim.biometric_basis" not in recording.visible_question_ids
 
 
 def test_question_in_another_module_can_drive_a_condition() -> None:
-    no_camera = resolve(BANK, {"scope.programme_types": ["payment"]})
-    assert "lim.biometric_basis" not in no_camera.visible_question_ids
-    camera = resolve(BANK, {"scope.programme_types": ["camera"]})
-    assert "lim.biometric_basis" in camera.visible_question_ids
+    base = {"scope.programme_types": ["location"]}
+    crime = resolve(BANK, {**base, "lim.aim": "crime"})
+    assert {"loc.deters_care", "rights.health_deterrence"}.isdisjoint(crime.visible_question_ids)
+    health = resolve(BANK, {**base, "lim.aim": "public_health"})
+    assert {"loc.deters_care", "rights.health_deterrence"} <= health.visible_question_ids
 
 
 def test_hidden_answers_do_not_count_and_hiding_cascades() -> None:
     answers = {
         "scope.programme_types": ["payment"],
-        "cam.mode": "live",  # stored earlier, module no longer applies
+        "cam.functions": ["live_fr"],  # stored earlier, module no longer applies
         "cam.watchlist": "broad",
     }
     visibility = resolve(BANK, answers)
-    assert "cam.mode" not in visibility.answers
+    assert "cam.functions" not in visibility.answers
     assert "cam.watchlist" not in visibility.visible_question_ids
 
 
 def test_percent_and_missing_required() -> None:
-    empty = resolve(BANK, {"scope.programme_types": ["camera"]})
+    empty = resolve(BANK, {"scope.programme_types": ["camera"], "cam.functions": ["live_fr"]})
     total = sum(p.total for p in empty.sections)
-    assert empty.percent == round(100 / total)
+    assert empty.percent == round(200 / total)
     assert not empty.complete
     missing = {q.id for q in empty.missing_required()}
     assert "lim.legal_basis" in missing
@@ -104,3 +108,19 @@ def test_gap_questions_are_not_asked_of_a_planned_programme(tmp_path: Path) -> N
     assert not any(s.planned for s in running.skipped)
     unanswered = resolve(bank, {})
     assert "m.other_uses" in unanswered.visible_question_ids
+
+
+def test_questions_that_cannot_be_known_are_not_asked_before_the_programme_runs() -> None:
+    answers = {
+        "scope.programme_types": ["camera", "location"],
+        "lim.aim": "public_health",
+        "cam.functions": ["live_fr"],
+    }
+    gap = {"lim.other_uses", "cam.protest_use", "loc.deters_care", "lim.kept_after"}
+    running = resolve(BANK, {**answers, "scope.status": "running"})
+    assert gap <= running.visible_question_ids
+    planned = resolve(BANK, {**answers, "scope.status": "planned"})
+    assert gap.isdisjoint(planned.visible_question_ids)
+    assert gap <= {s.question.id for s in planned.skipped if s.planned}
+    # Design questions are still asked of a planned programme.
+    assert {"cam.human_review", "lim.notification"} <= planned.visible_question_ids

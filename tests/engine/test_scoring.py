@@ -9,7 +9,14 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assessment.engine.bank import UNKNOWN, Confidence, Question, QuestionType, ScoringKind
+from assessment.engine.bank import (
+    NOT_APPLICABLE,
+    UNKNOWN,
+    Confidence,
+    Question,
+    QuestionType,
+    ScoringKind,
+)
 from assessment.engine.document import AssessmentDocument, load_document
 from assessment.engine.scoring import (
     INSUFFICIENT,
@@ -51,7 +58,7 @@ def test_risk_matrix_is_monotone_and_weighs_severity_first() -> None:
 
 
 def test_severity_takes_the_worst_dimension_and_vulnerability_adds_one() -> None:
-    base = {"scope.programme_types": ["camera"], "cam.mode": "verification"}
+    base = {"scope.programme_types": ["camera"], "cam.functions": ["verification_fr"]}
     plain = score(BANK, base).right("privacy")
     assert plain.dimensions["scale"] == 2
     assert plain.severity == 2
@@ -65,13 +72,17 @@ def test_severity_takes_the_worst_dimension_and_vulnerability_adds_one() -> None
 
 
 def test_safeguards_lower_residual_but_not_inherent_risk() -> None:
-    base = {"scope.programme_types": ["camera"], "cam.mode": "live", "cam.watchlist": "undefined"}
+    base = {
+        "scope.programme_types": ["camera"],
+        "cam.functions": ["live_fr"],
+        "cam.watchlist": "undefined",
+    }
     without = score(BANK, base).right("privacy")
     guarded = score(
         BANK,
         {
             **base,
-            "lim.judicial_authorisation": "yes",
+            "lim.judicial_authorisation": "court",
             "lim.minimisation": "yes",
             "lim.access_logging": "yes",
             "lim.independent_oversight": "yes",
@@ -87,7 +98,7 @@ def test_safeguards_lower_residual_but_not_inherent_risk() -> None:
 def test_an_unknown_safeguard_counts_as_absent_and_is_traced() -> None:
     base = {
         "scope.programme_types": ["camera"],
-        "cam.mode": "live",
+        "cam.functions": ["live_fr"],
         "lim.security": "yes",
         "lim.access_logging": "yes",
     }
@@ -101,7 +112,11 @@ def test_an_unknown_safeguard_counts_as_absent_and_is_traced() -> None:
 
 
 def test_implemented_action_plan_measures_count_as_safeguards() -> None:
-    base = {"scope.programme_types": ["camera"], "cam.mode": "live", "cam.watchlist": "undefined"}
+    base = {
+        "scope.programme_types": ["camera"],
+        "cam.functions": ["live_fr"],
+        "cam.watchlist": "undefined",
+    }
     rows = [
         {
             "measure": "Judge authorises each search",
@@ -123,6 +138,7 @@ def test_step_verdicts_and_the_burden_of_proof() -> None:
         "lim.legal_basis": "yes",
         "lim.law_public": "yes",
         "lim.law_precise": 1,
+        "lim.purpose_limited": "yes",
         "pay.statutory_gateway": "yes",
         "pay.bank_secrecy": "yes",
     }
@@ -167,7 +183,7 @@ def test_recommendations_are_triggered_by_answers_and_carry_references() -> None
 def test_assumed_facts_lower_confidence() -> None:
     answers = {
         "scope.programme_types": ["camera"],
-        "cam.mode": "live",
+        "cam.functions": ["live_fr"],
         "cam.protest_use": "yes",
         "cam.chilling": "yes",
     }
@@ -178,11 +194,13 @@ def test_assumed_facts_lower_confidence() -> None:
 
 
 def test_result_serialises_with_its_trace() -> None:
-    data = score(BANK, {"scope.programme_types": ["camera"], "cam.mode": "live"}).to_dict()
+    data = score(
+        BANK, {"scope.programme_types": ["camera"], "cam.functions": ["live_fr"]}
+    ).to_dict()
     privacy = next(r for r in data["rights"] if r["right"] == "privacy")
     assert {
-        "question": "cam.mode",
-        "value": "live",
+        "question": "cam.functions",
+        "value": ["live_fr"],
         "role": "scale",
         "effect": 4,
         "unknown": False,
@@ -198,8 +216,13 @@ SCORED = [q for q in BANK.questions if q.scoring and q.scoring.kind is not Scori
 def _value_strategy(question: Question) -> st.SearchStrategy[Any]:
     values = [o.value for o in question.options]
     if question.type is QuestionType.MULTIPLE_CHOICE:
-        known = [v for v in values if v != UNKNOWN]
-        return st.lists(st.sampled_from(known), min_size=1, unique=True) | st.just([UNKNOWN])
+        known = [v for v in values if v not in (UNKNOWN, NOT_APPLICABLE)]
+        alone = [[v] for v in values if v in (UNKNOWN, NOT_APPLICABLE)]
+        chosen = st.lists(st.sampled_from(known), min_size=1, unique=True)
+        return chosen | st.sampled_from(alone) if alone else chosen
+    if question.type is QuestionType.GROUP:
+        row = {f.id: f.options[0].value if f.is_choice else "2020-01-01" for f in question.fields}
+        return st.sampled_from([[row], []])
     if question.type is QuestionType.SCALE4:
         return st.sampled_from([1, 2, 3, 4, UNKNOWN])
     if question.type is QuestionType.NUMBER:
