@@ -5,7 +5,6 @@ and the question bank loaded once at start-up."""
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -30,6 +29,7 @@ from assessment.db import make_engine, make_session_factory
 from assessment.engine.bank import Bank
 from assessment.engine.loader import load_bank
 from assessment.forms import check_bank_supported
+from assessment.logs import RedactShareTokens
 from assessment.models import User
 from assessment.report.pool import RenderFailed, ReportRenderer
 
@@ -99,21 +99,6 @@ def create_app(config: Config | None = None) -> Flask:
     return app
 
 
-_SHARE_TOKEN = re.compile(r"/s/[A-Za-z0-9_-]{16,}")
-
-
-class RedactShareTokens(logging.Filter):
-    """Replaces share-link tokens in log lines (access log, error log) with
-    a placeholder: a token in a log would be a working link."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if _SHARE_TOKEN.search(message):
-            record.msg = _SHARE_TOKEN.sub("/s/[token]", message)
-            record.args = ()
-        return True
-
-
 def app_config() -> Config:
     return cast(Config, current_app.extensions["assessment"]["config"])
 
@@ -170,6 +155,10 @@ def _install_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if app.config["SESSION_COOKIE_SECURE"]:  # served over HTTPS only (SECURE_COOKIES=1)
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=63072000; includeSubDomains"
+            )
         if request.endpoint and not request.endpoint.startswith("static"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
