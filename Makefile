@@ -1,4 +1,5 @@
-# The two commands: `make run` and `make test`.  Everything they need is set up here.
+# The two commands: `make run` and `make test` (and `make serve` in production).
+# Everything they need is set up here.
 PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 5000
@@ -6,7 +7,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app app
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint system-deps pytest clean
+.PHONY: run serve test lint system-deps pytest clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -39,6 +40,12 @@ run: $(VENV)/.installed system-deps
 	$(FLASK) seed-demo
 	@echo "Serving on http://127.0.0.1:$(PORT)  (stop with Ctrl-C)"
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+# Production: gunicorn with gunicorn.conf.py (127.0.0.1:8000 unless BIND or PORT say
+# otherwise; put an HTTPS reverse proxy in front and set SECURE_COOKIES=1).
+serve: $(VENV)/.installed system-deps
+	$(FLASK) init-db
+	$(VENV)/bin/gunicorn --config gunicorn.conf.py app:app
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .

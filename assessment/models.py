@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -201,21 +202,28 @@ class ShareLink(Base):
 
     assessment: Mapped[Assessment] = relationship()
     uses: Mapped[list[ShareUse]] = relationship(
-        back_populates="link", cascade="all, delete-orphan", order_by="ShareUse.id"
+        back_populates="link",
+        cascade="all, delete-orphan",
+        order_by="(ShareUse.day.desc(), ShareUse.first_at)",
     )
 
 
 class ShareUse(Base):
-    """One use of a share link: when, and what was seen or downloaded."""
+    """The uses of a share link of one kind on one day (UTC): how many, the
+    first and the last.  One row per link, day and kind, whatever the number
+    of uses, so the record stays bounded; :func:`assessment.services.shares.record_use`
+    counts into it atomically."""
 
-    __tablename__ = "share_uses"
+    __tablename__ = "share_use_days"
+    __table_args__ = (UniqueConstraint("link_id", "day", "what"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    link_id: Mapped[int] = mapped_column(
-        ForeignKey("share_links.id", ondelete="CASCADE"), index=True
-    )
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    link_id: Mapped[int] = mapped_column(ForeignKey("share_links.id", ondelete="CASCADE"))
+    day: Mapped[dt.date] = mapped_column(Date)
     what: Mapped[str] = mapped_column(String(20))  # "summary" or "pdf (<edition>)"
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    first_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
     link: Mapped[ShareLink] = relationship(back_populates="uses")
 

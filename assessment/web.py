@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import re
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -36,6 +35,7 @@ from assessment.db import make_engine, make_session_factory
 from assessment.engine.bank import Bank
 from assessment.engine.banks import BankSet, load_banks
 from assessment.forms import check_bank_supported
+from assessment.logs import RedactShareTokens
 from assessment.models import User
 from assessment.report.pool import RenderFailed, ReportRenderer
 from assessment.services.passwords import HashingBusy, configure_hashing
@@ -133,21 +133,6 @@ def create_app(config: Config | None = None) -> Flask:
     return app
 
 
-_SHARE_TOKEN = re.compile(r"/s/[A-Za-z0-9_-]{16,}")
-
-
-class RedactShareTokens(logging.Filter):
-    """Replaces share-link tokens in log lines (access log, error log) with
-    a placeholder: a token in a log would be a working link."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if _SHARE_TOKEN.search(message):
-            record.msg = _SHARE_TOKEN.sub("/s/[token]", message)
-            record.args = ()
-        return True
-
-
 def app_config() -> Config:
     return cast(Config, current_app.extensions["assessment"]["config"])
 
@@ -214,6 +199,10 @@ def _install_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if app.config["SESSION_COOKIE_SECURE"]:  # served over HTTPS only (SECURE_COOKIES=1)
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=63072000; includeSubDomains"
+            )
         if request.endpoint and not request.endpoint.startswith("static"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -6,12 +6,16 @@ import datetime as dt
 import io
 import logging
 import re
+import threading
 
+import pytest
 from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import select, text, update
 
-from assessment.models import ShareLink, ShareUse
+from assessment.models import ShareLink, ShareUse, as_utc
+from assessment.services import shares as shares_service
+from assessment.services.shares import record_use
 from assessment.web import RedactShareTokens
 from tests.conftest import Browser
 
@@ -58,7 +62,7 @@ def test_share_link_lifecycle(app: Flask, browser, signup, start_assessment) -> 
     manage = browser.get(f"/assessments/{assessment_id}/shares").get_data(as_text=True)
     assert "Audit office" in manage
     assert "Active" in manage
-    assert "pdf (public)" in manage
+    assert "PDF downloaded (public edition)" in manage
     assert token not in manage  # shown once only, when created
 
     link_id = int(re.search(r"/shares/(\d+)/revoke", manage).group(1))  # type: ignore[union-attr]
@@ -151,3 +155,119 @@ def test_tokens_are_redacted_from_logs(app: Flask) -> None:
     line = record.getMessage()
     assert "abcdefghijklmnop" not in line
     assert "GET /s/[token]/report.pdf" in line
+
+
+def _counts(app: Flask) -> list[tuple[str, int]]:
+    with app.extensions["assessment"]["sessions"]() as session:
+        rows = session.execute(select(ShareUse.what, ShareUse.count).order_by(ShareUse.id))
+        return [(what, count) for what, count in rows]
+
+
+def _link(app: Flask) -> ShareLink:
+    with app.extensions["assessment"]["sessions"]() as session:
+        link = session.scalars(select(ShareLink)).one()
+        session.expunge(link)
+        return link
+
+
+def test_many_views_stay_a_few_rows(app: Flask, browser, signup, start_assessment) -> None:  # type: ignore[no-untyped-def]
+    signup(browser)
+    assessment_id = start_assessment(browser, ["camera"])
+    _, path = _create(browser, assessment_id, label="Audit office")
+    assert path is not None
+    manage_url = f"/assessments/{assessment_id}/shares"
+    auditor = Browser(app.test_client())
+    assert auditor.get(path).status_code == 200
+    before = len(browser.get(manage_url).data)
+
+    link = _link(app)
+    with app.extensions["assessment"]["sessions"]() as session:
+        for _ in range(1_499):
+            record_use(session, link, "summary")
+        for _ in range(7):
+            record_use(session, link, "pdf (full)")
+        session.commit()
+    assert auditor.get(path).status_code == 200
+
+    assert _counts(app) == [("summary", 1_501), ("pdf (full)", 7)]
+    manage = browser.get(manage_url).get_data(as_text=True)
+    assert len(manage.encode()) - before < 1_000  # one more row, not 1,507
+    rows = re.findall(r"<tr><td>(\d{4}-\d\d-\d\d)</td><td>([^<]+)</td><td>(\d+)</td>", manage)
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    assert sorted(rows) == [
+        (today, "PDF downloaded (full edition)", "7"),
+        (today, "Summary viewed", "1501"),
+    ]
+
+
+def test_uses_are_counted_per_utc_day_with_first_and_last_time(
+    app: Flask, browser, signup, start_assessment, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    signup(browser)
+    assessment_id = start_assessment(browser, ["camera"])
+    _, path = _create(browser, assessment_id)
+    assert path is not None
+    auditor = Browser(app.test_client())
+    moments = [
+        dt.datetime(2026, 3, day, hour, minute, tzinfo=dt.UTC)
+        for day, hour, minute in ((1, 8, 5), (1, 23, 59), (2, 0, 1), (2, 9, 30), (2, 17, 45))
+    ]
+    clock = moments[:1]
+    monkeypatch.setattr(shares_service, "utcnow", lambda: clock[0])
+    for moment in moments:
+        clock[0] = moment
+        assert auditor.get(path).status_code == 200
+    monkeypatch.undo()
+
+    with app.extensions["assessment"]["sessions"]() as session:
+        rows = session.execute(
+            select(ShareUse.day, ShareUse.count, ShareUse.first_at, ShareUse.last_at).order_by(
+                ShareUse.day
+            )
+        ).all()
+    assert [(day.isoformat(), count) for day, count, _, _ in rows] == [
+        ("2026-03-01", 2),
+        ("2026-03-02", 3),
+    ]
+    assert [
+        (as_utc(first).strftime("%H:%M"), as_utc(last).strftime("%H:%M"))
+        for *_, first, last in rows
+    ] == [
+        ("08:05", "23:59"),
+        ("00:01", "17:45"),
+    ]
+    manage = browser.get(f"/assessments/{assessment_id}/shares").get_data(as_text=True)
+    assert (
+        "<tr><td>2026-03-02</td><td>Summary viewed</td><td>3</td><td>00:01</td><td>17:45</td></tr>"
+        in manage
+    )
+    assert manage.index("2026-03-02") < manage.index("2026-03-01")  # latest day first
+
+
+def test_concurrent_views_lose_no_counts(app: Flask, browser, signup, start_assessment) -> None:  # type: ignore[no-untyped-def]
+    signup(browser)
+    assessment_id = start_assessment(browser, ["camera"])
+    _, path = _create(browser, assessment_id)
+    assert path is not None
+    threads, views = 6, 10
+    start = threading.Barrier(threads)
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+
+    def view() -> None:
+        client = app.test_client()
+        try:
+            start.wait()
+            for _ in range(views):
+                statuses.append(client.get(path).status_code)
+        except BaseException as error:  # reported below, in the test's thread
+            errors.append(error)
+
+    workers = [threading.Thread(target=view) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    assert statuses == [200] * threads * views
+    assert _counts(app) == [("summary", threads * views)]

@@ -2,7 +2,9 @@
 
 A link is a random 256-bit token; only its SHA-256 is stored, so the
 database never holds a usable link.  Links expire, can be revoked by any
-member of the owning organisation, and every use is recorded.
+member of the owning organisation, and every use is counted: per link, day
+(UTC) and kind of use, with the first and last time (:func:`record_use`), so
+the record of a link read thousands of times stays a few rows long.
 """
 
 from __future__ import annotations
@@ -13,12 +15,18 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from assessment.engine.document import EDITIONS
 from assessment.models import Assessment, ShareLink, ShareUse, User, as_utc, utcnow
 
 MAX_DAYS = 90
+USE_LABELS = {
+    "summary": "Summary viewed",
+    "pdf (full)": "PDF downloaded (full edition)",
+    "pdf (public)": "PDF downloaded (public edition)",
+}
 
 
 class ShareLinkError(ValueError):
@@ -92,17 +100,29 @@ def is_live(link: ShareLink, now: dt.datetime | None = None) -> bool:
     return link.revoked_at is None and as_utc(link.expires_at) > moment
 
 
-def use_link(session: Session, token: str, what: str) -> ShareLink:
-    """The live link for ``token``, with this use recorded.  Raises
-    :class:`ShareLinkUnavailable` ("unknown", "expired" or "revoked")."""
-    link = live_link(session, token)
-    record_use(session, link, what)
-    return link
-
-
 def record_use(session: Session, link: ShareLink, what: str) -> None:
-    session.add(ShareUse(link=link, what=what))
-    session.flush()
+    """Count one use of ``link`` (``what``: "summary" or "pdf (<edition>)")
+    in today's row for that kind, creating the row on the day's first use.
+
+    One statement (``INSERT ... ON CONFLICT DO UPDATE SET count = count + 1``),
+    so uses made at the same moment are all counted and no row is doubled.
+    """
+    now = utcnow()
+    insert = (
+        postgresql.insert(ShareUse)
+        if session.get_bind().dialect.name == "postgresql"
+        else sqlite.insert(ShareUse)  # the only other database the app runs on
+    )
+    statement = insert.on_conflict_do_update(
+        index_elements=[ShareUse.link_id, ShareUse.day, ShareUse.what],
+        set_={"count": ShareUse.count + 1, "last_at": insert.excluded.last_at},
+    ).values(link_id=link.id, day=now.date(), what=what, count=1, first_at=now, last_at=now)
+    session.execute(statement)
+
+
+def use_label(what: str) -> str:
+    """What a use was, in words for the manage page."""
+    return USE_LABELS.get(what, what)
 
 
 def live_link(session: Session, token: str) -> ShareLink:

@@ -19,7 +19,7 @@ from assessment.services.shares import (
     live_link,
     record_use,
     revoke_link,
-    use_link,
+    use_label,
 )
 from assessment.views.common import (
     download_name,
@@ -63,6 +63,7 @@ def manage(assessment_id: str) -> str | tuple[str, int]:
         assessment=assessment,
         links=links_of(db(), assessment),
         is_live=is_live,
+        use_label=use_label,
         new_url=new_url,
         error=error,
         max_days=MAX_DAYS,
@@ -92,15 +93,17 @@ def _unavailable(reason: str) -> tuple[str, int]:
 
 @bp.route("/s/<token>")
 def summary(token: str) -> str | tuple[str, int]:
+    """The summary for an auditor; the use is counted once the page is
+    rendered, so the day's row of uses is locked only for the commit."""
     try:
-        link = use_link(db(), token, "summary")
+        link = live_link(db(), token)
     except ShareLinkUnavailable as unavailable:
         return _unavailable(unavailable.reason)
     assessment = link.assessment
     bank = pinned_bank(assessment)
     values = {qid: a.value for qid, a in answers_of(assessment).items()}
     result = score(bank, values, language=assessment.language)
-    return render_template(
+    page = render_template(
         "shares/summary.html",
         assessment=assessment,
         link=link,
@@ -108,6 +111,8 @@ def summary(token: str) -> str | tuple[str, int]:
         bank=bank,
         token=token,
     )
+    record_use(db(), link, "summary")
+    return page
 
 
 @bp.route("/s/<token>/report.pdf")
