@@ -80,7 +80,7 @@ def test_wizard_works_without_javascript(live_server: str, page: Page, tmp_path:
 
     page.goto(page.url.rsplit("/", 1)[0] + "/camera.identification")
     assert page.locator("[name='q-cam.watchlist']").count() == 0
-    page.check("[name='q-cam.mode'][value=live]")
+    page.check("[name='q-cam.functions'][value=live_fr]")
     page.click(".actions button[value=continue]")
     assert "further questions" in page.content()
     assert page.locator("[name='q-cam.watchlist']").count() == 4

@@ -45,16 +45,26 @@ def test_cyrillic_and_page_numbers_render() -> None:
 
 
 def test_skipped_questions_are_listed_with_their_condition() -> None:
-    text = _text(
-        render_pdf(build_report_context(BANK, _document("T", Answer("cam.mode", "verification"))))
-    )
+    functions = Answer("cam.functions", ["verification_fr"])
+    text = _text(render_pdf(build_report_context(BANK, _document("T", functions))))
     assert "Questions that did not apply" in text
     assert "Who is placed on the watchlist?" in text
     flat = " ".join(text.split())
     assert (
-        'Shown only when "How does the system identify people?" is one of "live", '
-        '"retrospective"' in flat
+        'Shown only when ("What does the camera system do?" includes "live_fr") or '
+        '("What does the camera system do?" includes "retrospective_fr")' in flat
     )
+
+
+def test_questions_not_asked_of_a_planned_programme_are_listed_as_such() -> None:
+    planned = Answer("scope.status", "planned")
+    skipped = build_report_context(BANK, _document("T", planned))["skipped"]
+    reasons = {item["id"]: item["reason"] for item in skipped}
+    assert reasons["cam.protest_use"] == "Cannot be known before the programme runs"
+    assert reasons["cam.watchlist"].startswith("Shown only when")
+    running = Answer("scope.status", "running")
+    skipped = build_report_context(BANK, _document("T", running))["skipped"]
+    assert "cam.protest_use" not in {item["id"] for item in skipped}
 
 
 def test_first_page_renders_to_png(tmp_path) -> None:  # type: ignore[no-untyped-def]

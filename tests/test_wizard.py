@@ -9,7 +9,7 @@ from typing import Any
 from pypdf import PdfReader
 
 from assessment.config import DEFAULT_BANK_DIR
-from assessment.engine.bank import Question, QuestionType
+from assessment.engine.bank import RESERVED_OPTION_VALUES, Question, QuestionType
 from assessment.engine.document import load_document
 from assessment.engine.loader import load_bank_cached
 from assessment.engine.scoring import score
@@ -23,7 +23,7 @@ PROGRAMME_TYPES = ["camera", "location", "payment"]
 def valid_form_data(question: Question) -> dict[str, Any]:
     """What a person could type or tick for ``question``, as form fields."""
     name = field_name(question.id)
-    known = [o.value for o in question.options if o.value != "unknown"]
+    known = [o.value for o in question.options if o.value not in RESERVED_OPTION_VALUES]
     if question.id == "scope.programme_types":
         return {name: PROGRAMME_TYPES}
     if question.type is QuestionType.GROUP:
@@ -40,7 +40,7 @@ def valid_form_data(question: Question) -> dict[str, Any]:
         return {f"{name}-0-{key}": value for key, value in row.items()}
     by_type: dict[QuestionType, Any] = {
         QuestionType.SINGLE_CHOICE: known[:1],
-        QuestionType.MULTIPLE_CHOICE: known[:2],
+        QuestionType.MULTIPLE_CHOICE: known[:3],
         QuestionType.YES_NO_UNKNOWN: "no",
         QuestionType.SCALE4: "2",
         QuestionType.SHORT_TEXT: f"Short answer to {question.id}",
@@ -130,7 +130,7 @@ def test_whole_wizard_start_to_pdf(browser, signup, start_assessment) -> None:  
         "The limitation test",
         "Appendix A. Every answer",
         "Short answer to scope.operator",
-        "Facial-recognition camera network, Phone location tracking",
+        "Camera network (recording, number plates or face recognition), Phone location tracking",
         "Page 1 of",
         "Impact on each right",
         "Freedom of movement",
@@ -147,13 +147,15 @@ def test_conditional_question_shown_only_when_condition_holds(
     url = _section_url(assessment_id, "camera.identification")
     assert "cam.watchlist" not in _form_for(browser.get(url).get_data(as_text=True))
 
-    response = browser.post(url, {field_name("cam.mode"): "live", "action": "continue"})
+    response = browser.post(url, {field_name("cam.functions"): "live_fr", "action": "continue"})
     assert response.status_code == 200, "the page is shown again with the follow-up question"
     html = response.get_data(as_text=True)
     assert "further questions" in html
     assert "cam.watchlist" in _form_for(html)
 
-    response = browser.post(url, {field_name("cam.mode"): "verification", "action": "continue"})
+    response = browser.post(
+        url, {field_name("cam.functions"): "verification_fr", "action": "continue"}
+    )
     assert response.status_code == 302
     assert "cam.watchlist" not in _form_for(browser.get(url).get_data(as_text=True))
 

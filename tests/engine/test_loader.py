@@ -54,6 +54,75 @@ def test_scale_questions_have_four_levels_with_scoring() -> None:
     assert question.verdicts["4"] == "not_met"
 
 
+def test_real_bank_is_format2_with_its_roles_weights_and_absolute_elements() -> None:
+    bank = load_bank(DEFAULT_BANK_DIR)
+    assert (bank.format_version, bank.version) == (2, "2.0")
+    assert dict(bank.roles) == {
+        "programme_types": "scope.programme_types",
+        "status": "scope.status",
+        "aim": "lim.aim",
+        "vulnerable_groups": "rights.vulnerable_groups",
+        "excluded_rights": "rights.excluded",
+        "evidence_of_benefit": "lim.effectiveness_evidence",
+        "linked_programmes": "scope.linked",
+        "engagement": "part.engagement",
+    }
+    decisive = {q.id for q in bank.questions if q.weight is Weight.DECISIVE}
+    assert decisive == {
+        "lim.legal_basis",
+        "lim.biometric_basis",
+        "lim.aim",
+        "lim.aim_pretext",
+        "loc.operator_basis",
+        "pay.statutory_gateway",
+        "lim.pressing_need",
+        "lim.less_intrusive_works",
+        "lim.targets_groups",
+    }
+    assert [e.id for e in bank.absolute] == [
+        "opinion",
+        "emergency_discrimination",
+        "privacy_essence",
+    ]
+    assert bank.cumulative is not None
+    assert bank.cumulative.rights == ("privacy", "movement", "association")
+    assert evaluate(bank.cumulative.when, {"scope.programme_types": ["camera", "payment"]})
+    assert not evaluate(bank.cumulative.when, {"scope.programme_types": ["camera"]})
+    necessity = bank.step("necessity")
+    assert necessity.strict_when is not None
+    assert evaluate(necessity.strict_when, {"cam.functions": ["recording", "live_fr"]})
+    assert not evaluate(necessity.strict_when, {"cam.functions": ["recording", "anpr"]})
+    assert bank.step("proportionality").weighs_residual
+    judicial = bank.question("lim.judicial_authorisation")
+    assert [o.value for o in judicial.options] == [
+        "court",
+        "independent",
+        "operator",
+        "no_one",
+        NOT_APPLICABLE,
+        UNKNOWN,
+    ]
+    assert dict(judicial.verdicts) == {
+        "court": "met",
+        "independent": "met",
+        "operator": "not_met",
+        "no_one": "not_met",
+    }
+    groups = {o.value: o.rights for o in bank.question("rights.vulnerable_groups").options}
+    assert groups["none"] == ()
+    assert groups["elderly"] == ("non_discrimination", "health", "movement")
+    assert groups["migrants"] == ("movement", "liberty_remedy", "non_discrimination")
+    assert all(o.rights == () for o in bank.question("rights.excluded").options)
+    for question in bank.questions:
+        if question.practice is Practice.DESIGN:
+            assert question.planned_text.get_text(), question.id
+    engagement = bank.question("part.engagement")
+    assert (engagement.step, dict(engagement.verdicts)) == (
+        "participation",
+        {"rows": "met", "empty": "not_met"},
+    )
+
+
 @pytest.mark.parametrize(
     ("file", "old", "new", "question", "problem"),
     [
