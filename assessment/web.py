@@ -34,6 +34,7 @@ from assessment.config import PROJECT_ROOT, Config
 from assessment.db import make_engine, make_session_factory
 from assessment.engine.bank import Bank
 from assessment.engine.banks import BankSet, load_banks
+from assessment.engine.display import wording
 from assessment.forms import check_bank_supported
 from assessment.logs import RedactShareTokens
 from assessment.models import User
@@ -86,6 +87,7 @@ def create_app(config: Config | None = None) -> Flask:
         "sessions": make_session_factory(engine),
         "renderer": ReportRenderer(banks, config.bank_dir, config.report_workers),
     }
+    app.jinja_env.globals["wording"] = wording
     csrf.init_app(app)
     limiter.init_app(app)
     configure_hashing(config.hashing_slots, config.hashing_wait_seconds)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from assessment.engine.bank import STATUS_PLANNED, Practice, Question, QuestionType, Text
+from assessment.engine.bank import STATUS_PLANNED, Bank, Practice, Question, QuestionType, Text
 
 
 def question_text(question: Question, status: str | None) -> Text:
@@ -13,6 +14,16 @@ def question_text(question: Question, status: str | None) -> Text:
     if status == STATUS_PLANNED and question.practice is Practice.DESIGN:
         return question.planned_text
     return question.text
+
+
+def wording(question: Question, bank: Bank, answers: Mapping[str, Any], language: str) -> str:
+    """The text of ``question`` to show, in ``language``, for the programme status
+    that ``answers`` give (see :func:`question_text`)."""
+    status_question = bank.role("status")
+    status = answers.get(status_question) if status_question else None
+    return question_text(question, status if isinstance(status, str) else None).get_text(
+        language
+    )
 
 
 def format_value(question: Question, value: Any, language: str = "en") -> str:
