@@ -192,7 +192,9 @@ def test_the_report_workers_render_a_1_0_report(app: Flask, tmp_path: Path) -> N
         assert len(renderer.submit(job).result(timeout=300)) == 64
         assert target.read_bytes().startswith(b"%PDF-")
         unknown = RenderJob(document, "public", None, tmp_path / "x.pdf", document.bank_id, "0.9")
-        with pytest.raises(RenderFailed, match=r"0\.9 is not installed here"):
+        with pytest.raises(
+            RenderFailed, match=r"needs surveillance-hria 0\.9, which is not installed"
+        ):
             renderer.submit(unknown).result(timeout=300)
     finally:
         renderer.shutdown()

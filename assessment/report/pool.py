@@ -108,7 +108,11 @@ def run_job(job: RenderJob, banks: BankSet | Bank, collect_garbage: bool = True)
     try:
         bank = _as_set(banks).get(job.bank_id, job.bank_version)
     except UnknownBankVersion as error:
-        raise RenderFailed(f"the report worker cannot render it: {error}") from None
+        installed = ", ".join(error.installed) or "none"
+        raise RenderFailed(
+            f"the report needs {job.bank_id} {job.bank_version}, which is not installed here "
+            f"(installed: {installed})"
+        ) from None
     report = render_report(
         bank,
         job.document,
