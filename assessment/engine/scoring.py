@@ -352,8 +352,18 @@ def _level_by_right(question: Question, value: Any) -> dict[str, tuple[int, Any]
     return found
 
 
+#: Answers of these types document the programme; they engage no right.
+DOCUMENTING_TYPES = frozenset(
+    {QuestionType.SHORT_TEXT, QuestionType.LONG_TEXT, QuestionType.DATE, QuestionType.GROUP}
+)
+
+
 def _engages(question: Question, value: Any) -> frozenset[str]:
-    """The rights a known answer engages."""
+    """The rights a known answer engages: those its chosen options name (or the
+    question's, for options without their own list and for numbers).  Free text,
+    dates, repeatable groups, safeguards and the action plan engage none."""
+    if question.type in DOCUMENTING_TYPES:
+        return frozenset()
     if question.scoring is not None and question.scoring.kind in (
         ScoringKind.SAFEGUARD,
         ScoringKind.ACTION_PLAN,
@@ -472,6 +482,8 @@ def _score_right(
             trace.append(TraceItem(question.id, value, Role.SAFEGUARD, given, unknown))
             continue
         if question.id in inputs.special:
+            continue
+        if question.type in DOCUMENTING_TYPES:
             continue
         engages = _all_option_rights(question) if unknown else _engages(question, value)
         if right_id not in engages:
@@ -618,7 +630,8 @@ def _score_step(inputs: _Inputs, step: Step) -> StepFinding:
             decisive_fail = True
         else:
             failed += 1
-    verdict = _verdict(decisive_fail, met, failed, gaps, step.burden_on_state)
+    burden = step.burden_on_state and inputs.policy is not UnknownPolicy.KNOWN_ONLY
+    verdict = _verdict(decisive_fail, met, failed, gaps, burden)
     evident = _verdict(
         decisive_fail and not presumed_decisive, met, failed - presumed_failed, 0, False
     )

@@ -66,6 +66,10 @@ def test_real_bank_is_format2_with_its_roles_weights_and_absolute_elements() -> 
         "evidence_of_benefit": "lim.effectiveness_evidence",
         "linked_programmes": "scope.linked",
         "engagement": "part.engagement",
+        "assessor_position": "scope.assessor_position",
+        "sources": "scope.sources",
+        "action_plan": "safe.actions",
+        "sign_off": "safe.sign_off",
     }
     decisive = {q.id for q in bank.questions if q.weight is Weight.DECISIVE}
     assert decisive == {
@@ -589,7 +593,7 @@ def test_malformed_format2_question(
         (
             "  engagement: m.engagement\n",
             "  engagement: m.engagement\n  mood: m.status\n",
-            "unknown role 'mood' (known roles: aim, engagement,",
+            "unknown role 'mood' (known roles: action_plan, aim, assessor_position,",
         ),
         (
             "  status: m.status\n",

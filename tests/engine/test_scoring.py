@@ -19,10 +19,14 @@ from assessment.engine.bank import (
 )
 from assessment.engine.document import AssessmentDocument, load_document
 from assessment.engine.scoring import (
+    ACTION_POINTS,
+    EVIDENCE_POINTS,
     INSUFFICIENT,
     MET,
     NOT_MET,
+    PARTLY_MET,
     RISK_MATRIX,
+    Role,
     ScoringResult,
     score,
 )
@@ -57,42 +61,84 @@ def test_risk_matrix_is_monotone_and_weighs_severity_first() -> None:
     assert RISK_MATRIX[1][4] == 2
 
 
-def test_severity_takes_the_worst_dimension_and_vulnerability_adds_one() -> None:
+def test_severity_takes_the_worst_dimension() -> None:
     base = {"scope.programme_types": ["camera"], "cam.functions": ["verification_fr"]}
     plain = score(BANK, base).right("privacy")
-    assert plain.dimensions["scale"] == 2
-    assert plain.severity == 2
+    assert (plain.dimensions["scale"], plain.severity) == (2, 2)
     sanctioned = score(BANK, {**base, "lim.sanctions": "criminal"}).right("liberty_remedy")
-    assert sanctioned.dimensions["irremediability"] == 4
-    assert sanctioned.severity == 4
-    vulnerable = score(BANK, {**base, "rights.vulnerable_groups": ["elderly"]}).right("privacy")
-    assert vulnerable.severity == 3
-    assert vulnerable.vulnerability_uplift
-    assert any(t.role == "vulnerability" for t in vulnerable.trace)
+    assert (sanctioned.dimensions["irremediability"], sanctioned.severity) == (4, 4)
 
 
-def test_safeguards_lower_residual_but_not_inherent_risk() -> None:
+def test_a_vulnerable_group_raises_only_the_rights_its_exposure_bears_on() -> None:
+    base = {
+        "scope.programme_types": ["location"],
+        "loc.data_source": ["gps"],
+        "rights.movement": "monitored",
+    }
+    elderly = score(BANK, {**base, "rights.vulnerable_groups": ["elderly"]})
+    plain = score(BANK, base)
+    assert elderly.right("movement").severity == plain.right("movement").severity + 1
+    assert elderly.right("movement").vulnerability_uplift
+    assert elderly.right("privacy").severity == plain.right("privacy").severity
+    assert not elderly.right("privacy").vulnerability_uplift
+    activists = score(BANK, {**base, "rights.vulnerable_groups": ["activists"]})
+    assert activists.right("privacy").vulnerability_uplift
+
+
+def test_rights_are_engaged_by_the_options_chosen() -> None:
+    recording = score(BANK, {"scope.programme_types": ["camera"], "cam.functions": ["recording"]})
+    assert recording.right("privacy").engaged
+    assert not recording.right("assembly").engaged
+    live = score(BANK, {"scope.programme_types": ["camera"], "cam.functions": ["live_fr"]})
+    assert live.right("assembly").engaged
+    assert "cam.functions" in live.right("assembly").engaged_by
+    noted = score(
+        BANK,
+        {
+            "scope.programme_types": ["camera"],
+            "cam.functions": ["recording"],
+            "scope.context_notes": "Protests took place nearby.",
+        },
+    )
+    assert not noted.right("assembly").engaged  # free text documents, it does not engage
+
+
+def test_an_excluded_right_is_listed_with_what_engages_it_but_not_counted() -> None:
+    answers = {
+        "scope.programme_types": ["camera"],
+        "cam.functions": ["live_fr"],
+        "rights.excluded": ["assembly"],
+    }
+    result = score(BANK, answers)
+    assembly = result.right("assembly")
+    assert (assembly.excluded, assembly.engaged, assembly.counted) == (True, True, False)
+    assert "cam.functions" in assembly.engaged_by
+    assert any("Excluded by the assessor" in reason for reason in result.reasons)
+
+
+def test_safeguards_are_credited_by_the_evidence_behind_them() -> None:
     base = {
         "scope.programme_types": ["camera"],
         "cam.functions": ["live_fr"],
         "cam.watchlist": "undefined",
     }
+    guards = {
+        "lim.judicial_authorisation": "court",
+        "lim.minimisation": "yes",
+        "lim.access_logging": "yes",
+        "lim.independent_oversight": "yes",
+    }
     without = score(BANK, base).right("privacy")
-    guarded = score(
-        BANK,
-        {
-            **base,
-            "lim.judicial_authorisation": "court",
-            "lim.minimisation": "yes",
-            "lim.access_logging": "yes",
-            "lim.independent_oversight": "yes",
-        },
-    ).right("privacy")
-    assert guarded.inherent == without.inherent
-    assert guarded.likelihood_reduction == 2  # capped at two steps
-    assert guarded.residual < without.residual
-    roles = {t.role for t in guarded.trace}
-    assert "safeguard" in roles
+    on_paper = score(BANK, {**base, **guards}).right("privacy")
+    confirmed = score(BANK, {**base, **guards}, {q: Confidence.CONFIRMED for q in guards}).right(
+        "privacy"
+    )
+    assert on_paper.inherent == confirmed.inherent == without.inherent
+    # 4 full safeguards: 4 x 2 x 2 = 16 points on paper, 4 x 2 x 4 = 32 confirmed.
+    assert (on_paper.likelihood_reduction, confirmed.likelihood_reduction) == (2, 3)
+    assert confirmed.residual <= on_paper.residual < without.residual
+    item = next(t for t in confirmed.trace if t.question_id == "lim.minimisation")
+    assert (item.role, item.effect) == (Role.SAFEGUARD, 2 * EVIDENCE_POINTS[Confidence.CONFIRMED])
 
 
 def test_an_unknown_safeguard_counts_as_absent_and_is_traced() -> None:
@@ -102,13 +148,12 @@ def test_an_unknown_safeguard_counts_as_absent_and_is_traced() -> None:
         "lim.security": "yes",
         "lim.access_logging": "yes",
     }
-    present = score(BANK, {**base, "lim.minimisation": "yes"}).right("privacy")
-    unknown = score(BANK, {**base, "lim.minimisation": "unknown"}).right("privacy")
-    absent = score(BANK, {**base, "lim.minimisation": "no"}).right("privacy")
-    assert present.likelihood_reduction == 2
-    assert unknown.likelihood_reduction == absent.likelihood_reduction == 1
+    confidence = {q: Confidence.CONFIRMED for q in ("lim.security", "lim.access_logging")}
+    unknown = score(BANK, {**base, "lim.minimisation": "unknown"}, confidence).right("privacy")
+    absent = score(BANK, {**base, "lim.minimisation": "no"}, confidence).right("privacy")
+    assert unknown.likelihood_reduction == absent.likelihood_reduction
     item = next(t for t in unknown.trace if t.question_id == "lim.minimisation")
-    assert (item.role, item.effect, item.unknown) == ("safeguard", 0, True)
+    assert (item.role, item.effect, item.unknown) == (Role.SAFEGUARD, 0, True)
 
 
 def test_implemented_action_plan_measures_count_as_safeguards() -> None:
@@ -128,30 +173,132 @@ def test_implemented_action_plan_measures_count_as_safeguards() -> None:
     ]
     before = score(BANK, base).right("privacy")
     after = score(BANK, {**base, "safe.actions": rows}).right("privacy")
-    assert after.likelihood_reduction == before.likelihood_reduction + 1
-    assert any(t.role == "action plan" and t.effect == 2 for t in after.trace)
+    assert after.likelihood_reduction == before.likelihood_reduction + 1  # 2 x 4 points
+    assert any(t.role is Role.ACTION_PLAN and t.effect == 2 * ACTION_POINTS for t in after.trace)
 
 
-def test_step_verdicts_and_the_burden_of_proof() -> None:
-    answers = {
-        "scope.programme_types": ["payment"],
-        "lim.legal_basis": "yes",
-        "lim.law_public": "yes",
-        "lim.law_precise": 1,
-        "lim.purpose_limited": "yes",
-        "pay.statutory_gateway": "yes",
-        "pay.bank_secrecy": "yes",
-    }
-    assert score(BANK, answers).step("legality").verdict == MET
-    unknown = score(BANK, {**answers, "pay.bank_secrecy": "unknown"}).step("legality")
-    assert unknown.verdict == NOT_MET
-    assert unknown.presumed  # the state must show its legal basis
-    failed = score(BANK, {**answers, "lim.law_precise": 4}).step("legality")
-    assert failed.verdict == NOT_MET
-    assert not failed.presumed
-    assert ("lim.law_precise", 4, NOT_MET) in failed.trace
-    participation = score(BANK, {**answers, "lim.consultation": "unknown"}).step("participation")
+LEGAL = {
+    "scope.programme_types": ["payment"],
+    "lim.legal_basis": "yes",
+    "lim.law_public": "yes",
+    "lim.law_precise": 1,
+    "lim.purpose_limited": "yes",
+    "pay.statutory_gateway": "yes",
+    "pay.bank_secrecy": "yes",
+}
+
+
+def test_decisive_and_contributory_conditions() -> None:
+    assert score(BANK, LEGAL).step("legality").verdict == MET
+    no_law = score(BANK, {**LEGAL, "lim.legal_basis": "no"}).step("legality")
+    assert no_law.verdict == NOT_MET  # decisive: no legal basis at all
+    one_flaw = score(BANK, {**LEGAL, "lim.purpose_limited": "no"}).step("legality")
+    assert one_flaw.verdict == PARTLY_MET  # one contributory failure among met conditions
+    assert ("lim.purpose_limited", "no", NOT_MET) in one_flaw.trace
+    flawed = {**LEGAL, "lim.purpose_limited": "no", "lim.law_precise": 4, "pay.bank_secrecy": "no"}
+    many = score(BANK, {**flawed, "lim.law_public": "no"}).step("legality")
+    assert many.verdict == NOT_MET  # failures outnumber what is met
+    assert not many.presumed
+
+
+def test_the_burden_of_proof_fails_unknown_preconditions_only() -> None:
+    unknown_law = score(BANK, {**LEGAL, "lim.legal_basis": "unknown"}).step("legality")
+    assert (unknown_law.verdict, unknown_law.presumed) == (NOT_MET, True)
+    participation = score(BANK, {**LEGAL, "lim.consultation": "unknown"}).step("participation")
     assert participation.verdict == INSUFFICIENT  # no burden on the state here
+    running = {**LEGAL, "scope.status": "running", "lim.independent_oversight": "yes"}
+    practice = {"lim.judicial_authorisation": "unknown", "lim.independent_audit": "yes"}
+    assert score(BANK, {**running, **practice}).step("oversight").verdict == PARTLY_MET
+    planned = score(BANK, {**running, **practice, "scope.status": "planned"}).step("oversight")
+    assert planned.verdict == INSUFFICIENT  # cannot be shown before the programme runs
+    assert ("lim.judicial_authorisation", UNKNOWN, "gap") in planned.trace
+
+
+def test_not_applicable_is_not_counted() -> None:
+    answers = {
+        **LEGAL,
+        "lim.independent_oversight": "yes",
+        "lim.independent_audit": "yes",
+        "pay.court_order": "yes",
+    }
+    result = score(BANK, {**answers, "lim.judicial_authorisation": NOT_APPLICABLE})
+    oversight = result.step("oversight")
+    assert oversight.verdict == MET
+    assert ("lim.judicial_authorisation", NOT_APPLICABLE, "not_applicable") in oversight.trace
+    assert "lim.judicial_authorisation" in result.not_applicable
+
+
+def test_strict_necessity_makes_every_condition_decisive() -> None:
+    necessity = {
+        "lim.pressing_need": "yes",
+        "lim.effectiveness_evidence": "yes",
+        "lim.necessity_justification": "yes",
+        "lim.evaluation_plan": "no",
+    }
+    recording = {"scope.programme_types": ["camera"], "cam.functions": ["recording"], **necessity}
+    assert score(BANK, recording).step("necessity").verdict == PARTLY_MET
+    face = score(BANK, {**recording, "cam.functions": ["live_fr"]}).step("necessity")
+    assert (face.verdict, face.strict) == (NOT_MET, True)
+
+
+def test_a_very_high_residual_risk_needs_shown_benefit_to_be_proportionate() -> None:
+    answers = {
+        "scope.programme_types": ["camera"],
+        "cam.functions": ["live_fr"],
+        "desc.population_scope": "everyone",
+        "scope.operator_type": "security",
+        "lim.fair_balance": "yes",
+        "lim.narrowed": "yes",
+        "lim.other_uses": "no",
+        "cam.watchlist": "targeted",
+        "cam.protest_use": "no",
+    }
+    result = score(BANK, answers)
+    assert max(r.residual for r in result.rights if r.counted) == 4
+    assert result.step("proportionality").verdict == NOT_MET
+    assert ("residual", 4, NOT_MET) in result.step("proportionality").trace
+    shown = score(
+        BANK,
+        {**answers, "lim.effectiveness_evidence": "yes"},
+        {"lim.effectiveness_evidence": Confidence.CONFIRMED},
+    )
+    assert shown.step("proportionality").verdict == PARTLY_MET
+
+
+def test_an_absolute_element_cannot_be_balanced_away() -> None:
+    answers = {
+        "scope.programme_types": ["camera"],
+        "cam.functions": ["recording"],
+        "scope.emergency": "yes",
+        "lim.targets_groups": "yes",
+    }
+    result = score(BANK, answers)
+    assert "emergency_discrimination" in result.absolute
+    assert result.impact_numeral == "IV"
+    assert result.recommendation == "do_not_proceed"
+    assert any("Cannot be balanced away" in reason for reason in result.reasons)
+
+
+def test_combined_programmes_raise_likelihood() -> None:
+    alone = {"scope.programme_types": ["payment"], "pay.sensitive": "yes"}
+    combined = score(BANK, {**alone, "scope.linked": "yes"}).right("privacy")
+    single = score(BANK, {**alone, "scope.linked": "no"}).right("privacy")
+    assert combined.likelihood == single.likelihood + 1
+    assert any(t.role is Role.CUMULATIVE for t in combined.trace)
+
+
+def test_the_level_is_reported_with_its_range_and_the_unknowns_behind_it() -> None:
+    answers = {
+        "scope.programme_types": ["camera"],
+        "cam.functions": ["recording"],
+        "lim.legal_basis": "unknown",
+    }
+    result = score(BANK, answers)
+    low, high = result.level_range
+    assert low < result.impact_level == high == 4
+    assert "lim.legal_basis" in result.unknown_decisive
+    assert any("because of unknown answers" in reason for reason in result.reasons)
+    assert 0 < result.completeness < 100
 
 
 def test_a_failed_core_step_is_not_offset_by_low_risk() -> None:
