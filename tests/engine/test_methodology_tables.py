@@ -1,5 +1,5 @@
 """The lists in docs/methodology.md §10 (questions about practice, vulnerable
-groups × rights, decisive conditions) say what the bank says."""
+groups and rights, decisive conditions) say what the bank says."""
 
 from __future__ import annotations
 
