@@ -14,13 +14,14 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
@@ -32,11 +33,15 @@ from assessment.models import (
     Assessment,
     AssessmentEvent,
     Organisation,
+    ReportRevision,
+    ShareLink,
+    User,
     as_utc,
 )
 from assessment.services.accounts import add_user
 from assessment.services.assessments import import_document
-from tests.conftest import CSRF_RE, HIDDEN_RE, TEST_PASSWORD
+from assessment.services.shares import create_link
+from tests.conftest import TEST_PASSWORD
 from tests.helpers import BANK
 
 TRIALS = 12
@@ -66,56 +71,107 @@ class Member:
         )
         self.last_html = ""
 
-    def _send(self, path: str, body: bytes | None) -> Reply:
+    def send(self, path: str, body: bytes | None) -> Reply:
+        """POST ``body``, or GET when it is ``None``; redirects are not followed."""
         request = urllib.request.Request(self.base + path, data=body)  # noqa: S310 - local server
         try:
             with self.opener.open(request, timeout=60) as response:
-                reply = Reply(response.status, response.read().decode("utf-8"))
+                reply = Reply(response.status, response.read().decode("utf-8", errors="replace"))
         except urllib.error.HTTPError as error:
             with error:
-                reply = Reply(error.code, error.read().decode("utf-8"))
+                reply = Reply(error.code, error.read().decode("utf-8", errors="replace"))
         return reply
 
     def get(self, path: str) -> Reply:
-        reply = self._send(path, None)
+        reply = self.send(path, None)
         assert reply.status == 200, (path, reply.status)
         self.last_html = reply.html
         return reply
 
     def form(self, data: dict[str, Any]) -> bytes:
-        """``data`` with the hidden fields and CSRF token of the last page, encoded."""
-        payload = dict(data)
-        for name, value in HIDDEN_RE.findall(self.last_html):
-            payload.setdefault(name, value)
-        token = CSRF_RE.search(self.last_html)
-        assert token, "no CSRF token on the last page"
-        payload.setdefault("csrf_token", token.group(1))
-        return urllib.parse.urlencode(payload, doseq=True).encode("utf-8")
+        """The last page's main form as a browser would send it, with the
+        fields in ``data`` changed, encoded."""
+        reader = _FormReader()
+        reader.feed(self.last_html)
+        fields = [(name, value) for name, value in reader.main_form() if name not in data]
+        for name, value in data.items():
+            fields.extend((name, v) for v in (value if isinstance(value, list) else [value]))
+        assert any(name == "csrf_token" for name, _ in fields), "no CSRF token on the last page"
+        return urllib.parse.urlencode(fields).encode("utf-8")
 
     def post(self, path: str, body: bytes) -> Reply:
-        return self._send(path, body)
+        return self.send(path, body)
 
 
-def race(*calls: Callable[[], Reply]) -> list[Reply]:
-    """Run ``calls`` in threads released together by a barrier."""
-    barrier = threading.Barrier(len(calls))
-    replies: list[Reply | None] = [None] * len(calls)
+class _FormReader(HTMLParser):
+    """The successful controls of each form on a page (inputs, ticked boxes,
+    text areas, chosen options), as a browser submits them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[list[tuple[str, str]]] = []
+        self._open = False
+        self._select: str | None = None
+        self._textarea: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.forms.append([])
+            self._open = True
+        elif not self._open or "disabled" in attr:
+            return
+        elif tag == "input" and "name" in attr:
+            if attr.get("type") not in ("checkbox", "radio") or "checked" in attr:
+                self.forms[-1].append((attr["name"], attr.get("value", "")))
+        elif tag == "select":
+            self._select = attr.get("name")
+        elif tag == "option" and self._select and "selected" in attr:
+            self.forms[-1].append((self._select, attr.get("value", "")))
+        elif tag == "textarea":
+            self._textarea, self._text = attr.get("name"), []
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._open = False
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea" and self._textarea is not None:
+            self.forms[-1].append((self._textarea, "".join(self._text).removeprefix("\n")))
+            self._textarea = None
+
+    def main_form(self) -> list[tuple[str, str]]:
+        """The form of the page's content (the last one: the first is "Sign out")."""
+        assert self.forms, "no form on the last page"
+        return self.forms[-1]
+
+
+def race(*requests: tuple[Member, str, bytes | None]) -> list[Reply]:
+    """Send each (member, path, body) from its own thread (a GET when body is
+    ``None``), all released together by a barrier; the replies in order."""
+    barrier = threading.Barrier(len(requests))
+    replies: list[Reply | None] = [None] * len(requests)
     failures: list[BaseException] = []
 
-    def run(index: int, call: Callable[[], Reply]) -> None:
+    def run(index: int) -> None:
+        member, path, body = requests[index]
         try:
             barrier.wait(timeout=30)
-            replies[index] = call()
+            replies[index] = member.send(path, body)
         except BaseException as error:
             failures.append(error)
 
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(requests))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=90)
     assert not failures, failures
-    assert all(r is not None for r in replies)
     return [r for r in replies if r is not None]
 
 
@@ -207,7 +263,7 @@ def test_simultaneous_saves_of_one_answer_one_wins_one_is_refused(
             bodies[member] = member.form(
                 {field_name(OPERATOR): typed[member], "action": "continue"}
             )
-        replies = race(lambda: ana.post(url, bodies[ana]), lambda: boris.post(url, bodies[boris]))
+        replies = race((ana, url, bodies[ana]), (boris, url, bodies[boris]))
         statuses = sorted(r.status for r in replies)
         if statuses != [302, 409]:
             problems.append(f"trial {trial}: {statuses}")
@@ -237,8 +293,8 @@ def test_save_racing_submit_lands_before_it_or_is_refused(
         boris.get(f"/assessments/{assessment_id}/review")
         submit_body = boris.form({})
         saved, submitted = race(
-            lambda: ana.post(url, save_body),  # noqa: B023 - called before the loop moves on
-            lambda: boris.post(f"/assessments/{assessment_id}/submit", submit_body),  # noqa: B023
+            (ana, url, save_body),
+            (boris, f"/assessments/{assessment_id}/submit", submit_body),
         )
         assert submitted.status == 302
         with sessions() as session:
@@ -291,7 +347,7 @@ def test_simultaneous_submits_submit_once(
             member.get(review)
             bodies[member] = member.form({})
         submit = f"/assessments/{assessment_id}/submit"
-        replies = race(lambda: ana.post(submit, bodies[ana]), lambda: boris.post(submit, bodies[boris]))  # noqa: B023
+        replies = race((ana, submit, bodies[ana]), (boris, submit, bodies[boris]))
         with sessions() as session:
             events = _events(session, assessment_id, "submitted")
         statuses = sorted(r.status for r in replies)
@@ -300,4 +356,75 @@ def test_simultaneous_submits_submit_once(
             continue
         refused = next(r for r in replies if r.status == 409)
         assert "already submitted" in refused.html
+    assert not problems, f"{len(problems)} of {TRIALS} trials: {problems}"
+
+
+def test_use_racing_revocation_comes_before_it_or_is_refused(
+    members: tuple[Member, Member], sessions: sessionmaker[Session], live_server: str
+) -> None:
+    """An auditor opens a link while a member revokes it: the auditor sees the
+    page and the use is recorded before the revocation time, or is refused
+    and nothing is recorded."""
+    ana, _ = members
+    [assessment_id] = _drafts(sessions, 1)
+    with sessions() as session:
+        assessment = session.scalars(select(Assessment)).one()
+        user = session.scalars(select(User).where(User.email == "ana@example.org")).one()
+        created = [create_link(session, assessment, user, 14, "full") for _ in range(TRIALS)]
+        links = [(new.link.id, new.token) for new in created]
+        session.commit()
+    auditor = Member(live_server)
+    manage = f"/assessments/{assessment_id}/shares"
+    problems = []
+    for trial, (link_id, token) in enumerate(links):
+        ana.get(manage)
+        seen, revoked = race(
+            (auditor, f"/s/{token}", None), (ana, f"{manage}/{link_id}/revoke", ana.form({}))
+        )
+        assert revoked.status == 303
+        with sessions() as session:
+            link = session.get(ShareLink, link_id)
+            assert link is not None
+            assert link.revoked_at is not None
+            uses = [as_utc(use.at) for use in link.uses]
+            revoked_at = as_utc(link.revoked_at)
+        if seen.status == 200:
+            if len(uses) != 1 or uses[0] > revoked_at:
+                problems.append(f"trial {trial}: use recorded after the revocation")
+        elif seen.status == 410:
+            assert "revoked" in seen.html
+            if uses:
+                problems.append(f"trial {trial}: refused use recorded")
+        else:
+            problems.append(f"trial {trial}: link answered {seen.status}")
+    assert not problems, f"{len(problems)} of {TRIALS} trials: {problems}"
+
+
+def test_simultaneous_downloads_record_the_report_once(
+    members: tuple[Member, Member], sessions: sessionmaker[Session]
+) -> None:
+    """Two members download the same (cached) report at once: both get it,
+    and it is recorded as issued once."""
+    ana, boris = members
+    ana.get("/assessments/new")
+    started = ana.post(
+        "/assessments/new",
+        ana.form({"title": "Cameras", "programme": "City", "programme_types": ["camera"]}),
+    )
+    assert started.status == 302
+    with sessions() as session:
+        assessment_id = session.scalars(select(Assessment.uuid)).one()
+    pdf = f"/assessments/{assessment_id}/report.pdf"
+    assert ana.send(pdf, None).status == 200  # rendered once; the trials read the cache
+    problems = []
+    for trial in range(TRIALS):
+        with sessions() as session:
+            session.execute(delete(ReportRevision))
+            session.commit()
+        replies = race((ana, pdf, None), (boris, pdf, None))
+        with sessions() as session:
+            recorded = session.scalar(select(func.count()).select_from(ReportRevision))
+        statuses = [r.status for r in replies]
+        if statuses != [200, 200] or recorded != 1:
+            problems.append(f"trial {trial}: {statuses}, recorded {recorded} times")
     assert not problems, f"{len(problems)} of {TRIALS} trials: {problems}"

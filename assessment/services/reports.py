@@ -14,11 +14,12 @@ from functools import cache
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from assessment.config import PROJECT_ROOT
 from assessment.engine.bank import Bank
-from assessment.models import Assessment, ReportRevision, as_utc
+from assessment.models import Assessment, ReportRevision, as_utc, utcnow
 from assessment.report.context import HistoryEntry
 from assessment.report.pool import RenderFailed, RenderJob, ReportRenderer, read_stored
 from assessment.report.render import RenderedReport
@@ -125,12 +126,25 @@ def _history(assessment: Assessment) -> tuple[HistoryEntry, ...]:
 
 
 def _record(session: Session, assessment: Assessment, report: RenderedReport, edition: str) -> None:
+    """Remember that ``report`` was issued; once, also when two requests
+    serve the same report at the same moment (the second insert is skipped
+    instead of failing on the unique fingerprint)."""
     known = session.scalar(select(ReportRevision.id).where(ReportRevision.sha256 == report.sha256))
     if known is None:
-        record = ReportRevision(revision=assessment.revision, sha256=report.sha256, edition=edition)
-        record.assessment = assessment
-        session.add(record)
-        session.flush()
+        insert = (
+            postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        )
+        session.execute(
+            insert(ReportRevision)
+            .values(
+                assessment_id=assessment.id,
+                revision=assessment.revision,
+                sha256=report.sha256,
+                edition=edition,
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=[ReportRevision.sha256])
+        )
 
 
 @dataclass(frozen=True, slots=True)

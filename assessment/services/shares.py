@@ -3,6 +3,10 @@
 A link is a random 256-bit token; only its SHA-256 is stored, so the
 database never holds a usable link.  Links expire, can be revoked by any
 member of the owning organisation, and every use is recorded.
+
+Revoking and using a link are each one atomic step on the link's row, so a
+use that races a revocation is either recorded (and served) before it, or
+refused; a use is never recorded after the revocation time.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from assessment.engine.document import EDITIONS
@@ -82,9 +86,25 @@ def revoke_link(session: Session, assessment: Assessment, link_id: int) -> Share
     link = session.get(ShareLink, link_id)
     if link is None or link.assessment_id != assessment.id:
         raise LookupError(link_id)
-    if link.revoked_at is None:
+    _take_for_writing(session, link)
+    if link.revoked_at is None:  # of several revocations at once, the first sets the time
         link.revoked_at = utcnow()
+        session.flush()
     return link
+
+
+def _take_for_writing(session: Session, link: ShareLink) -> None:
+    """Make this transaction the only one that can change ``link`` (revoke
+    it or record a use) until it ends, and read it again as last committed.
+    A no-op UPDATE locks the row on PostgreSQL and takes the write lock on
+    SQLite; a second writer waits."""
+    session.execute(
+        update(ShareLink)
+        .where(ShareLink.id == link.id)
+        .values(revoked_at=ShareLink.revoked_at)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(link)
 
 
 def is_live(link: ShareLink, now: dt.datetime | None = None) -> bool:
@@ -101,6 +121,15 @@ def use_link(session: Session, token: str, what: str) -> ShareLink:
 
 
 def record_use(session: Session, link: ShareLink, what: str) -> None:
+    """Record a use of ``link`` if it is still live now, as one step with the
+    check: a revocation at the same moment either comes after this use (and
+    after its time) or makes it refused.  Raises
+    :class:`ShareLinkUnavailable` ("revoked" or "expired")."""
+    _take_for_writing(session, link)
+    if link.revoked_at is not None:
+        raise ShareLinkUnavailable("revoked")
+    if as_utc(link.expires_at) <= utcnow():
+        raise ShareLinkUnavailable("expired")
     session.add(ShareUse(link=link, what=what))
     session.flush()
 
