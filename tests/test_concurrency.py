@@ -9,6 +9,7 @@ submission, and an assessment is submitted exactly once.
 
 from __future__ import annotations
 
+import hashlib
 import http.cookiejar
 import threading
 import urllib.error
@@ -20,13 +21,14 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
 from assessment.config import PROJECT_ROOT
-from assessment.engine.document import load_document
+from assessment.engine.document import AssessmentDocument, canonical_json, load_document
 from assessment.forms import field_name
 from assessment.models import (
     AnswerRecord,
@@ -38,13 +40,23 @@ from assessment.models import (
     User,
     as_utc,
 )
+from assessment.report import pool
+from assessment.report.render import RenderedReport
+from assessment.services import accounts
 from assessment.services.accounts import add_user
-from assessment.services.assessments import import_document
+from assessment.services.assessments import (
+    SubmittedAnswer,
+    get_by_uuid,
+    import_document,
+    save_answers,
+)
+from assessment.services.reports import request_report
 from assessment.services.shares import create_link
 from tests.conftest import TEST_PASSWORD
 from tests.helpers import BANK
 
 TRIALS = 12
+SHARE_TRIALS = 20  # the window of this race is narrow: more trials to catch it
 OPERATOR = "scope.operator"
 SECTION = "scoping.programme"
 EXAMPLE = PROJECT_ROOT / "assessment" / "examples" / "moscow_cameras.json"
@@ -175,10 +187,33 @@ def race(*requests: tuple[Member, str, bytes | None]) -> list[Reply]:
     return [r for r in replies if r is not None]
 
 
+@pytest.fixture(autouse=True)
+def quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Signing up and in is set-up here, not what is tested: hash cheaply."""
+    monkeypatch.setattr(
+        accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+
+
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch) -> list[tuple[AssessmentDocument, Any]]:
+    """Reports "rendered" without WeasyPrint: the file is the document's JSON.
+    What each render was given is listed here."""
+    renders: list[tuple[AssessmentDocument, Any]] = []
+
+    def fake_render(_bank: Any, document: AssessmentDocument, **kwargs: Any) -> RenderedReport:
+        renders.append((document, kwargs["history"]))
+        pdf = canonical_json(document)
+        return RenderedReport(pdf, hashlib.sha256(pdf).hexdigest())
+
+    monkeypatch.setattr(pool, "render_report", fake_render)
+    return renders
+
+
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
@@ -370,7 +405,7 @@ def test_use_racing_revocation_comes_before_it_or_is_refused(
     with sessions() as session:
         assessment = session.scalars(select(Assessment)).one()
         user = session.scalars(select(User).where(User.email == "ana@example.org")).one()
-        created = [create_link(session, assessment, user, 14, "full") for _ in range(TRIALS)]
+        created = [create_link(session, assessment, user, 14, "full") for _ in range(SHARE_TRIALS)]
         links = [(new.link.id, new.token) for new in created]
         session.commit()
     auditor = Member(live_server)
@@ -397,11 +432,13 @@ def test_use_racing_revocation_comes_before_it_or_is_refused(
                 problems.append(f"trial {trial}: refused use recorded")
         else:
             problems.append(f"trial {trial}: link answered {seen.status}")
-    assert not problems, f"{len(problems)} of {TRIALS} trials: {problems}"
+    assert not problems, f"{len(problems)} of {SHARE_TRIALS} trials: {problems}"
 
 
 def test_simultaneous_downloads_record_the_report_once(
-    members: tuple[Member, Member], sessions: sessionmaker[Session]
+    members: tuple[Member, Member],
+    sessions: sessionmaker[Session],
+    rendered: list[tuple[AssessmentDocument, Any]],
 ) -> None:
     """Two members download the same (cached) report at once: both get it,
     and it is recorded as issued once."""
@@ -415,7 +452,8 @@ def test_simultaneous_downloads_record_the_report_once(
     with sessions() as session:
         assessment_id = session.scalars(select(Assessment.uuid)).one()
     pdf = f"/assessments/{assessment_id}/report.pdf"
-    assert ana.send(pdf, None).status == 200  # rendered once; the trials read the cache
+    assert ana.send(pdf, None).status == 200
+    assert len(rendered) == 1  # the trials read the cache
     problems = []
     for trial in range(TRIALS):
         with sessions() as session:
@@ -428,3 +466,39 @@ def test_simultaneous_downloads_record_the_report_once(
         if statuses != [200, 200] or recorded != 1:
             problems.append(f"trial {trial}: {statuses}, recorded {recorded} times")
     assert not problems, f"{len(problems)} of {TRIALS} trials: {problems}"
+
+
+def test_report_is_built_from_one_revision(
+    app: Flask,
+    members: tuple[Member, Member],
+    sessions: sessionmaker[Session],
+    rendered: list[tuple[AssessmentDocument, Any]],
+) -> None:
+    """A save commits after a download has read the assessment but before it
+    reads the answers: the report must not show the new answers under the old
+    revision (the revision names the cached file and the issued record)."""
+    [assessment_id] = _drafts(sessions, 1)
+    extensions = app.extensions["assessment"]
+    with sessions() as download:
+        assessment = get_by_uuid(download, assessment_id)  # the row, at the first revision
+        with sessions() as save:
+            user = save.scalars(select(User).where(User.email == "ana@example.org")).one()
+            saving = get_by_uuid(save, assessment_id)
+            changed = {OPERATOR: SubmittedAnswer("Changed meanwhile")}
+            save_answers(save, saving, user, changed, saving.revision, SECTION)
+            save.commit()
+        report = request_report(
+            download,
+            BANK,
+            assessment,
+            extensions["renderer"],
+            extensions["config"].report_cache_dir,
+        )
+        download.commit()
+    assert report is not None
+    [(document, history)] = rendered
+    operator = document.answers_by_question()[OPERATOR].value
+    assert (document.revision, operator) == (2, "Changed meanwhile")
+    assert [entry.revision for entry in history] == [1, 2]
+    with sessions() as session:
+        assert session.scalar(select(ReportRevision.revision)) == 2

@@ -33,6 +33,7 @@ REPORT_SOURCES = (
     PROJECT_ROOT / "assessment" / "report" / "render.py",
     PROJECT_ROOT / "assessment" / "engine" / "scoring.py",
 )
+READ_ATTEMPTS = 3
 
 
 def template_fingerprint() -> str:
@@ -78,7 +79,8 @@ def request_report(
     wait: float = 0.0,
 ) -> RenderedReport | None:
     """The ``edition`` of the report of ``assessment``, recorded as issued;
-    ``None`` while it is still rendering.
+    ``None`` while it is still rendering (or, rarely, while saves follow each
+    other too fast to read one revision of the assessment).
 
     A report already rendered for the same revision, edition and template
     fingerprint is served from ``cache_dir``.  Otherwise ``renderer`` renders
@@ -91,16 +93,21 @@ def request_report(
     report = read_stored(target)
     if report is None:
         # a reload while the report renders joins the render without reading the answers again
-        future = renderer.running(target) or renderer.submit(
-            RenderJob(
-                document=to_document(assessment),
-                edition=edition,
-                history=_history(assessment),
-                target=target,
-                bank_id=bank.id,
-                bank_version=bank.version,
+        future = renderer.running(target)
+        if future is None:
+            if not _read_one_revision(session, assessment):
+                return None  # changing under every attempt; the caller asks again shortly
+            target = _cache_path(cache_dir, assessment, edition)  # the revision may be newer
+            future = renderer.running(target) or renderer.submit(
+                RenderJob(
+                    document=to_document(assessment),
+                    edition=edition,
+                    history=_history(assessment),
+                    target=target,
+                    bank_id=bank.id,
+                    bank_version=bank.version,
+                )
             )
-        )
         try:
             future.result(timeout=wait)
         except FutureTimeout:
@@ -111,6 +118,28 @@ def request_report(
         _prune_stale(target.parent, assessment)
     _record(session, assessment, report, edition)
     return report
+
+
+def _read_one_revision(session: Session, assessment: Assessment) -> bool:
+    """Load the answers and history of ``assessment`` so that they are those
+    of the revision it shows (re-reading the assessment if needed); ``False``
+    if it changed during every attempt.
+
+    The row, the answers and the events are read by separate statements, and
+    a save may commit between them.  Every change raises the revision in the
+    same transaction, so finding the revision unchanged once the answers and
+    events are read proves that they belong to it: a report and the cache
+    file named after its revision never mix two revisions.
+    """
+    for _attempt in range(READ_ATTEMPTS):
+        revision = assessment.revision
+        _ = (assessment.organisation, assessment.answers, [e.user for e in assessment.events])
+        now = session.scalar(select(Assessment.revision).where(Assessment.id == assessment.id))
+        if now == revision:
+            return True
+        session.expire_all()
+        session.refresh(assessment)
+    return False
 
 
 def _history(assessment: Assessment) -> tuple[HistoryEntry, ...]:
