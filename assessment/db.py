@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -43,6 +44,24 @@ def make_engine(url: str) -> Engine:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def insert_unless_taken(
+    session: Session, model: type[Any], unique: Any, **values: Any
+) -> Any | None:
+    """INSERT a ``model`` row of ``values`` unless one with the same value of
+    the unique column ``unique`` exists; the new row's id, or ``None``.
+
+    Check and insert are one statement (``ON CONFLICT DO NOTHING``): of two
+    requests inserting the same value at once, the second waits for the first
+    and gets ``None`` instead of failing on the unique constraint.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(model).values(**values).on_conflict_do_nothing(index_elements=[unique])
+    ).returning(model.id)
+    return session.scalar(statement)
 
 
 @contextmanager

@@ -502,3 +502,40 @@ def test_report_is_built_from_one_revision(
     assert [entry.revision for entry in history] == [1, 2]
     with sessions() as session:
         assert session.scalar(select(ReportRevision.revision)) == 2
+
+
+def test_simultaneous_signups_with_one_address_make_one_account(
+    live_server: str, sessions: sessionmaker[Session]
+) -> None:
+    """A sign-up form sent twice at once (a double click): one workspace is
+    created, the other request is told the address is taken."""
+    problems = []
+    for trial in range(TRIALS):
+        browsers = [Member(live_server), Member(live_server)]
+        details = {
+            "organisation": f"Watchdog {trial}",
+            "name": "Ana",
+            "email": f"ana{trial}@example.org",
+            "password": TEST_PASSWORD,
+        }
+        bodies = []
+        for browser in browsers:
+            browser.get("/signup")
+            bodies.append(browser.form(details))
+        replies = race(*((b, "/signup", body) for b, body in zip(browsers, bodies, strict=True)))
+        with sessions() as session:
+            users = session.scalar(
+                select(func.count()).select_from(User).where(User.email == details["email"])
+            )
+            organisations = session.scalar(
+                select(func.count())
+                .select_from(Organisation)
+                .where(Organisation.name == details["organisation"])
+            )
+        statuses = sorted(r.status for r in replies)
+        if statuses != [200, 302] or (users, organisations) != (1, 1):
+            problems.append(f"trial {trial}: {statuses}, {users} users, {organisations} workspaces")
+            continue
+        refused = next(r for r in replies if r.status == 200)
+        assert "already exists" in refused.html
+    assert not problems, f"{len(problems)} of {TRIALS} trials: {problems}"

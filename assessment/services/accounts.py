@@ -13,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from assessment.db import insert_unless_taken
 from assessment.models import Organisation, User
 
 MIN_PASSWORD_LENGTH = 12
@@ -20,6 +21,9 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _hasher = PasswordHasher()
 # Verified against when no user matches, so a wrong e-mail costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a real password")
+
+
+TAKEN = "An account with this e-mail address already exists."
 
 
 class AccountError(ValueError):
@@ -50,14 +54,31 @@ def create_organisation_with_user(
     """Create an organisation workspace and its first member (role ``owner``).
 
     Raises :class:`AccountError` for an invalid or taken e-mail address, an
-    empty name or a weak password.
+    empty name or a weak password; then no workspace is left behind, also when
+    the address was taken by a sign-up at the same moment.
     """
     organisation_name, name = organisation_name.strip(), name.strip()
     if not organisation_name or not name:
         raise AccountError("Enter your name and your organisation's name.")
+    _check_new_account(session, email, password)
     organisation = Organisation(name=organisation_name)
     session.add(organisation)
-    return add_user(session, organisation, name, email, password, role="owner")
+    try:
+        return add_user(session, organisation, name, email, password, role="owner")
+    except AccountError:
+        session.delete(organisation)
+        session.flush()
+        raise
+
+
+def _check_new_account(session: Session, email: str, password: str) -> str:
+    """The normalised ``email``; raises :class:`AccountError` as for :func:`add_user`."""
+    email = normalise_email(email)
+    check_new_password(password)
+    taken = session.scalar(select(func.count()).select_from(User).where(User.email == email))
+    if taken:
+        raise AccountError(TAKEN)
+    return email
 
 
 def add_user(
@@ -68,22 +89,26 @@ def add_user(
     password: str,
     role: str = "member",
 ) -> User:
-    """Add a user to ``organisation``.  Raises :class:`AccountError` as above."""
-    email = normalise_email(email)
-    check_new_password(password)
-    taken = session.scalar(select(func.count()).select_from(User).where(User.email == email))
-    if taken:
-        raise AccountError("An account with this e-mail address already exists.")
-    user = User(
-        organisation=organisation,
+    """Add a user to ``organisation``.  Raises :class:`AccountError` for an
+    invalid or taken e-mail address (also when two requests add the same
+    address at once: one of them gets the error) or a weak password."""
+    email = _check_new_account(session, email, password)
+    password_hash = hash_password(password)  # slow: before this transaction writes anything
+    session.add(organisation)
+    session.flush()
+    user_id = insert_unless_taken(
+        session,
+        User,
+        User.email,
+        organisation_id=organisation.id,
         name=name.strip() or email,
         email=email,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         role=role,
     )
-    session.add(user)
-    session.flush()
-    return user
+    if user_id is None:
+        raise AccountError(TAKEN)
+    return session.get_one(User, user_id)
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:

@@ -14,10 +14,10 @@ from functools import cache
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from assessment.config import PROJECT_ROOT
+from assessment.db import insert_unless_taken
 from assessment.engine.bank import Bank
 from assessment.models import Assessment, ReportRevision, as_utc, utcnow
 from assessment.report.context import HistoryEntry
@@ -160,19 +160,15 @@ def _record(session: Session, assessment: Assessment, report: RenderedReport, ed
     instead of failing on the unique fingerprint)."""
     known = session.scalar(select(ReportRevision.id).where(ReportRevision.sha256 == report.sha256))
     if known is None:
-        insert = (
-            postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        )
-        session.execute(
-            insert(ReportRevision)
-            .values(
-                assessment_id=assessment.id,
-                revision=assessment.revision,
-                sha256=report.sha256,
-                edition=edition,
-                created_at=utcnow(),
-            )
-            .on_conflict_do_nothing(index_elements=[ReportRevision.sha256])
+        insert_unless_taken(
+            session,
+            ReportRevision,
+            ReportRevision.sha256,
+            assessment_id=assessment.id,
+            revision=assessment.revision,
+            sha256=report.sha256,
+            edition=edition,
+            created_at=utcnow(),
         )
 
 
