@@ -1,7 +1,11 @@
 """Database engine and session set-up.
 
 SQLite gets WAL, enforced foreign keys and a busy timeout on every
-connection; PostgreSQL is used as it comes.  Services receive a
+connection, so that a writer waits for another one instead of failing with
+"database is locked"; PostgreSQL is used as it comes.  On SQLite the driver
+begins a transaction at its first write, not at a read: a transaction that
+has only read holds no snapshot, so its first write can always wait for the
+write lock (see ``take_for_writing`` in :mod:`assessment.services.assessments`).  Services receive a
 :class:`sqlalchemy.orm.Session` and only flush; the web layer commits once per
 request (see :mod:`assessment.web`) and the CLI once per command.
 """
