@@ -1,10 +1,12 @@
-"""Requests that change the same assessment at the same moment, through a
-real threaded server: every request has its own thread, database connection
-and transaction, and a barrier releases the racing requests together.
+"""Requests that change the same thing at the same moment, through a real
+threaded server: every request has its own thread, database connection and
+transaction, and a barrier releases the racing requests together.
 
 Each case runs many trials, because one race can come out right by luck.
-The promise checked: a save is never lost silently, nothing is stored after
-submission, and an assessment is submitted exactly once.
+The promise checked (README, "Simultaneous changes"): a save is never lost
+silently, nothing is stored after submission, an assessment is submitted
+once, a report holds one revision, a revoked link records no later use, and
+a double sign-up or download leaves one record and no error.
 """
 
 from __future__ import annotations
