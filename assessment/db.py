@@ -1,10 +1,15 @@
 """Database engine and session set-up.
 
 SQLite gets WAL, enforced foreign keys and a busy timeout on every
-connection; PostgreSQL is used as it comes.  Database errors carry no
-values: SQLAlchemy hides a failed statement's parameters, and the values
-PostgreSQL repeats in its own messages are removed (:func:`_hide_values`),
-so a logged error holds no answer text, title or e-mail address.  Services receive a
+connection, so that a writer waits for another one instead of failing with
+"database is locked"; PostgreSQL is used as it comes.  On SQLite the driver
+begins a transaction at its first write, not at a read: a transaction that
+has only read holds no snapshot, so its first write can always wait for the
+write lock (see ``take_for_writing`` in :mod:`assessment.services.assessments`).
+Database errors carry no values: SQLAlchemy hides a failed statement's
+parameters, and the values PostgreSQL repeats in its own messages are removed
+(:func:`_hide_values`), so a logged error holds no answer text, title or e-mail
+address.  Services receive a
 :class:`sqlalchemy.orm.Session` and only flush; the web layer commits once per
 request (see :mod:`assessment.web`) and the CLI once per command.
 """
@@ -17,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -86,6 +92,24 @@ def make_engine(url: str) -> Engine:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def insert_unless_taken(
+    session: Session, model: type[Any], unique: Any, **values: Any
+) -> Any | None:
+    """INSERT a ``model`` row of ``values`` unless one with the same value of
+    the unique column ``unique`` exists; the new row's id, or ``None``.
+
+    Check and insert are one statement (``ON CONFLICT DO NOTHING``): of two
+    requests inserting the same value at once, the second waits for the first
+    and gets ``None`` instead of failing on the unique constraint.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(model).values(**values).on_conflict_do_nothing(index_elements=[unique])
+    ).returning(model.id)
+    return session.scalar(statement)
 
 
 @contextmanager

@@ -13,6 +13,7 @@ import re
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from assessment.db import insert_unless_taken
 from assessment.models import Organisation, User
 from assessment.services.passwords import (
     MIN_PASSWORD_LENGTH,
@@ -39,6 +40,9 @@ __all__ = [
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+TAKEN = "An account with this e-mail address already exists."
+
+
 class AccountError(ValueError):
     """A sign-up or user request that cannot be carried out; the message is for the user."""
 
@@ -61,7 +65,7 @@ def _new_password_hash(email: str, password: str) -> str:
 def _check_email_free(session: Session, email: str) -> None:
     taken = session.scalar(select(func.count()).select_from(User).where(User.email == email))
     if taken:
-        raise AccountError("An account with this e-mail address already exists.")
+        raise AccountError(TAKEN)
 
 
 def create_organisation_with_user(
@@ -70,7 +74,9 @@ def create_organisation_with_user(
     """Create an organisation workspace and its first member (role ``owner``).
 
     Raises :class:`AccountError` for an invalid or taken e-mail address or an
-    empty name, :class:`WeakPassword` for a password that breaks the rules,
+    empty name (then no workspace is left behind, also when the address was
+    taken by a sign-up at the same moment), :class:`WeakPassword` for a
+    password that breaks the rules, and
     :class:`~assessment.services.passwords.HashingBusy` when no hashing slot
     became free.
     """
@@ -79,10 +85,15 @@ def create_organisation_with_user(
         raise AccountError("Enter your name and your organisation's name.")
     email = normalise_email(email)
     _check_email_free(session, email)
-    password_hash = _new_password_hash(email, password)
+    password_hash = _new_password_hash(email, password)  # slow: before anything is written
     organisation = Organisation(name=organisation_name)
     session.add(organisation)
-    return _insert_user(session, organisation, name, email, password_hash, "owner")
+    try:
+        return _insert_user(session, organisation, name, email, password_hash, "owner")
+    except AccountError:
+        session.delete(organisation)
+        session.flush()
+        raise
 
 
 def add_user(
@@ -93,10 +104,11 @@ def add_user(
     password: str,
     role: str = "member",
 ) -> User:
-    """Add a user to ``organisation``.  Raises as :func:`create_organisation_with_user`."""
+    """Add a user to ``organisation``.  Raises as :func:`create_organisation_with_user`;
+    of two requests adding the same address at once, one gets :class:`AccountError`."""
     email = normalise_email(email)
     _check_email_free(session, email)
-    password_hash = _new_password_hash(email, password)
+    password_hash = _new_password_hash(email, password)  # slow: before anything is written
     return _insert_user(session, organisation, name, email, password_hash, role)
 
 
@@ -108,15 +120,23 @@ def _insert_user(
     password_hash: str,
     role: str,
 ) -> User:
-    user = User(
-        organisation=organisation,
+    """Insert the user in one statement that does nothing if the address was
+    taken meanwhile; raises :class:`AccountError` then."""
+    session.add(organisation)
+    session.flush()
+    user_id = insert_unless_taken(
+        session,
+        User,
+        User.email,
+        organisation_id=organisation.id,
         name=name.strip() or email,
         email=email,
         password_hash=password_hash,
         role=role,
     )
-    session.add(user)
-    session.flush()
+    if user_id is None:
+        raise AccountError(TAKEN)
+    user = session.get_one(User, user_id)
     end_all_sessions(session, user)  # none yet; kept so that every password set ends them
     return user
 

@@ -1,5 +1,12 @@
 """Assessments: create, read within an organisation, save answers page by
-page, submit, and convert to and from the exchange document."""
+page, submit, and convert to and from the exchange document.
+
+Every function here that changes an existing assessment first takes it for
+writing (:func:`take_for_writing`) and then decides on what is stored, so the
+check and the write are one atomic step: of two requests changing the same
+assessment at once, the second waits for the first to commit and then sees
+its result (a conflict, or a submitted assessment) instead of overwriting it.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from assessment.engine.answers import Answer, check_value
@@ -191,6 +198,26 @@ def visibility_of(assessment: Assessment, bank: Bank) -> Visibility:
     return resolve(bank, {qid: a.value for qid, a in answers_of(assessment).items()})
 
 
+def take_for_writing(session: Session, assessment: Assessment) -> None:
+    """Make this transaction the only one that can change ``assessment`` until
+    it ends, and make the session read the assessment, its answers and events
+    again, as the last writer committed them.
+
+    A no-op UPDATE of the assessment's row does this on both databases:
+    PostgreSQL locks the row (another writer waits until this transaction
+    ends, then reads what it committed); SQLite takes its database write lock
+    (another writer waits, up to the busy timeout).  Call it before reading
+    anything the change depends on; it discards unflushed changes.
+    """
+    session.execute(
+        update(Assessment)
+        .where(Assessment.id == assessment.id)
+        .values(revision=Assessment.revision)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire_all()
+
+
 def _matches(record: AnswerRecord, answer: SubmittedAnswer) -> bool:
     """Whether the stored ``record`` already says exactly what ``answer`` says."""
     return (
@@ -213,9 +240,12 @@ def save_answers(
     """Store ``submitted`` answers (question id -> answer; value ``None`` clears).
 
     An answer someone else changed after ``base_revision`` to something other
-    than what is submitted is left alone and reported in ``conflicts``.
-    Raises :class:`AssessmentLocked` if the assessment is submitted.
+    than what is submitted is left alone and reported in ``conflicts``; so is
+    one that a request saving at the same moment changed first.  Raises
+    :class:`AssessmentLocked` if the assessment is submitted, also when a
+    submission at the same moment came first.
     """
+    take_for_writing(session, assessment)
     if assessment.is_submitted:
         raise AssessmentLocked(assessment.uuid)
     records = {record.question_id: record for record in assessment.answers}
@@ -264,9 +294,12 @@ def save_answers(
 def submit(session: Session, bank: Bank, assessment: Assessment, user: User) -> None:
     """Mark the assessment submitted (read-only from then on).
 
-    Raises :class:`AssessmentLocked` if already submitted and
-    :class:`AssessmentIncomplete` while required questions are unanswered.
+    Raises :class:`AssessmentLocked` if already submitted (of two submissions
+    at the same moment, exactly one succeeds) and :class:`AssessmentIncomplete`
+    while required questions are unanswered.  Answers saved at the same moment
+    are either part of the submitted revision or refused.
     """
+    take_for_writing(session, assessment)
     if assessment.is_submitted:
         raise AssessmentLocked(assessment.uuid)
     missing = visibility_of(assessment, bank).missing_required()

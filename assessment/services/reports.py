@@ -17,8 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assessment.config import PROJECT_ROOT
+from assessment.db import insert_unless_taken
 from assessment.engine.bank import Bank
-from assessment.models import Assessment, ReportRevision, as_utc
+from assessment.models import Assessment, ReportRevision, as_utc, utcnow
 from assessment.report.context import HistoryEntry
 from assessment.report.pool import RenderFailed, RenderJob, ReportRenderer, read_stored
 from assessment.report.render import RenderedReport
@@ -32,6 +33,7 @@ REPORT_SOURCES = (
     PROJECT_ROOT / "assessment" / "report" / "render.py",
     PROJECT_ROOT / "assessment" / "engine" / "scoring.py",
 )
+READ_ATTEMPTS = 3
 
 
 def template_fingerprint() -> str:
@@ -77,7 +79,8 @@ def request_report(
     wait: float = 0.0,
 ) -> RenderedReport | None:
     """The ``edition`` of the report of ``assessment``, recorded as issued;
-    ``None`` while it is still rendering.
+    ``None`` while it is still rendering (or, rarely, while saves follow each
+    other too fast to read one revision of the assessment).
 
     A report already rendered for the same revision, edition and template
     fingerprint is served from ``cache_dir``.  Otherwise ``renderer`` renders
@@ -90,16 +93,21 @@ def request_report(
     report = read_stored(target)
     if report is None:
         # a reload while the report renders joins the render without reading the answers again
-        future = renderer.running(target) or renderer.submit(
-            RenderJob(
-                document=to_document(assessment),
-                edition=edition,
-                history=_history(assessment),
-                target=target,
-                bank_id=bank.id,
-                bank_version=bank.version,
+        future = renderer.running(target)
+        if future is None:
+            if not _read_one_revision(session, assessment):
+                return None  # changing under every attempt; the caller asks again shortly
+            target = _cache_path(cache_dir, assessment, edition)  # the revision may be newer
+            future = renderer.running(target) or renderer.submit(
+                RenderJob(
+                    document=to_document(assessment),
+                    edition=edition,
+                    history=_history(assessment),
+                    target=target,
+                    bank_id=bank.id,
+                    bank_version=bank.version,
+                )
             )
-        )
         try:
             future.result(timeout=wait)
         except FutureTimeout:
@@ -110,6 +118,28 @@ def request_report(
         _prune_stale(target.parent, assessment)
     _record(session, assessment, report, edition)
     return report
+
+
+def _read_one_revision(session: Session, assessment: Assessment) -> bool:
+    """Load the answers and history of ``assessment`` so that they are those
+    of the revision it shows (re-reading the assessment if needed); ``False``
+    if it changed during every attempt.
+
+    The row, the answers and the events are read by separate statements, and
+    a save may commit between them.  Every change raises the revision in the
+    same transaction, so finding the revision unchanged once the answers and
+    events are read proves that they belong to it: a report and the cache
+    file named after its revision never mix two revisions.
+    """
+    for _attempt in range(READ_ATTEMPTS):
+        revision = assessment.revision
+        _ = (assessment.organisation, assessment.answers, [e.user for e in assessment.events])
+        now = session.scalar(select(Assessment.revision).where(Assessment.id == assessment.id))
+        if now == revision:
+            return True
+        session.expire_all()
+        session.refresh(assessment)
+    return False
 
 
 def _history(assessment: Assessment) -> tuple[HistoryEntry, ...]:
@@ -125,12 +155,21 @@ def _history(assessment: Assessment) -> tuple[HistoryEntry, ...]:
 
 
 def _record(session: Session, assessment: Assessment, report: RenderedReport, edition: str) -> None:
+    """Remember that ``report`` was issued; once, also when two requests
+    serve the same report at the same moment (the second insert is skipped
+    instead of failing on the unique fingerprint)."""
     known = session.scalar(select(ReportRevision.id).where(ReportRevision.sha256 == report.sha256))
     if known is None:
-        record = ReportRevision(revision=assessment.revision, sha256=report.sha256, edition=edition)
-        record.assessment = assessment
-        session.add(record)
-        session.flush()
+        insert_unless_taken(
+            session,
+            ReportRevision,
+            ReportRevision.sha256,
+            assessment_id=assessment.id,
+            revision=assessment.revision,
+            sha256=report.sha256,
+            edition=edition,
+            created_at=utcnow(),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,10 @@ database never holds a usable link.  Links expire, can be revoked by any
 member of the owning organisation, and every use is counted: per link, day
 (UTC) and kind of use, with the first and last time (:func:`record_use`), so
 the record of a link read thousands of times stays a few rows long.
+
+Revoking and using a link are each one atomic step on the link's row, so a
+use that races a revocation is either counted (and served) before it, or
+refused; a use is never counted after the revocation time.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -90,9 +94,25 @@ def revoke_link(session: Session, assessment: Assessment, link_id: int) -> Share
     link = session.get(ShareLink, link_id)
     if link is None or link.assessment_id != assessment.id:
         raise LookupError(link_id)
-    if link.revoked_at is None:
+    _take_for_writing(session, link)
+    if link.revoked_at is None:  # of several revocations at once, the first sets the time
         link.revoked_at = utcnow()
+        session.flush()
     return link
+
+
+def _take_for_writing(session: Session, link: ShareLink) -> None:
+    """Make this transaction the only one that can change ``link`` (revoke
+    it or record a use) until it ends, and read it again as last committed.
+    A no-op UPDATE locks the row on PostgreSQL and takes the write lock on
+    SQLite; a second writer waits."""
+    session.execute(
+        update(ShareLink)
+        .where(ShareLink.id == link.id)
+        .values(revoked_at=ShareLink.revoked_at)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(link)
 
 
 def is_live(link: ShareLink, now: dt.datetime | None = None) -> bool:
@@ -102,12 +122,21 @@ def is_live(link: ShareLink, now: dt.datetime | None = None) -> bool:
 
 def record_use(session: Session, link: ShareLink, what: str) -> None:
     """Count one use of ``link`` (``what``: "summary" or "pdf (<edition>)")
-    in today's row for that kind, creating the row on the day's first use.
+    in today's row for that kind, if the link is still live now, as one step
+    with the check: a revocation at the same moment either comes after this
+    use or makes it refused.  Raises :class:`ShareLinkUnavailable`
+    ("revoked" or "expired").
 
-    One statement (``INSERT ... ON CONFLICT DO UPDATE SET count = count + 1``),
-    so uses made at the same moment are all counted and no row is doubled.
+    The count is one statement (``INSERT ... ON CONFLICT DO UPDATE SET count =
+    count + 1``), so uses made at the same moment are all counted and no row
+    is doubled.
     """
+    _take_for_writing(session, link)
+    if link.revoked_at is not None:
+        raise ShareLinkUnavailable("revoked")
     now = utcnow()
+    if as_utc(link.expires_at) <= now:
+        raise ShareLinkUnavailable("expired")
     insert = (
         postgresql.insert(ShareUse)
         if session.get_bind().dialect.name == "postgresql"

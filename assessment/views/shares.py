@@ -128,5 +128,8 @@ def report(token: str) -> BaseResponse | tuple[str, int]:
     download = report_download(assessment, link.edition, name)
     if download is None:
         return preparing_page(assessment.title, url_for("shares.summary", token=token))
-    record_use(db(), link, f"pdf ({link.edition})")
+    try:  # revoked or expired while the report was being prepared: not served
+        record_use(db(), link, f"pdf ({link.edition})")
+    except ShareLinkUnavailable as unavailable:
+        return _unavailable(unavailable.reason)
     return download

@@ -77,6 +77,28 @@ def _render_section(
     return html, status
 
 
+def _refused_as_submitted(
+    assessment: Assessment,
+    bank: Bank,
+    visibility: Visibility,
+    section_id: str,
+    form: SectionForm,
+    questions: tuple[Question, ...],
+) -> tuple[str, int]:
+    """409: the page again, with what the user typed, saying why nothing was saved."""
+    form.base_revision.data = str(assessment.revision)
+    return _render_section(
+        assessment,
+        bank,
+        visibility,
+        section_id,
+        form,
+        questions,
+        status=409,
+        notice="This assessment has been submitted and can no longer be changed.",
+    )
+
+
 @bp.route("/sections/<section_id>", methods=["GET", "POST"])
 @login_required
 def section(assessment_id: str, section_id: str) -> Any:
@@ -101,17 +123,7 @@ def section(assessment_id: str, section_id: str) -> Any:
     form = form_class()
     form.validate()  # CSRF is checked before the view runs; field values by the engine below
     if assessment.is_submitted:
-        form.base_revision.data = str(assessment.revision)
-        return _render_section(
-            assessment,
-            bank,
-            visibility,
-            section_id,
-            form,
-            questions,
-            status=409,
-            notice="This assessment has been submitted and can no longer be changed.",
-        )
+        return _refused_as_submitted(assessment, bank, visibility, section_id, form, questions)
     submitted: dict[str, SubmittedAnswer] = {}
     errors: dict[str, list[str]] = {}
     for question in questions:
@@ -128,8 +140,8 @@ def section(assessment_id: str, section_id: str) -> Any:
         result = save_answers(
             db(), assessment, require_user(), submitted, base_revision, section_id
         )
-    except AssessmentLocked:  # pragma: no cover - checked above
-        abort(409)
+    except AssessmentLocked:  # submitted by someone else while this page was being saved
+        return _refused_as_submitted(assessment, bank, visibility, section_id, form, questions)
     for question_id, theirs in result.conflicts.items():
         shown = format_value(bank.question(question_id), theirs.value, assessment.language)
         errors.setdefault(question_id, []).append(
@@ -190,7 +202,10 @@ def section(assessment_id: str, section_id: str) -> Any:
 @login_required
 def review(assessment_id: str) -> str:
     assessment = own_assessment(assessment_id)
-    bank = pinned_bank(assessment)
+    return _render_review(assessment, pinned_bank(assessment))
+
+
+def _render_review(assessment: Assessment, bank: Bank) -> str:
     visibility = visibility_of(assessment, bank)
     stored = answers_of(assessment)
     lang = assessment.language
@@ -224,7 +239,9 @@ def review(assessment_id: str) -> str:
 
 @bp.route("/submit", methods=["POST"])
 @login_required
-def submit_assessment(assessment_id: str) -> Response:
+def submit_assessment(assessment_id: str) -> Response | tuple[str, int]:
+    """Submit, then back to the review page.  409 with the review page if it
+    was already submitted (also by someone else a moment earlier)."""
     assessment = own_assessment(assessment_id)
     bank = pinned_bank(assessment)
     ActionForm().validate_on_submit()
@@ -232,6 +249,7 @@ def submit_assessment(assessment_id: str) -> Response:
         submit(db(), bank, assessment, require_user())
     except AssessmentLocked:
         flash("This assessment was already submitted.")
+        return _render_review(assessment, bank), 409
     except AssessmentIncomplete as error:
         flash(f"{len(error.missing)} required questions still need an answer.")
     else:
