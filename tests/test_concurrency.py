@@ -44,7 +44,7 @@ from assessment.models import (
 )
 from assessment.report import pool
 from assessment.report.render import RenderedReport
-from assessment.services import accounts
+from assessment.services import passwords
 from assessment.services.accounts import add_user
 from assessment.services.assessments import (
     SubmittedAnswer,
@@ -193,7 +193,7 @@ def race(*requests: tuple[Member, str, bytes | None]) -> list[Reply]:
 def quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Signing up and in is set-up here, not what is tested: hash cheaply."""
     monkeypatch.setattr(
-        accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     )
 
 
