@@ -180,8 +180,8 @@ def test_many_views_stay_a_few_rows(app: Flask, browser, signup, start_assessmen
     assert auditor.get(path).status_code == 200
     before = len(browser.get(manage_url).data)
 
-    link = _link(app)
     with app.extensions["assessment"]["sessions"]() as session:
+        link = session.merge(_link(app))
         for _ in range(1_499):
             record_use(session, link, "summary")
         for _ in range(7):

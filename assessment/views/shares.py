@@ -111,7 +111,10 @@ def summary(token: str) -> str | tuple[str, int]:
         bank=bank,
         token=token,
     )
-    record_use(db(), link, "summary")
+    try:  # revoked or expired while the page was being made: not shown
+        record_use(db(), link, "summary")
+    except ShareLinkUnavailable as unavailable:
+        return _unavailable(unavailable.reason)
     return page
 
 
