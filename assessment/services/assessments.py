@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from assessment.engine.answers import Answer, check_value
-from assessment.engine.bank import Bank, Confidence
+from assessment.engine.bank import Bank, Confidence, Question
 from assessment.engine.banks import BankSet
 from assessment.engine.document import AssessmentDocument
 from assessment.engine.progress import Visibility, resolve
@@ -34,8 +34,6 @@ from assessment.models import (
     as_utc,
     utcnow,
 )
-
-PROGRAMME_TYPES_QUESTION = "scope.programme_types"
 
 
 class AssessmentNotFound(LookupError):
@@ -135,6 +133,15 @@ def _record(
     )
 
 
+def programme_types_question(bank: Bank) -> Question:
+    """The question that records which kinds of surveillance an assessment covers
+    (the bank's ``programme_types`` role); raises ``LookupError`` if the bank has none."""
+    question_id = bank.role("programme_types")
+    if question_id is None:
+        raise LookupError(f"bank {bank.id} {bank.version} names no programme_types question")
+    return bank.question(question_id)
+
+
 def create_assessment(
     session: Session,
     bank: Bank,
@@ -165,10 +172,10 @@ def create_assessment(
         revision=1,
     )
     session.add(assessment)
-    types_question = bank.question(PROGRAMME_TYPES_QUESTION)
+    types_question = programme_types_question(bank)
     assessment.answers.append(
         AnswerRecord(
-            question_id=PROGRAMME_TYPES_QUESTION,
+            question_id=types_question.id,
             value=check_value(types_question, programme_types),
             revision=1,
             updated_by_id=user.id,

@@ -8,9 +8,9 @@ from wtforms import SelectChoice
 
 from assessment.forms import NewAssessmentForm
 from assessment.services.assessments import (
-    PROGRAMME_TYPES_QUESTION,
     create_assessment,
     list_for_organisation,
+    programme_types_question,
     visibility_of,
 )
 from assessment.web import app_bank, app_banks, db, login_required, require_user
@@ -44,7 +44,7 @@ def index() -> str:
 @login_required
 def new() -> str | Response:
     bank = app_bank()
-    types_question = bank.question(PROGRAMME_TYPES_QUESTION)
+    types_question = programme_types_question(bank)
     form = NewAssessmentForm()
     form.programme_types.choices = [
         SelectChoice(o.value, o.label.get_text())
