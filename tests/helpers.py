@@ -5,10 +5,11 @@ from __future__ import annotations
 from assessment.config import DEFAULT_BANK_DIR
 from assessment.engine.answers import Answer
 from assessment.engine.bank import Bank
+from assessment.engine.banks import BankSet, load_banks_cached
 from assessment.engine.document import AssessmentDocument
-from assessment.engine.loader import load_bank_cached
 
-BANK: Bank = load_bank_cached(str(DEFAULT_BANK_DIR))
+BANKS: BankSet = load_banks_cached(str(DEFAULT_BANK_DIR))
+BANK: Bank = BANKS.current
 
 
 def make_document(

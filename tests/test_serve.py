@@ -17,7 +17,7 @@ from assessment.db import make_engine, make_session_factory, transaction
 from assessment.demo import seed_demo
 from assessment.migrate import upgrade
 from assessment.services.shares import create_link
-from tests.helpers import BANK
+from tests.helpers import BANKS
 
 START_LIMIT_SECONDS = 60.0  # a bound on the wait for the port, not a speed expectation
 
@@ -45,7 +45,7 @@ def _share_token(database_url: str) -> str:
     try:
         upgrade(engine)
         with transaction(make_session_factory(engine)) as session:
-            user, assessment, _ = seed_demo(session, BANK)
+            user, assessment, _ = seed_demo(session, BANKS)
             return create_link(session, assessment, user, 7, "public", "Auditor").token
     finally:
         engine.dispose()
