@@ -526,7 +526,7 @@ def _score_right(
             (),
             excluded=right_id in excluded,
         )
-    severity = max(dimensions.values())
+    severity = _severity(dimensions)
     vulnerable_rights, vulnerable_item = vulnerable
     uplift = vulnerable_item is not None and right_id in vulnerable_rights and severity < 4
     if uplift and vulnerable_item is not None:
@@ -534,7 +534,7 @@ def _score_right(
         trace.append(vulnerable_item)
     likelihood = likelihood or BASE_LIKELIHOOD
     rule = inputs.bank.cumulative
-    if cumulative and rule is not None and right_id in rule.rights and likelihood < 4:
+    if cumulative and rule is not None and right_id in rule.rights:
         raised = min(4, likelihood + rule.likelihood)
         trace.append(TraceItem("cumulative", None, Role.CUMULATIVE, raised - likelihood))
         likelihood = raised
@@ -570,6 +570,15 @@ def _score_right(
     )
 
 
+def _severity(dimensions: Mapping[str, int]) -> int:
+    """The severity of a right's harm: the gravest of scale and irremediability,
+    raised by scope to at most one level above that.  Scope counts how many people
+    bear the harm; it widens a grave interference but does not by itself make a
+    minimal one grave (methodology, section 3.2)."""
+    gravity = max(dimensions["scale"], dimensions["irremediability"])
+    return max(gravity, min(dimensions["scope"], gravity + 1))
+
+
 # --- per limitation-test step -------------------------------------------------------
 
 
@@ -589,7 +598,7 @@ def _condition_outcome(question: Question, value: Any) -> str | None:
 def _score_step(inputs: _Inputs, step: Step) -> StepFinding:
     strict = step.strict_when is not None and evaluate(step.strict_when, inputs.applicable)
     trace: list[tuple[str, Any, str]] = []
-    decisive_fail = presumed_decisive = False
+    decisive_fail = known_decisive_fail = False
     met = failed = presumed_failed = gaps = 0
     for question in inputs.bank.questions:
         if question.step != step.id:
@@ -607,6 +616,11 @@ def _score_step(inputs: _Inputs, step: Step) -> StepFinding:
         if value is None or is_unknown(value):
             if inputs.policy is UnknownPolicy.KNOWN_ONLY:
                 continue
+            if NOT_MET not in question.verdicts.values():
+                # No answer to this question fails the step, so not knowing it
+                # cannot either: it is shown as a gap that costs nothing.
+                trace.append((question.id, value, GAP))
+                continue
             about_practice = inputs.planned and question.practice is not None
             if inputs.policy is UnknownPolicy.WORST or (
                 step.burden_on_state and not about_practice
@@ -615,7 +629,6 @@ def _score_step(inputs: _Inputs, step: Step) -> StepFinding:
                 failed += not decisive
                 presumed_failed += not decisive
                 decisive_fail = decisive_fail or decisive
-                presumed_decisive = presumed_decisive or decisive
             else:
                 trace.append((question.id, value, GAP))
                 gaps += 1
@@ -627,14 +640,12 @@ def _score_step(inputs: _Inputs, step: Step) -> StepFinding:
         if outcome == MET:
             met += 1
         elif decisive:
-            decisive_fail = True
+            decisive_fail = known_decisive_fail = True
         else:
             failed += 1
     burden = step.burden_on_state and inputs.policy is not UnknownPolicy.KNOWN_ONLY
     verdict = _verdict(decisive_fail, met, failed, gaps, burden)
-    evident = _verdict(
-        decisive_fail and not presumed_decisive, met, failed - presumed_failed, 0, False
-    )
+    evident = _verdict(known_decisive_fail, met, failed - presumed_failed, 0, False)
     presumed = verdict == NOT_MET and evident != NOT_MET
     return StepFinding(step.id, verdict, presumed, tuple(trace), strict)
 

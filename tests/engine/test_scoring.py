@@ -26,6 +26,7 @@ from assessment.engine.scoring import (
     NOT_MET,
     PARTLY_MET,
     RISK_MATRIX,
+    UNKNOWN_OUTCOME,
     Role,
     ScoringResult,
     score,
@@ -232,8 +233,8 @@ def test_strict_necessity_makes_every_condition_decisive() -> None:
     necessity = {
         "lim.pressing_need": "yes",
         "lim.effectiveness_evidence": "yes",
-        "lim.necessity_justification": "yes",
-        "lim.evaluation_plan": "no",
+        "lim.necessity_justification": "no",
+        "lim.evaluation_plan": "yes",
     }
     recording = {"scope.programme_types": ["camera"], "cam.functions": ["recording"], **necessity}
     assert score(BANK, recording).step("necessity").verdict == PARTLY_MET
@@ -458,10 +459,12 @@ def test_moscow_camera_network_for_quarantine_enforcement() -> None:
     in Moscow's streets (severity scale 4, scope 4); breaking quarantine risked
     prosecution or deportation (irremediability 4).  Glukhin v. Russia (2023)
     found no detailed legal rules and no prior authorisation, so legality fails
-    on evidence, not by presumption; use against protesters fails the
-    legitimate-aim step (purpose creep).  No safeguard is on the record, so
-    residual risk stays very high for privacy and assembly.  The programme was
-    running, so the recommendation is to suspend it.
+    on evidence, not by presumption.  The aim (public health) is legitimate:
+    use against protesters is purpose creep, which weighs on legality and
+    proportionality, not on the aim (Glukhin did not fault the aim).  No
+    safeguard is on the record, so residual risk stays very high for privacy
+    and assembly.  The programme was running, so the recommendation is to
+    suspend it.
     """
     document, result = _fixture("moscow_cameras.json")
     assert document.title.startswith("Moscow facial-recognition")
@@ -474,7 +477,10 @@ def test_moscow_camera_network_for_quarantine_enforcement() -> None:
     assert legality.verdict == NOT_MET
     assert not legality.presumed
     assert ("lim.legal_basis", "no", NOT_MET) in legality.trace
-    assert result.step("legitimate_aim").verdict == NOT_MET
+    assert result.step("legitimate_aim").verdict == MET
+    proportionality = result.step("proportionality")
+    assert proportionality.verdict == NOT_MET
+    assert ("cam.protest_use", "yes", NOT_MET) in proportionality.trace
     ids = {r.id for r in result.recommendations}
     assert {"rec.legal_basis", "rec.live_fr", "rec.protests", "rec.human_review"} <= ids
 
@@ -485,17 +491,19 @@ def test_location_tracking_of_carriers_and_contacts() -> None:
     Mandatory tracking with penalties, random selfie demands and automatic
     fines without prior review (HRW, 21 May 2020) make liberty and remedy a
     very high risk; documented wrongful fines (about 54,000 fines among about
-    70,000 users) confirm the likelihood.  The public record shows no specific
-    law for taking operators' data, so legality fails by presumption: the
-    burden of proof lies with the state.
+    70,000 users) confirm the likelihood.  No rule limits the purpose of the
+    data, so legality fails on evidence; that no specific law for taking
+    operators' data is shown would fail it by presumption as well (the burden
+    of proof lies with the state).
     """
     _document, result = _fixture("location_tracking.json")
     assert (result.impact_numeral, result.recommendation) == ("IV", "suspend")
     liberty = result.right("liberty_remedy")
     assert (liberty.likelihood, liberty.residual) == (4, 4)
     legality = result.step("legality")
-    assert legality.verdict == NOT_MET
-    assert legality.presumed
+    assert (legality.verdict, legality.presumed) == (NOT_MET, False)
+    assert ("lim.purpose_limited", "no", NOT_MET) in legality.trace
+    assert ("loc.operator_basis", "unknown", UNKNOWN_OUTCOME) in legality.trace
     assert result.step("notification_remedy").verdict == NOT_MET
     ids = {r.id for r in result.recommendations}
     assert {"rec.automated_fines", "rec.wrongful_fines", "rec.mandatory_app"} <= ids
@@ -508,8 +516,9 @@ def test_card_data_tracing() -> None:
     trace contacts.  Transactions can reveal political, religious and health
     information (EDPB 06/2020), so severity for privacy and association is at
     its maximum.  Nothing shows a statutory gateway, a court order or bank-
-    secrecy exception: with the burden on the state, legality and oversight
-    fail by presumption.  Most findings rest on unknown or assumed facts, so
+    secrecy exception: with the burden on the state, oversight fails by
+    presumption; legality fails on evidence, as nothing limits the purpose of
+    the data.  Most findings rest on unknown or assumed facts, so
     their confidence is low: the report says what information is missing
     rather than calling the programme safe.
     """
@@ -517,7 +526,7 @@ def test_card_data_tracing() -> None:
     assert (result.impact_numeral, result.recommendation) == ("IV", "suspend")
     assert result.right("privacy").severity == 4
     assert result.right("privacy").confidence == "low"
-    for step in ("legality", "oversight"):
-        finding = result.step(step)
-        assert (finding.verdict, finding.presumed) == (NOT_MET, True), step
+    oversight, legality = result.step("oversight"), result.step("legality")
+    assert (oversight.verdict, oversight.presumed) == (NOT_MET, True)
+    assert (legality.verdict, legality.presumed) == (NOT_MET, False)
     assert {"rec.pay_court_order", "rec.pay_sensitive"} <= {r.id for r in result.recommendations}
