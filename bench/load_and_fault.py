@@ -1180,6 +1180,8 @@ def print_summary(summary: dict[str, Any]) -> None:
             f"{race['assessment']} at {race['at_second']} s: replies {race['replies']}; "
             f"saves of it in flight {race['saves_in_flight'] or 0}",
         )
+    for assessment in summary.get("submissions_not_run", []):
+        line("double submit", f"{assessment}: not run, the run ended first")
     line("database check", summary["integrity"])
     for kind, problems in summary["problems"].items():
         for problem in problems:
@@ -1245,6 +1247,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     faults: list[Fault] = []
     races: list[SubmitRace] = []
+    skipped: list[str] = []  # submissions that the end of the run came before
     to_submit = setup.assessments[: args.submits]
     try:
         start = time.monotonic()
@@ -1263,13 +1266,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{time.monotonic() - start:5.1f} s  {action}", flush=True)
             if action.startswith("submit"):
                 assessment = to_submit[int(action.split()[1])]
+                before = [len(s.attempts) for s in submitters]
                 statuses = double_submit(submitters, assessment)
-                posts = [s.attempts[-1] for s in submitters if s.attempts[-1].kind == "submit"]
-                window = (
-                    (min(p.started for p in posts), max(p.ended for p in posts))
-                    if posts
-                    else (0.0, 0.0)
-                )
+                posts = [
+                    a
+                    for s, n in zip(submitters, before, strict=True)
+                    for a in s.attempts[n:]
+                    if a.kind == "submit"
+                ]
+                if not posts:  # the deadline came first (a slow restart on a busy machine)
+                    print(f"{action}: not run, the run ended first", flush=True)
+                    skipped.append(assessment)
+                    continue
+                window = (min(p.started for p in posts), max(p.ended for p in posts))
                 races.append(SubmitRace(assessment, statuses, at, window))
             else:
                 actions[action]()
@@ -1286,6 +1295,7 @@ def main(argv: list[str] | None = None) -> int:
     check = check_database(engine, saves, submit_attempts, races, emails)
     engine.dispose()
     summary = summarise(args, clients, submitters, faults, races, check, started, ended)
+    summary["submissions_not_run"] = [a[:8] for a in skipped]
     print_summary(summary)
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
