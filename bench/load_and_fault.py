@@ -823,19 +823,18 @@ class Event:
     detail: str
 
 
-def check_database(
-    engine: Engine,
-    saves: list[Save],
-    submit_attempts: dict[str, list[Attempt]],
-    races: list[SubmitRace],
-    client_emails: dict[str, str],
-) -> Check:
-    """Every save and submission against what the database holds (see the
-    module's docstring for what counts as lost and late)."""
-    result = Check()
+@dataclass(slots=True)
+class Database:
+    """What the database holds after the run, read once."""
+
+    user_ids: dict[str, int]  # e-mail -> id
+    assessments: dict[str, Assessment]  # uuid -> row
+    events: list[Event]  # in the order they were written
+    records: dict[tuple[int, str], AnswerRecord]  # (assessment id, question) -> the answer
+
+
+def read_database(engine: Engine) -> Database:
     with make_session_factory(engine)() as session:
-        user_ids = {u.email: u.id for u in session.scalars(select(User))}
-        assessments = {a.uuid: a for a in session.scalars(select(Assessment))}
         events = [
             Event(
                 e.id,
@@ -848,155 +847,205 @@ def check_database(
             )
             for e in session.scalars(select(AssessmentEvent).order_by(AssessmentEvent.id))
         ]
-        records = {
-            (r.assessment_id, r.question_id): r
-            for r in session.scalars(
-                select(AnswerRecord).where(AnswerRecord.question_id.in_([q for _, q in TARGETS]))
-            )
-        }
-        by_id = {a.id: a for a in assessments.values()}
+        targets = [question for _, question in TARGETS]
+        return Database(
+            user_ids={u.email: u.id for u in session.scalars(select(User))},
+            assessments={a.uuid: a for a in session.scalars(select(Assessment))},
+            events=events,
+            records={
+                (r.assessment_id, r.question_id): r
+                for r in session.scalars(
+                    select(AnswerRecord).where(AnswerRecord.question_id.in_(targets))
+                )
+            },
+        )
 
-        # Each member's posts in time order (a member's requests never overlap).
-        windows: dict[int, list[tuple[float, float, Save | Attempt]]] = defaultdict(list)
-        for save in saves:
-            windows[user_ids[client_emails[save.client]]].append((save.started, save.ended, save))
-        for email, attempts in submit_attempts.items():
-            for attempt in attempts:
-                windows[user_ids[email]].append((attempt.started, attempt.ended, attempt))
-        for spans in windows.values():
-            spans.sort(key=lambda span: span[0])
 
-        stored: dict[int, Event] = {}  # id(save) -> its "answers saved" event
-        submitted_events: dict[int, list[Event]] = defaultdict(list)
-        for event in events:
-            if event.action not in ("answers saved", "submitted"):
-                continue
-            spans = windows.get(event.user_id or -1, [])
-            index = bisect.bisect_right([s[0] for s in spans], event.at) - 1
-            owner = spans[index][2] if index >= 0 and event.at <= spans[index][1] else None
-            if event.action == "submitted":
-                submitted_events[event.assessment_id].append(event)
-                if not isinstance(owner, Attempt):
-                    result.unmatched_events.append(f"submitted event {event.id}")
-                continue
-            if not isinstance(owner, Save):
-                result.unmatched_events.append(f"answers saved event {event.id}")
-                continue
+def match_events(
+    db: Database,
+    saves: list[Save],
+    submit_attempts: dict[str, list[Attempt]],
+    client_emails: dict[str, str],
+    result: Check,
+) -> tuple[dict[int, Event], dict[int, list[Event]]]:
+    """Each "answers saved" event's save (by ``id(save)``) and each
+    assessment's "submitted" events.  An event belongs to the request of its
+    member whose time span holds the event's time: a member's requests never
+    overlap, and the event is written while its request is being answered."""
+    windows: dict[int, list[tuple[float, float, Save | Attempt]]] = defaultdict(list)
+    for save in saves:
+        windows[db.user_ids[client_emails[save.client]]].append((save.started, save.ended, save))
+    for email, attempts in submit_attempts.items():
+        for attempt in attempts:
+            windows[db.user_ids[email]].append((attempt.started, attempt.ended, attempt))
+    for spans in windows.values():
+        spans.sort(key=lambda span: span[0])
+    stored: dict[int, Event] = {}
+    submitted: dict[int, list[Event]] = defaultdict(list)
+    for event in db.events:
+        if event.action not in ("answers saved", "submitted"):
+            continue
+        spans = windows.get(event.user_id or -1, [])
+        index = bisect.bisect_right([span[0] for span in spans], event.at) - 1
+        owner = spans[index][2] if index >= 0 and event.at <= spans[index][1] else None
+        if event.action == "submitted":
+            submitted[event.assessment_id].append(event)
+            if not isinstance(owner, Attempt):
+                result.unmatched_events.append(f"submitted event {event.id}")
+        elif not isinstance(owner, Save):
+            result.unmatched_events.append(f"answers saved event {event.id}")
+        else:
             if id(owner) in stored:
                 result.other_problems.append(f"two events for one save (event {event.id})")
             stored[id(owner)] = event
             if event.detail != f"section {owner.section}: 1 answers":
                 result.other_problems.append(f"event {event.id}: {event.detail}")
+    return stored, submitted
 
-        # Saves: stored or not, against what they were told.
-        for save in saves:
-            found = stored.get(id(save))
-            label = f"{save.value} ({save.assessment[:8]} {save.question})"
-            if found is not None:
-                result.saves_stored += 1
-            if save.outcome == ACKNOWLEDGED:
-                if found is None:
-                    result.lost.append(f"{label}: acknowledged, never stored")
-                else:
-                    result.acknowledged_stored += 1
-            elif save.outcome == FAILED and save.status is None and found is not None:
-                result.stored_without_reply += 1
-            elif found is not None:
-                result.refused_but_stored.append(f"{label}: {save.outcome}, stored")
 
-        # Each answer: the stored saves form a chain, each one having seen the
-        # one before; the answer holds the last one's value.
-        chains: dict[tuple[str, str], list[tuple[Event, Save]]] = defaultdict(list)
-        for save in saves:
-            if id(save) in stored:
-                chains[(save.assessment, save.question)].append((stored[id(save)], save))
-        for uuid, assessment in assessments.items():
-            for _, question in TARGETS:
-                chain = sorted(chains.get((uuid, question), []), key=lambda p: p[0].revision)
-                for (before, earlier), (_, later) in itertools.pairwise(chain):
-                    if later.base_revision < before.revision and earlier.outcome == ACKNOWLEDGED:
-                        result.lost.append(
-                            f"{earlier.value}: overwritten by {later.value}, whose form was "
-                            f"loaded at revision {later.base_revision}, before it was stored "
-                            f"at {before.revision}"
-                        )
-                record = records.get((assessment.id, question))
-                if not chain:
-                    if record is None or record.revision != 1:
-                        result.other_problems.append(f"{uuid[:8]} {question} changed by no save")
-                    continue
-                last_event, last = chain[-1]
-                if record is None or record.value != last.value:
-                    values = [s.value for _, s in chain]
-                    held = record.value if record is not None else None
-                    position = values.index(held) if held in values else -1
-                    for _, save in chain[position + 1 :]:
-                        if save.outcome == ACKNOWLEDGED:
-                            what = "an older value" if position >= 0 else "a value no save wrote"
-                            result.lost.append(f"{save.value}: the answer holds {what}")
-                elif record.revision != last_event.revision:
-                    result.other_problems.append(
-                        f"{last.value}: stored under revision {record.revision}, "
-                        f"event says {last_event.revision}"
+def check_saves(saves: list[Save], stored: dict[int, Event], result: Check) -> None:
+    """Each save against what it was told: acknowledged ones stored, refused
+    ones not; one whose reply was lost may be either."""
+    for save in saves:
+        found = stored.get(id(save))
+        label = f"{save.value} ({save.assessment[:8]} {save.question})"
+        if found is not None:
+            result.saves_stored += 1
+        if save.outcome == ACKNOWLEDGED:
+            if found is None:
+                result.lost.append(f"{label}: acknowledged, never stored")
+            else:
+                result.acknowledged_stored += 1
+        elif save.outcome == FAILED and save.status is None and found is not None:
+            result.stored_without_reply += 1
+        elif found is not None:
+            result.refused_but_stored.append(f"{label}: {save.outcome}, stored")
+
+
+def check_answers(db: Database, saves: list[Save], stored: dict[int, Event], result: Check) -> None:
+    """Each answer's stored saves, in revision order, form a chain in which
+    every save had seen the one before (its form was loaded at or after that
+    one's revision); the answer holds the last one's value."""
+    chains: dict[tuple[str, str], list[tuple[Event, Save]]] = defaultdict(list)
+    for save in saves:
+        if id(save) in stored:
+            chains[(save.assessment, save.question)].append((stored[id(save)], save))
+    for uuid, assessment in db.assessments.items():
+        for _, question in TARGETS:
+            chain = sorted(chains.get((uuid, question), []), key=lambda pair: pair[0].revision)
+            for (before, earlier), (_, later) in itertools.pairwise(chain):
+                if later.base_revision < before.revision and earlier.outcome == ACKNOWLEDGED:
+                    result.lost.append(
+                        f"{earlier.value}: overwritten by {later.value}, whose form was "
+                        f"loaded at revision {later.base_revision}, before it was stored "
+                        f"at {before.revision}"
                     )
-
-        # Late: nothing stored after submission.
-        for assessment in assessments.values():
-            submits = submitted_events.get(assessment.id, [])
-            if assessment.submitted_at is None:
-                if submits:
-                    result.submit_problems.append(f"{assessment.uuid[:8]}: event, not submitted")
+            record = db.records.get((assessment.id, question))
+            if not chain:  # unanswered or as imported (revision 1)
+                if record is not None and record.revision != 1:
+                    result.other_problems.append(f"{uuid[:8]} {question} changed by no save")
                 continue
-            submitted_at = as_utc(assessment.submitted_at).timestamp()
-            if len(submits) != 1:
-                result.submit_problems.append(
-                    f"{assessment.uuid[:8]}: {len(submits)} submitted events"
+            last_event, last = chain[-1]
+            if record is None or record.value != last.value:
+                values = [save.value for _, save in chain]
+                held = record.value if record is not None else None
+                position = values.index(held) if held in values else -1
+                what = "an older value" if position >= 0 else "a value no save wrote"
+                for _, save in chain[position + 1 :]:
+                    if save.outcome == ACKNOWLEDGED:
+                        result.lost.append(f"{save.value}: the answer holds {what}")
+            elif record.revision != last_event.revision:
+                result.other_problems.append(
+                    f"{last.value}: stored under revision {record.revision}, "
+                    f"its event says {last_event.revision}"
                 )
-            if not submits:
-                continue
-            first = submits[0]
-            for event in events:
-                if event.assessment_id != assessment.id or event.action != "answers saved":
-                    continue
-                if (
+
+
+def check_submissions(
+    db: Database, submitted: dict[int, list[Event]], races: list[SubmitRace], result: Check
+) -> None:
+    """One "submitted" event per submitted assessment, no save after it (by
+    event order, revision or time), and one 302 and one 409 per double submit."""
+    for assessment in db.assessments.values():
+        submits = submitted.get(assessment.id, [])
+        name = assessment.uuid[:8]
+        if assessment.submitted_at is None:
+            if submits:
+                result.submit_problems.append(f"{name}: submitted event, not submitted")
+            continue
+        submitted_at = as_utc(assessment.submitted_at).timestamp()
+        if len(submits) != 1:
+            result.submit_problems.append(f"{name}: {len(submits)} submitted events")
+        if not submits:
+            continue
+        first = submits[0]
+        for event in db.events:
+            if (
+                event.assessment_id == assessment.id
+                and event.action == "answers saved"
+                and (
                     event.id > first.id
                     or event.revision >= first.revision
                     or event.at > submitted_at
-                ):
-                    result.late.append(f"event {event.id} of {assessment.uuid[:8]}")
-            for (assessment_id, question), record in records.items():
-                if assessment_id == assessment.id and as_utc(record.updated_at).timestamp() > (
-                    submitted_at
-                ):
-                    result.late.append(f"{assessment.uuid[:8]} {question} changed after submission")
-        for race in races:
-            statuses = sorted(s or 0 for s in race.statuses)
-            if statuses != [302, 409] and statuses != [303, 409]:
-                result.submit_problems.append(f"{race.assessment[:8]}: replies {race.statuses}")
-            if assessments[race.assessment].submitted_at is None:
-                result.submit_problems.append(f"{race.assessment[:8]}: not submitted")
-
-        # One revision, one content: each assessment's events count up by one.
-        per_assessment: dict[int, list[int]] = defaultdict(list)
-        for event in events:
-            per_assessment[event.assessment_id].append(event.revision)
-        for assessment_id, revisions in per_assessment.items():
-            assessment = by_id[assessment_id]
-            if sorted(revisions) != list(range(1, assessment.revision + 1)):
-                duplicates = [r for r, n in Counter(revisions).items() if n > 1]
-                result.revision_problems.append(
-                    f"{assessment.uuid[:8]}: revision {assessment.revision}, "
-                    f"{len(revisions)} events, repeated {duplicates}"
                 )
+            ):
+                result.late.append(f"event {event.id} of {name}")
+        for (assessment_id, question), record in db.records.items():
+            changed = as_utc(record.updated_at).timestamp()
+            if assessment_id == assessment.id and changed > submitted_at:
+                result.late.append(f"{name} {question} changed after submission")
+    for race in races:
+        if sorted(s or 0 for s in race.statuses) not in ([302, 409], [303, 409]):
+            result.submit_problems.append(f"{race.assessment[:8]}: replies {race.statuses}")
+        if db.assessments[race.assessment].submitted_at is None:
+            result.submit_problems.append(f"{race.assessment[:8]}: not submitted")
 
-    if engine.dialect.name == "sqlite" and engine.url.database:
-        with contextlib.closing(sqlite3.connect(engine.url.database)) as connection:
-            integrity = connection.execute("PRAGMA integrity_check").fetchall()
-            foreign = connection.execute("PRAGMA foreign_key_check").fetchall()
-        verdict = ", ".join(str(row[0]) for row in integrity)
-        result.integrity = f"integrity_check: {verdict}; foreign_key_check: {len(foreign)} rows"
-        if verdict != "ok" or foreign:
-            result.other_problems.append(result.integrity)
+
+def check_revisions(db: Database, result: Check) -> None:
+    """One revision, one content: each assessment's events count up by one."""
+    by_id = {a.id: a for a in db.assessments.values()}
+    revisions: dict[int, list[int]] = defaultdict(list)
+    for event in db.events:
+        revisions[event.assessment_id].append(event.revision)
+    for assessment_id, numbers in revisions.items():
+        assessment = by_id[assessment_id]
+        if sorted(numbers) != list(range(1, assessment.revision + 1)):
+            repeated = [r for r, n in Counter(numbers).items() if n > 1]
+            result.revision_problems.append(
+                f"{assessment.uuid[:8]}: revision {assessment.revision}, "
+                f"{len(numbers)} events, repeated {repeated}"
+            )
+
+
+def check_sqlite_file(engine: Engine, result: Check) -> None:
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        return
+    with contextlib.closing(sqlite3.connect(engine.url.database)) as connection:
+        integrity = connection.execute("PRAGMA integrity_check").fetchall()
+        foreign = connection.execute("PRAGMA foreign_key_check").fetchall()
+    verdict = ", ".join(str(row[0]) for row in integrity)
+    result.integrity = f"integrity_check: {verdict}; foreign_key_check: {len(foreign)} rows"
+    if verdict != "ok" or foreign:
+        result.other_problems.append(result.integrity)
+
+
+def check_database(
+    engine: Engine,
+    saves: list[Save],
+    submit_attempts: dict[str, list[Attempt]],
+    races: list[SubmitRace],
+    client_emails: dict[str, str],
+) -> Check:
+    """Every save and submission against what the database holds (see the
+    module's docstring for what counts as lost and late)."""
+    result = Check()
+    db = read_database(engine)
+    stored, submitted = match_events(db, saves, submit_attempts, client_emails, result)
+    check_saves(saves, stored, result)
+    check_answers(db, saves, stored, result)
+    check_submissions(db, submitted, races, result)
+    check_revisions(db, result)
+    check_sqlite_file(engine, result)
     return result
 
 
