@@ -320,3 +320,27 @@ def test_dashboard_never_lists_another_organisations_assessments(
     assert _dashboard_titles(other, "?q=moscow") == []
     response = other.get(f"/assessments/{two_organisations['junction_id']}/review")
     assert response.status_code == 404
+
+
+def test_each_assessment_is_scored_once_per_request(
+    two_organisations: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One call to the engine's score() for the review page, one per row for
+    the dashboard (here three rows)."""
+    from assessment.report import context
+    from assessment.services import results
+
+    calls: list[str] = []
+
+    def counting_score(*args: Any, **kwargs: Any) -> ScoringResult:
+        calls.append("score")
+        return score(*args, **kwargs)
+
+    monkeypatch.setattr(results, "score", counting_score)
+    monkeypatch.setattr(context, "score", counting_score)
+    demo = two_organisations["demo"]
+    assert demo.get(f"/assessments/{two_organisations['junction_id']}/review").status_code == 200
+    assert len(calls) == 1
+    calls.clear()
+    assert len(_dashboard_titles(demo)) == 3
+    assert len(calls) == 3
