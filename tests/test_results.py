@@ -344,3 +344,28 @@ def test_each_assessment_is_scored_once_per_request(
     calls.clear()
     assert len(_dashboard_titles(demo)) == 3
     assert len(calls) == 3
+
+
+def test_share_summary_shows_the_same_result_as_the_review_page(app: Flask, demo: Browser) -> None:
+    """The confidence given to each answer counts: without it, this scenario
+    would read III instead of II (as the auditor's summary once did)."""
+    exchange = (EXAMPLES / "gps_suspect_court_order.json").read_bytes()
+    _, expected = _expected(exchange)
+    document = load_exchange(exchange, BANKS)
+    bank = BANKS.get(document.bank_id, document.bank_version)
+    unweighted = score(bank, document.answer_values(), language=document.language)
+    assert (expected.impact_numeral, unweighted.impact_numeral) == ("II", "III")
+
+    assessment_id = _import(app, "Demo Human Rights Group", exchange)
+    review, _ = read_page(demo.get(f"/assessments/{assessment_id}/review").get_data(as_text=True))
+    assert review["impact-level"] == "II"
+    manage = f"/assessments/{assessment_id}/shares"
+    created = demo.post(manage, {"days": "7", "edition": "full"}, page=manage)
+    link = re.search(
+        r'<code class="share-url">http://localhost(/s/[A-Za-z0-9_-]+)</code>',
+        created.get_data(as_text=True),
+    )
+    assert link
+    summary = Browser(app.test_client()).get(link.group(1)).get_data(as_text=True)
+    assert "<dt>Overall impact level</dt><dd><strong>II</strong></dd>" in summary
+    assert f"<strong>{RECOMMENDATION_LABELS[expected.recommendation]}</strong>" in summary
