@@ -40,6 +40,7 @@ from assessment.engine.answers import (
 )
 from assessment.engine.bank import CONFIDENCE_LABELS, Bank, Question, QuestionType
 from assessment.services.assessments import SubmittedAnswer
+from assessment.services.results import SEARCH_MAX
 
 
 class UnsupportedQuestionType(RuntimeError):
@@ -257,3 +258,14 @@ class NewAssessmentForm(FlaskForm):  # type: ignore[misc]
 
 class ActionForm(FlaskForm):  # type: ignore[misc]
     """A form with nothing but the CSRF token, for POST-only buttons."""
+
+
+class DashboardFilterForm(Form):  # type: ignore[misc]  # WTForms' Form is untyped here too
+    """The dashboard's search and filters: a GET form that only narrows what
+    is shown, so it carries no CSRF token.  Choices are filled by the view."""
+
+    q = StringField("Search title or programme", validators=[Length(max=SEARCH_MAX)])
+    status = SelectField("Status", default="", validate_choice=True)
+    level = SelectField("Impact level", default="", validate_choice=True)
+    recommendation = SelectField("Recommendation", default="", validate_choice=True)
+    type = SelectField("Kind of surveillance", default="", validate_choice=True)

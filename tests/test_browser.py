@@ -3,11 +3,13 @@ safest mode: everything must work with plain forms and links."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import make_server
@@ -107,3 +109,47 @@ def test_wizard_works_without_javascript(live_server: str, page: Page, tmp_path:
     pdf = tmp_path / "report.pdf"
     download.value.save_as(pdf)
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+@pytest.fixture
+def axe_page(chromium: Browser) -> Iterator[Page]:
+    """A page with JavaScript on, for axe-core only: the app's pages have no
+    scripts of their own, so the DOM axe checks is the one users get without."""
+    context = chromium.new_context(java_script_enabled=True)
+    yield context.new_page()
+    context.close()
+
+
+def _axe_violations(page: Page) -> list[str]:
+    """axe-core's violations on the page, every ``<details>`` opened first so
+    that what it hides is checked too."""
+    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+    results = Axe().run(page).response
+    assert len(results["passes"]) > 10, "axe-core did not run its checks"
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results["violations"]
+    ]
+
+
+def test_result_pages_pass_axe(app: Flask, live_server: str, axe_page: Page) -> None:
+    """The review page with its result and the dashboard with its filters
+    (also showing a refused filter) have no axe-core violations."""
+    from assessment.demo import DEMO_EMAIL, DEMO_FILE, DEMO_PASSWORD
+
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    assessment_id = json.loads(DEMO_FILE.read_text(encoding="utf-8"))["assessment"]["uuid"]
+    page = axe_page
+    page.goto(f"{live_server}/login")
+    page.fill("#email", DEMO_EMAIL)
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("main button[type=submit]")
+    for path in (
+        "/",
+        "/?q=moscow&status=draft&level=4&recommendation=suspend&type=camera",
+        "/?q=nothing+like+this",
+        "/?level=9",
+        f"/assessments/{assessment_id}/review",
+    ):
+        page.goto(f"{live_server}{path}")
+        assert _axe_violations(page) == [], path

@@ -160,6 +160,75 @@ class _Facts:
         return self.bank.right(right_id).label.get_text(self.lang)
 
 
+def _facts(
+    bank: Bank,
+    document: AssessmentDocument,
+    result: ScoringResult | None,
+    visibility: Visibility | None,
+) -> _Facts:
+    """The shared facts, with ``visibility`` and ``result`` worked out here
+    unless the caller has them (one call to :func:`score` either way)."""
+    values = document.answer_values()
+    visibility = visibility or resolve(bank, values)
+    result = result or score(
+        bank, values, document.confidences(), document.language, visibility=visibility
+    )
+    return _Facts(
+        bank=bank,
+        document=document,
+        visibility=visibility,
+        result=result,
+        citations=_References(bank),
+        answers=document.answers_by_question(),
+    )
+
+
+def _findings(facts: _Facts) -> dict[str, Any]:
+    """The result: the parts the report and the web review page share.  Built
+    in the report's order, so that references are numbered as in the report."""
+    rights = _rights(facts)
+    steps = _limitation_test(facts)
+    recommendations = _recommendations(facts)
+    return {
+        "summary": _summary(facts),
+        "top_risks": sorted(
+            (r for r in rights if r["counted"]), key=lambda r: (-r["residual"], -r["inherent"])
+        )[:3],
+        "top_recommendations": [r for r in recommendations if r["priority"] == 1][:5],
+        "steps": steps,
+        "rights": rights,
+        "heatmap": _heatmaps(facts),
+        "gaps": _gaps(facts),
+        "action_plan": _action_plan(facts),
+        "recommendations": recommendations,
+    }
+
+
+def build_result_context(
+    bank: Bank,
+    document: AssessmentDocument,
+    result: ScoringResult | None = None,
+    visibility: Visibility | None = None,
+) -> dict[str, Any]:
+    """The findings of the report, with the same figures, for a web page: the
+    summary (level, range, completeness, recommendation, decisive unknown
+    answers), the limitation-test steps, the rights with their heat maps, the
+    information gaps, the action plan and the recommendations, plus the
+    method's level labels, matrix and risk labels to draw the heat maps with.
+
+    ``visibility`` and ``result`` are worked out here unless the caller has them.
+    """
+    facts = _facts(bank, document, result, visibility)
+    method = _method(facts)
+    return {
+        **_findings(facts),
+        "levels": method["levels"],
+        "matrix_levels": method["matrix_levels"],
+        "risk_labels": RISK_LABELS,
+        "refs": facts.citations.listing(),
+    }
+
+
 def build_report_context(
     bank: Bank,
     document: AssessmentDocument,
@@ -174,39 +243,15 @@ def build_report_context(
     them.  ``history`` is the assessment's change history; without it (a
     report rendered from a file) the report says the history is not included.
     """
-    values = document.answer_values()
-    visibility = visibility or resolve(bank, values)
-    result = result or score(
-        bank, values, document.confidences(), document.language, visibility=visibility
-    )
-    facts = _Facts(
-        bank=bank,
-        document=document,
-        visibility=visibility,
-        result=result,
-        citations=_References(bank),
-        answers=document.answers_by_question(),
-    )
-    rights = _rights(facts)
-    steps = _limitation_test(facts)
-    recommendations = _recommendations(facts)
+    facts = _facts(bank, document, result, visibility)
+    findings = _findings(facts)
     context = {
         **_cover(facts, now),
-        "summary": _summary(facts),
-        "top_risks": sorted(
-            (r for r in rights if r["counted"]), key=lambda r: (-r["residual"], -r["inherent"])
-        )[:3],
-        "top_recommendations": [r for r in recommendations if r["priority"] == 1][:5],
-        "scope_method": _scope_method(facts, rights),
+        **findings,
+        "scope_method": _scope_method(facts, findings["rights"]),
         "description": _description(facts),
-        "steps": steps,
-        "rights": rights,
-        "heatmap": _heatmaps(facts),
-        "modules": _module_findings(facts, recommendations),
-        "gaps": _gaps(facts),
+        "modules": _module_findings(facts, findings["recommendations"]),
         "engagement": _engagement(facts),
-        "action_plan": _action_plan(facts),
-        "recommendations": recommendations,
         "sections": _answers_appendix(facts),
         "skipped": _skipped(facts),
         "method": _method(facts),

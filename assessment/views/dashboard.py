@@ -2,42 +2,74 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from assessment.forms import NewAssessmentForm
+from assessment.engine.scoring import IMPACT_NUMERALS, RECOMMENDATION_LABELS
+from assessment.forms import DashboardFilterForm, NewAssessmentForm
 from assessment.services.assessments import (
     create_assessment,
-    list_for_organisation,
     programme_types_question,
-    visibility_of,
 )
+from assessment.services.results import DashboardFilters, dashboard_rows, statuses_of
 from assessment.web import app_bank, app_banks, db, login_required, require_user
 
 bp = Blueprint("dashboard", __name__)
 
 
+def _filter_form(statuses: list[str]) -> DashboardFilterForm:
+    """The search and filter form, read from the query string, with its choices."""
+    form = DashboardFilterForm(request.args)
+    form.status.choices = [SelectChoice("", "Any status")] + [
+        SelectChoice(s, s.capitalize()) for s in statuses
+    ]
+    form.level.choices = [SelectChoice("", "Any level")] + [
+        SelectChoice(str(n), numeral) for n, numeral in IMPACT_NUMERALS.items()
+    ]
+    form.recommendation.choices = [SelectChoice("", "Any recommendation")] + [
+        SelectChoice(value, label) for value, label in RECOMMENDATION_LABELS.items()
+    ]
+    types_question = programme_types_question(app_bank())
+    form.type.choices = [SelectChoice("", "Any kind")] + [
+        SelectChoice(o.value, o.label.get_text())
+        for o in types_question.options
+        if o.value != "unknown"
+    ]
+    return form
+
+
 @bp.route("/")
 @login_required
 def index() -> str:
+    """The organisation's assessments with their result; narrowed by the GET
+    form's search and filters.  A filter with a value that is not one of its
+    choices is named in a message and not applied; the search text is kept."""
     user = require_user()
-    banks = app_banks()
-    rows = []
-    for assessment in list_for_organisation(db(), user.organisation_id):
-        installed = banks.has(assessment.bank_id, assessment.bank_version)
-        rows.append(
-            {
-                "assessment": assessment,
-                "progress": visibility_of(
-                    assessment, banks.get(assessment.bank_id, assessment.bank_version)
-                ).percent
-                if installed
-                else None,
-                "older": not banks.is_current(assessment.bank_id, assessment.bank_version),
-            }
-        )
-    return render_template("dashboard/index.html", rows=rows, current=banks.current)
+    form = _filter_form(statuses_of(db(), user.organisation_id))
+    valid = form.validate()
+    if not valid:
+        for name in form.errors:
+            if name != "q":
+                getattr(form, name).data = ""
+    filters = DashboardFilters(
+        search=(form.q.data or "") if not form.q.errors else "",
+        status=form.status.data or "",
+        level=int(form.level.data) if form.level.data else None,
+        recommendation=form.recommendation.data or "",
+        programme_type=form.type.data or "",
+    )
+    rows = dashboard_rows(db(), user.organisation_id, app_banks(), filters)
+    narrowed = filters != DashboardFilters()
+    type_labels = {str(c.value): c.label for c in form.type.choices}
+    return render_template(
+        "dashboard/index.html",
+        rows=rows,
+        form=form,
+        narrowed=narrowed,
+        type_labels=type_labels,
+        current=app_banks().current,
+    )
 
 
 @bp.route("/assessments/new", methods=["GET", "POST"])

@@ -6,9 +6,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from assessment.engine.scoring import score
 from assessment.forms import ActionForm
-from assessment.services.assessments import answers_of
+from assessment.services.assessments import to_document
+from assessment.services.results import score_document
 from assessment.services.shares import (
     MAX_DAYS,
     ShareLinkError,
@@ -101,8 +101,7 @@ def summary(token: str) -> str | tuple[str, int]:
         return _unavailable(unavailable.reason)
     assessment = link.assessment
     bank = pinned_bank(assessment)
-    values = {qid: a.value for qid, a in answers_of(assessment).items()}
-    result = score(bank, values, language=assessment.language)
+    result = score_document(bank, to_document(assessment)).result  # as the report scores it
     page = render_template(
         "shares/summary.html",
         assessment=assessment,

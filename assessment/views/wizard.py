@@ -14,7 +14,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.wrappers import Response
 
 from assessment.engine.answers import AnswerValueError
-from assessment.engine.bank import Bank, Question
+from assessment.engine.bank import CONFIDENCE_LABELS, Bank, Question
 from assessment.engine.display import format_value
 from assessment.engine.progress import Visibility
 from assessment.forms import (
@@ -34,6 +34,7 @@ from assessment.services.assessments import (
     submit,
     visibility_of,
 )
+from assessment.services.results import findings_of
 from assessment.views.common import own_assessment, pinned_bank
 from assessment.web import app_bank, db, login_required, require_user
 
@@ -206,12 +207,16 @@ def review(assessment_id: str) -> str:
 
 
 def _render_review(assessment: Assessment, bank: Bank) -> str:
-    visibility = visibility_of(assessment, bank)
+    """The result first (the report's figures, from one scoring), then every
+    answer, one collapsible section each."""
+    findings = findings_of(assessment, bank)
+    visibility = findings.visibility
     stored = answers_of(assessment)
     lang = assessment.language
     sections = [
         {
             "progress": progress,
+            "missing": sum(1 for q in progress.visible if q.required and q.id not in stored),
             "rows": [
                 {
                     "question": question,
@@ -230,8 +235,10 @@ def _render_review(assessment: Assessment, bank: Bank) -> str:
         assessment=assessment,
         bank=bank,
         visibility=visibility,
+        findings=findings.context,
         sections=sections,
         missing=visibility.missing_required(),
+        confidence_labels=CONFIDENCE_LABELS,
         lang=lang,
         current_bank=app_bank(),
     )
