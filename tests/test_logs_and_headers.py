@@ -13,9 +13,10 @@ from flask import Flask, got_request_exception
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from assessment.access import db
 from assessment.config import Config
 from assessment.models import Organisation, User
-from assessment.web import create_app, db
+from assessment.web import create_app
 
 PROBE_EMAIL = "leak-probe-7f3a@example.org"
 PROBE_NAME = "Confidential witness Zq9"

@@ -6,6 +6,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
+from assessment.access import app_bank, app_banks, db, login_required, require_user
 from assessment.forms import NewAssessmentForm
 from assessment.services.assessments import (
     create_assessment,
@@ -13,7 +14,6 @@ from assessment.services.assessments import (
     programme_types_question,
     visibility_of,
 )
-from assessment.web import app_bank, app_banks, db, login_required, require_user
 
 bp = Blueprint("dashboard", __name__)
 
