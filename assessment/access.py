@@ -3,8 +3,8 @@
 The role table is declared here, once:
 
 * :data:`ROLE_PERMISSIONS` says what each organisation role may do;
-* :data:`ENDPOINT_PERMISSIONS` says, for every endpoint of the application
-  and each of its methods, the permission it needs.
+* :data:`ENDPOINT_PERMISSIONS` says, for every endpoint of the application,
+  the permission it needs.
 
 :func:`install_access` checks every request against the table before the
 view runs: a public endpoint is open to anyone, any other needs a signed-in
@@ -91,10 +91,9 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType
     }
 )
 
-# Every endpoint, and for each of its methods the permission it needs.  A
-# plain permission applies to every method of the endpoint.
-EndpointRule = Permission | Mapping[str, Permission]
-ENDPOINT_PERMISSIONS: Final[Mapping[str, EndpointRule]] = MappingProxyType(
+# Every endpoint of the application and the permission it needs (for each of
+# its methods: a page that shows a form needs what submitting it needs).
+ENDPOINT_PERMISSIONS: Final[Mapping[str, Permission]] = MappingProxyType(
     {
         "static": Permission.PUBLIC,
         # accounts
@@ -133,25 +132,16 @@ ENDPOINT_PERMISSIONS: Final[Mapping[str, EndpointRule]] = MappingProxyType(
 
 
 class UnlistedEndpoint(LookupError):
-    """An endpoint (or one of its methods) that the role table does not list."""
+    """An endpoint that the role table does not list."""
 
 
-def permission_for(endpoint: str, method: str) -> Permission:
-    """The permission ``method`` on ``endpoint`` needs (HEAD as GET).
-
-    Raises :class:`UnlistedEndpoint` when the table does not say.
-    """
+def permission_for(endpoint: str) -> Permission:
+    """The permission ``endpoint`` needs.  Raises :class:`UnlistedEndpoint`
+    when the table does not list it."""
     try:
-        rule = ENDPOINT_PERMISSIONS[endpoint]
+        return ENDPOINT_PERMISSIONS[endpoint]
     except KeyError:
         raise UnlistedEndpoint(endpoint) from None
-    if isinstance(rule, Permission):
-        return rule
-    method = "GET" if method == "HEAD" else method
-    try:
-        return rule[method]
-    except KeyError:
-        raise UnlistedEndpoint(f"{method} {endpoint}") from None
 
 
 def role_of(user: User) -> Role | None:
@@ -182,7 +172,7 @@ def install_access(app: Flask) -> None:
         if request.method == "OPTIONS" or request.endpoint is None:
             return None  # Flask answers these itself (allowed methods, 404, 405)
         try:
-            needed = permission_for(request.endpoint, request.method)
+            needed = permission_for(request.endpoint)
         except UnlistedEndpoint:
             abort(403)
         if needed is Permission.PUBLIC:

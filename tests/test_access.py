@@ -108,11 +108,11 @@ def test_every_route_is_in_the_role_table(app: Flask) -> None:
     from assessment.access import UnlistedEndpoint, permission_for
 
     missing = []
-    for endpoint, _rule, method, _args in _routes(app):
+    for endpoint, _rule, _method, _args in _routes(app):
         try:
-            permission_for(endpoint, method)
+            permission_for(endpoint)
         except UnlistedEndpoint:
-            missing.append(f"{method} {endpoint}")
+            missing.append(endpoint)
     assert not missing, f"endpoints missing from ENDPOINT_PERMISSIONS: {missing}"
     assert len(_routes(app)) >= 30
 
@@ -125,7 +125,7 @@ def test_an_endpoint_missing_from_the_table_is_refused_to_everyone(config, brows
     application.add_url_rule("/unlisted", "unlisted", lambda: "reachable")
     try:
         with pytest.raises(UnlistedEndpoint):
-            permission_for("unlisted", "GET")
+            permission_for("unlisted")
         from tests.conftest import Browser
 
         owner = signup(Browser(application.test_client()))
@@ -202,7 +202,7 @@ def test_every_role_on_every_route_gets_what_the_table_says(
             status = response.status_code
             where = f"{name}: {method} {endpoint} gave {status}"
             to_login = status == 302 and "/login" in response.headers.get("Location", "")
-            needed = permission_for(endpoint, method)
+            needed = permission_for(endpoint)
             if needed is Permission.PUBLIC:
                 assert status != 403, where
                 assert not to_login, where
@@ -261,12 +261,12 @@ def test_sensitive_endpoints_need_the_documented_permission(app: Flask) -> None:
     from assessment.access import Permission, permission_for
 
     for endpoint, _rule, method, _args in _routes(app):
-        needed = permission_for(endpoint, method)
+        needed = permission_for(endpoint)
         if endpoint.startswith("members."):
             assert needed is Permission.MANAGE_MEMBERS, endpoint
         if endpoint.startswith("shares.") and endpoint not in ("shares.summary", "shares.report"):
             assert needed is Permission.SHARE, endpoint
         if method == "POST" and endpoint.startswith(("wizard.", "upgrades.", "dashboard.")):
             assert needed is Permission.ANSWER, endpoint
-    assert permission_for("wizard.review", "GET") is Permission.READ
-    assert permission_for("account.password", "POST") is Permission.ACCOUNT
+    assert permission_for("wizard.review") is Permission.READ
+    assert permission_for("account.password") is Permission.ACCOUNT

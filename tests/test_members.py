@@ -584,3 +584,53 @@ def test_existing_members_become_owners(blank_engine: Engine) -> None:
         tables = set(inspect(connection).get_table_names())
         assert "invitations" not in tables
         assert "password_resets" not in tables
+
+
+def test_create_user_joins_an_organisation_with_a_role(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    made = runner.invoke(
+        args=["create-user", "o@example.org", "--organisation", "Org", "--password", NEW_PASSWORD]
+    )
+    assert "(owner)" in made.output
+    owner = _user(app, "o@example.org")
+    assert owner is not None
+    joined = runner.invoke(
+        args=[
+            "create-user",
+            "r@example.org",
+            "--organisation-id",
+            str(owner.organisation_id),
+            "--role",
+            "reviewer",
+            "--password",
+            NEW_PASSWORD,
+        ]
+    )
+    assert joined.exit_code == 0, joined.output
+    assert _user(app, "r@example.org").role == "reviewer"  # type: ignore[union-attr]
+    default = runner.invoke(
+        args=[
+            "create-user",
+            "e@example.org",
+            "--organisation-id",
+            str(owner.organisation_id),
+            "--password",
+            NEW_PASSWORD,
+        ]
+    )
+    assert default.exit_code == 0, default.output
+    assert _user(app, "e@example.org").role == "editor"  # type: ignore[union-attr]
+    refused = runner.invoke(
+        args=[
+            "create-user",
+            "x@example.org",
+            "--organisation",
+            "New",
+            "--role",
+            "viewer",
+            "--password",
+            NEW_PASSWORD,
+        ]
+    )
+    assert refused.exit_code == 2
+    assert "its owner" in refused.output
