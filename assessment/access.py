@@ -60,16 +60,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 limiter = Limiter(key_func=get_remote_address, strategy="moving-window")
 
 
-ROLE_LABELS: Final[Mapping[Role, str]] = MappingProxyType(
-    {
-        Role.OWNER: "Owner: manages members and share links, answers, reviews",
-        Role.EDITOR: "Editor: answers the questions",
-        Role.REVIEWER: "Reviewer: reads, comments, approves or requests changes",
-        Role.VIEWER: "Viewer: reads",
-    }
-)
-
-
 class Permission(StrEnum):
     """What an endpoint needs."""
 
@@ -240,6 +230,14 @@ def db() -> Session:
     if "db_session" not in g:
         g.db_session = session_factory()()
     return cast(Session, g.db_session)
+
+
+def discard_changes() -> None:
+    """Roll back what the request has written so far: for a view that turns a
+    service's refusal into a page, when the refusal came after a write that must
+    not stand alone (the request's transaction is otherwise committed below 500)."""
+    if "db_session" in g:
+        g.db_session.rollback()
 
 
 def current_user() -> User | None:

@@ -634,3 +634,24 @@ def test_create_user_joins_an_organisation_with_a_role(app: Flask) -> None:
     )
     assert refused.exit_code == 2
     assert "its owner" in refused.output
+
+
+def test_an_invitation_stays_unused_when_its_address_was_taken_meanwhile(
+    app: Flask,
+    make_browser: Callable[[], Browser],
+    signup: Callable[..., Browser],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    owner = signup(make_browser())
+    _response, path = _invite(owner, "race@example.org")
+    signup(make_browser(), "race@example.org", "Own Org")  # the address signs up elsewhere
+    # As if the sign-up landed between the check and the insert: the insert finds it taken.
+    monkeypatch.setattr(members_service, "check_email_free", lambda _session, _email: None)
+    guest = make_browser()
+    guest.get(path)
+    refused = guest.post(path, {"name": "Racer", "password": NEW_PASSWORD})
+    assert refused.status_code == 422
+    assert "already exists" in refused.get_data(as_text=True)
+    with app.extensions["assessment"]["sessions"]() as session:
+        invitation = session.scalars(select(Invitation)).one()
+        assert invitation.accepted_at is None  # the link was not used up

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from assessment.access import current_user, db, limiter, require_user
+from assessment.access import current_user, db, discard_changes, limiter, require_user
 from assessment.forms import ChangePasswordForm, ResetPasswordForm
 from assessment.services.accounts import AccountError, WeakPassword, change_password
 from assessment.services.members import LinkUnavailable, live_reset, use_reset
@@ -69,7 +69,8 @@ def reset(token: str) -> Response | tuple[str, int]:
             use_reset(db(), token, form.password.data)
         except WeakPassword as error:
             form.password.errors.append(str(error))
-        except LinkUnavailable as unavailable:
+        except LinkUnavailable as unavailable:  # used a moment earlier
+            discard_changes()
             return link_unavailable(unavailable.reason)
         else:
             flash("Your new password is set. Sign in with it.")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from assessment.access import db, limiter
+from assessment.access import db, discard_changes, limiter
 from assessment.forms import AcceptInvitationForm
 from assessment.services.accounts import AccountError, WeakPassword
 from assessment.services.members import LinkUnavailable, accept_invitation, live_invitation
@@ -29,11 +29,13 @@ def accept(token: str) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         try:
             user = accept_invitation(db(), token, form.name.data, form.password.data)
-        except LinkUnavailable as unavailable:
+        except LinkUnavailable as unavailable:  # used a moment earlier
+            discard_changes()
             return link_unavailable(unavailable.reason)
         except WeakPassword as error:
             form.password.errors.append(str(error))
-        except AccountError as error:
+        except AccountError as error:  # the link stays unused
+            discard_changes()
             form.name.errors.append(str(error))
         else:
             sign_in(user)

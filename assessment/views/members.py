@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from assessment.access import ROLE_LABELS, app_config, db, require_user
+from assessment.access import app_config, db, require_user
 from assessment.forms import ActionForm, InviteForm, RoleForm
 from assessment.models import Role, User
 from assessment.services.accounts import AccountError, LastOwner, change_role, remove_member
@@ -48,7 +48,6 @@ def _page(
         issued=issued,
         error=error,
         is_expired=is_expired,
-        role_labels={role.value: label for role, label in ROLE_LABELS.items()},
         form=ActionForm(),
         invitation_days=INVITATION_DAYS,
         reset_hours=RESET_HOURS,
