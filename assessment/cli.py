@@ -27,7 +27,7 @@ from assessment.engine.document import (
 )
 from assessment.engine.scoring import score
 from assessment.migrate import upgrade
-from assessment.models import Organisation, User
+from assessment.models import Organisation, Role, User
 from assessment.report.render import render_report
 from assessment.report.verify import NotAReport, read_embedded
 from assessment.services.accounts import (
@@ -111,15 +111,24 @@ def register_cli(app: Flask) -> None:
     @click.option(
         "--organisation-id", type=int, default=None, help="Join an existing organisation."
     )
+    @click.option(
+        "--role",
+        type=click.Choice([role.value for role in Role]),
+        default=None,
+        help="Role in an existing organisation (default editor); a new one's first user is owner.",
+    )
     @click.password_option(help="Prompted for when not given.")
     def create_user(
         email: str,
         name: str,
         organisation_name: str | None,
         organisation_id: int | None,
+        role: str | None,
         password: str,
     ) -> None:
         """Create a user, in a new or an existing organisation."""
+        if organisation_name is not None and role not in (None, Role.OWNER.value):
+            raise click.UsageError("the first user of a new organisation is its owner")
         if (organisation_name is None) == (organisation_id is None):
             raise click.UsageError("give exactly one of --organisation or --organisation-id")
         try:
@@ -128,12 +137,16 @@ def register_cli(app: Flask) -> None:
                     organisation = session.get(Organisation, organisation_id)
                     if organisation is None:
                         raise click.ClickException(f"no organisation {organisation_id}")
-                    user = add_user(session, organisation, name, email, password)
+                    user = add_user(
+                        session, organisation, name, email, password, Role(role or "editor")
+                    )
                 else:
                     user = create_organisation_with_user(
                         session, organisation_name or "", name or email, email, password
                     )
-                click.echo(f"Created {user.email} in organisation {user.organisation_id}.")
+                click.echo(
+                    f"Created {user.email} ({user.role}) in organisation {user.organisation_id}."
+                )
         except (AccountError, WeakPassword) as error:
             raise click.ClickException(str(error)) from None
 

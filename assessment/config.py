@@ -7,7 +7,9 @@ import os
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
+
+from assessment.services.mail import Security, SmtpSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
@@ -60,6 +62,32 @@ def _positive(name: str, default: float) -> float:
     return value
 
 
+SMTP_SECURITY = ("starttls", "tls", "none")
+
+
+def _smtp() -> SmtpSettings | None:
+    """Mail settings from ``SMTP_HOST``, ``SMTP_PORT`` (587), ``SMTP_USERNAME``,
+    ``SMTP_PASSWORD``, ``SMTP_FROM`` (required with a host) and
+    ``SMTP_SECURITY`` (``starttls``, ``tls`` or ``none``); ``None`` without a host."""
+    host = os.environ.get("SMTP_HOST", "").strip()
+    if not host:
+        return None
+    sender = os.environ.get("SMTP_FROM", "").strip()
+    if not sender:
+        raise ConfigError("SMTP_FROM must be set with SMTP_HOST (the sender's address)")
+    security = os.environ.get("SMTP_SECURITY", "starttls").strip().lower()
+    if security not in SMTP_SECURITY:
+        raise ConfigError(f"SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}")
+    return SmtpSettings(
+        host=host,
+        sender=sender,
+        port=_number("SMTP_PORT", int, 587),
+        username=os.environ.get("SMTP_USERNAME", ""),
+        password=os.environ.get("SMTP_PASSWORD", ""),
+        security=cast(Security, security),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """Everything the application reads from outside.  Immutable."""
@@ -78,6 +106,7 @@ class Config:
     ratelimit_storage_uri: str = "memory://"  # where sign-in throttling counts attempts
     hashing_slots: int = 2  # password hashes computed at once (each takes 19 MiB)
     hashing_wait_seconds: float = 10.0  # a request waits this long for a slot, then gets a 503
+    smtp: SmtpSettings | None = None  # invitation and reset links are also mailed when set
 
     @property
     def report_cache_dir(self) -> Path:
@@ -89,13 +118,15 @@ class Config:
         """Read ``DATABASE_URL``, ``SECRET_KEY``, ``INSTANCE_PATH``,
         ``QUESTION_BANK_DIR``, ``SECURE_COOKIES``, ``REPORT_WORKERS``,
         ``REPORT_WAIT_SECONDS``, ``SESSION_IDLE_MINUTES``, ``SESSION_MAX_HOURS``
-        and ``RATELIMIT_STORAGE_URI`` (else ``REDIS_URL``).  Defaults: SQLite in
+        ``RATELIMIT_STORAGE_URI`` (else ``REDIS_URL``) and the ``SMTP_*``
+        settings (see :func:`_smtp`).  Defaults: SQLite in
         ``instance/assessment.sqlite3``, a persisted random secret key, two
         report workers, a five-second wait, sign-ins that end after 30 idle
         minutes or 12 hours, attempts counted in memory.
 
         Raises :class:`ConfigError` for a too-short ``SECRET_KEY`` or a
-        report setting that is not a number of the right kind.
+        report setting that is not a number of the right kind, and for an
+        incomplete or unknown SMTP setting.
         """
         instance = Path(os.environ.get("INSTANCE_PATH") or DEFAULT_INSTANCE)
         database_url = os.environ.get("DATABASE_URL") or (
@@ -116,6 +147,7 @@ class Config:
                 or os.environ.get("REDIS_URL")
                 or "memory://"
             ),
+            smtp=_smtp(),
         )
 
     def with_overrides(self, **changes: object) -> Config:

@@ -11,7 +11,7 @@ parameters, and the values PostgreSQL repeats in its own messages are removed
 (:func:`_hide_values`), so a logged error holds no answer text, title or e-mail
 address.  Services receive a
 :class:`sqlalchemy.orm.Session` and only flush; the web layer commits once per
-request (see :mod:`assessment.web`) and the CLI once per command.
+request (see :mod:`assessment.access`) and the CLI once per command.
 """
 
 from __future__ import annotations

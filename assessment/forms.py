@@ -269,3 +269,44 @@ class DashboardFilterForm(Form):  # type: ignore[misc]  # WTForms' Form is untyp
     level = SelectField("Impact level", default="", validate_choice=True)
     recommendation = SelectField("Recommendation", default="", validate_choice=True)
     type = SelectField("Kind of surveillance", default="", validate_choice=True)
+
+
+RULES_HINT = (
+    "at least 12 characters, 15 or more recommended (a few unrelated words make a good one;"
+    " up to 128 characters)"
+)
+ROLE_CHOICES = [
+    SelectChoice("editor", "Editor: answers the questions"),
+    SelectChoice("reviewer", "Reviewer: reads, comments, approves or requests changes"),
+    SelectChoice("viewer", "Viewer: reads"),
+    SelectChoice("owner", "Owner: manages members and share links, and may do everything"),
+]
+
+
+class InviteForm(FlaskForm):  # type: ignore[misc]
+    email = StringField("E-mail address", validators=[DataRequired(), Length(max=254)])
+    role = SelectField("Role", choices=ROLE_CHOICES, default="editor")
+
+
+class RoleForm(FlaskForm):  # type: ignore[misc]
+    role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+class AcceptInvitationForm(FlaskForm):  # type: ignore[misc]
+    name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(
+        f"Password: {RULES_HINT}", validators=[DataRequired(), Length(max=1024)]
+    )
+
+
+class ChangePasswordForm(FlaskForm):  # type: ignore[misc]
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
+    password = PasswordField(
+        f"New password: {RULES_HINT}", validators=[DataRequired(), Length(max=1024)]
+    )
+
+
+class ResetPasswordForm(FlaskForm):  # type: ignore[misc]
+    password = PasswordField(
+        f"New password: {RULES_HINT}", validators=[DataRequired(), Length(max=1024)]
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -36,6 +37,16 @@ NAMING_CONVENTION = {
 
 STATUS_DRAFT = "draft"
 STATUS_SUBMITTED = "submitted"
+
+
+class Role(StrEnum):
+    """An organisation member's role (``users.role``); what each may do is the
+    role table in :mod:`assessment.access`."""
+
+    OWNER = "owner"  # manages members and share links; may do everything
+    EDITOR = "editor"  # answers
+    REVIEWER = "reviewer"  # reads, comments, approves or requests changes
+    VIEWER = "viewer"  # reads
 
 
 def utcnow() -> dt.datetime:
@@ -71,7 +82,7 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(20), default="member")
+    role: Mapped[str] = mapped_column(String(20), default=Role.VIEWER.value)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
@@ -269,3 +280,49 @@ class UserSession(Base):
     last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     user: Mapped[User] = relationship()
+
+
+class Invitation(Base):
+    """An invitation to join an organisation with a role, by a one-time link.
+    Only the SHA-256 of the link's token is stored; the link expires and is
+    used once (``accepted_at``)."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (UniqueConstraint("token_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class PasswordReset(Base):
+    """A one-time link, issued by an owner, with which a member sets a new
+    password.  Only the SHA-256 of the token is stored; it expires and is
+    used once (``used_at``)."""
+
+    __tablename__ = "password_resets"
+    __table_args__ = (UniqueConstraint("token_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

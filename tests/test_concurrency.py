@@ -29,6 +29,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
+from assessment.access import limiter
 from assessment.config import PROJECT_ROOT
 from assessment.engine.document import AssessmentDocument, canonical_json, load_document
 from assessment.forms import field_name
@@ -54,7 +55,6 @@ from assessment.services.assessments import (
 )
 from assessment.services.reports import request_report
 from assessment.services.shares import create_link
-from assessment.web import limiter
 from tests.conftest import TEST_PASSWORD
 from tests.helpers import BANK
 

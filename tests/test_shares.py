@@ -13,10 +13,10 @@ from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import select, text, update
 
+from assessment.logs import RedactShareTokens
 from assessment.models import ShareLink, ShareUse, as_utc
 from assessment.services import shares as shares_service
 from assessment.services.shares import record_use
-from assessment.web import RedactShareTokens
 from tests.conftest import Browser
 
 LINK = re.compile(r'<code class="share-url">http://localhost(/s/[A-Za-z0-9_-]+)</code>')

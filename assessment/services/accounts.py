@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from assessment.db import insert_unless_taken
-from assessment.models import Organisation, User
+from assessment.models import Organisation, Role, User
 from assessment.services.passwords import (
     MIN_PASSWORD_LENGTH,
     WeakPassword,
@@ -28,9 +28,11 @@ from assessment.services.sessions import end_all_sessions
 __all__ = [
     "MIN_PASSWORD_LENGTH",
     "AccountError",
+    "LastOwner",
     "WeakPassword",
     "add_user",
     "authenticate",
+    "change_password",
     "create_organisation_with_user",
     "normalise_email",
     "remove_member",
@@ -45,6 +47,15 @@ TAKEN = "An account with this e-mail address already exists."
 
 class AccountError(ValueError):
     """A sign-up or user request that cannot be carried out; the message is for the user."""
+
+
+class LastOwner(AccountError):
+    """The change would leave the organisation without an owner."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "An organisation needs at least one owner: make another member owner first."
+        )
 
 
 def normalise_email(email: str) -> str:
@@ -62,7 +73,7 @@ def _new_password_hash(email: str, password: str) -> str:
     return hash_password(password)
 
 
-def _check_email_free(session: Session, email: str) -> None:
+def check_email_free(session: Session, email: str) -> None:
     taken = session.scalar(select(func.count()).select_from(User).where(User.email == email))
     if taken:
         raise AccountError(TAKEN)
@@ -84,12 +95,12 @@ def create_organisation_with_user(
     if not organisation_name or not name:
         raise AccountError("Enter your name and your organisation's name.")
     email = normalise_email(email)
-    _check_email_free(session, email)
+    check_email_free(session, email)
     password_hash = _new_password_hash(email, password)  # slow: before anything is written
     organisation = Organisation(name=organisation_name)
     session.add(organisation)
     try:
-        return _insert_user(session, organisation, name, email, password_hash, "owner")
+        return insert_user(session, organisation, name, email, password_hash, Role.OWNER)
     except AccountError:
         session.delete(organisation)
         session.flush()
@@ -102,23 +113,24 @@ def add_user(
     name: str,
     email: str,
     password: str,
-    role: str = "member",
+    role: Role = Role.EDITOR,
 ) -> User:
-    """Add a user to ``organisation``.  Raises as :func:`create_organisation_with_user`;
-    of two requests adding the same address at once, one gets :class:`AccountError`."""
+    """Add a user to ``organisation`` with ``role``.  Raises as
+    :func:`create_organisation_with_user`; of two requests adding the same
+    address at once, one gets :class:`AccountError`."""
     email = normalise_email(email)
-    _check_email_free(session, email)
+    check_email_free(session, email)
     password_hash = _new_password_hash(email, password)  # slow: before anything is written
-    return _insert_user(session, organisation, name, email, password_hash, role)
+    return insert_user(session, organisation, name, email, password_hash, Role(role))
 
 
-def _insert_user(
+def insert_user(
     session: Session,
     organisation: Organisation,
     name: str,
     email: str,
     password_hash: str,
-    role: str,
+    role: Role,
 ) -> User:
     """Insert the user in one statement that does nothing if the address was
     taken meanwhile; raises :class:`AccountError` then."""
@@ -132,7 +144,7 @@ def _insert_user(
         name=name.strip() or email,
         email=email,
         password_hash=password_hash,
-        role=role,
+        role=role.value,
     )
     if user_id is None:
         raise AccountError(TAKEN)
@@ -144,15 +156,83 @@ def _insert_user(
 def set_password(session: Session, user: User, password: str) -> None:
     """Give ``user`` a new password and end all of their sessions.  Raises
     :class:`WeakPassword` or :class:`~assessment.services.passwords.HashingBusy`."""
-    password_hash = _new_password_hash(user.email, password)
+    store_password_hash(session, user, new_password_hash(user.email, password))
+
+
+def new_password_hash(email: str, password: str) -> str:
+    """``password`` checked against the rules for the account ``email``, and
+    hashed (slow: call it before writing).  Raises :class:`WeakPassword` or
+    :class:`~assessment.services.passwords.HashingBusy`."""
+    return _new_password_hash(email, password)
+
+
+def store_password_hash(session: Session, user: User, password_hash: str) -> None:
+    """Store a hash made by :func:`new_password_hash`; every session of
+    ``user`` ends at once."""
     user.password_hash = password_hash
     end_all_sessions(session, user)
     session.flush()
 
 
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    """The member's own password change: ``current`` must be their password.
+    Every session of ``user`` ends (the caller may start a new one for the
+    browser that made the change).  Raises :class:`AccountError` for a wrong
+    current password, :class:`WeakPassword`, or
+    :class:`~assessment.services.passwords.HashingBusy`."""
+    if not verify_password(user.password_hash, current):
+        raise AccountError("Your current password is not right.")
+    if new == current:
+        raise WeakPassword("The new password must differ from the current one.")
+    set_password(session, user, new)
+
+
+def lock_organisation(session: Session, organisation_id: int) -> None:
+    """Serialise changes to an organisation's members until the transaction
+    ends: a no-op UPDATE of its row takes the row lock (PostgreSQL) or the
+    database's write lock (SQLite), so two owners demoting each other at once
+    are counted one after the other."""
+    session.execute(
+        update(Organisation)
+        .where(Organisation.id == organisation_id)
+        .values(name=Organisation.name)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def owner_count(session: Session, organisation_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.organisation_id == organisation_id, User.role == Role.OWNER.value)
+        )
+        or 0
+    )
+
+
+def _check_not_last_owner(session: Session, user: User) -> None:
+    lock_organisation(session, user.organisation_id)
+    session.refresh(user)
+    if user.role == Role.OWNER.value and owner_count(session, user.organisation_id) <= 1:
+        raise LastOwner()
+
+
+def change_role(session: Session, user: User, role: Role) -> None:
+    """Give ``user`` another role.  Raises :class:`LastOwner` if ``user`` is
+    the organisation's only owner and would no longer be one."""
+    role = Role(role)
+    if role is not Role.OWNER:
+        _check_not_last_owner(session, user)
+    user.role = role.value
+    session.flush()
+
+
 def remove_member(session: Session, user: User) -> None:
     """Remove ``user`` from their organisation: their account is deleted and
-    every browser signed in as them is signed out at once."""
+    every browser signed in as them is signed out at once.  Raises
+    :class:`LastOwner` for the organisation's only owner."""
+    _check_not_last_owner(session, user)
     end_all_sessions(session, user)
     session.delete(user)
     session.flush()

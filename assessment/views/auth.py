@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
+from assessment.access import app_config, db, limiter
 from assessment.forms import ActionForm, LoginForm, SignupForm
 from assessment.models import User
 from assessment.services.accounts import (
@@ -24,7 +25,6 @@ from assessment.services.accounts import (
     create_organisation_with_user,
 )
 from assessment.services.sessions import end_session, purge_expired, start_session
-from assessment.web import app_config, db, limiter
 
 bp = Blueprint("auth", __name__)
 
@@ -47,7 +47,9 @@ def _safe_next(target: str | None) -> str:
     return url_for("dashboard.index")
 
 
-def _sign_in(user: User) -> None:
+def sign_in(user: User) -> None:
+    """Start a new server-side session for ``user`` in this browser (ending
+    the browser's earlier one)."""
     config = app_config()
     purge_expired(
         db(),
@@ -71,7 +73,7 @@ def login() -> str | Response:
     if form.validate_on_submit():
         user = authenticate(db(), form.email.data, form.password.data)
         if user is not None:
-            _sign_in(user)
+            sign_in(user)
             return redirect(_safe_next(request.args.get("next")))
         form.password.errors.append("E-mail address or password is wrong.")
     return render_template("auth/login.html", form=form)
@@ -91,7 +93,7 @@ def signup() -> str | Response:
         except AccountError as error:
             form.email.errors.append(str(error))
         else:
-            _sign_in(user)
+            sign_in(user)
             flash("Your organisation's workspace is ready.")
             return redirect(url_for("dashboard.index"))
     return render_template("auth/signup.html", form=form)

@@ -6,6 +6,7 @@ import re
 
 from flask import Response, abort, render_template
 
+from assessment.access import app_banks, app_config, db, report_renderer, require_user
 from assessment.engine.bank import Bank
 from assessment.engine.banks import UnknownBankVersion
 from assessment.models import Assessment
@@ -15,7 +16,6 @@ from assessment.services.assessments import (
     get_for_organisation,
 )
 from assessment.services.reports import request_report
-from assessment.web import app_banks, app_config, db, report_renderer, require_user
 
 PREPARING_REFRESH_SECONDS = 3
 

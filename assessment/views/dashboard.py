@@ -6,6 +6,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
+from assessment.access import app_bank, app_banks, db, login_required, require_user
 from assessment.engine.scoring import IMPACT_NUMERALS, RECOMMENDATION_LABELS
 from assessment.forms import DashboardFilterForm, NewAssessmentForm
 from assessment.services.assessments import (
@@ -13,7 +14,6 @@ from assessment.services.assessments import (
     programme_types_question,
 )
 from assessment.services.results import DashboardFilters, dashboard_rows, statuses_of
-from assessment.web import app_bank, app_banks, db, login_required, require_user
 
 bp = Blueprint("dashboard", __name__)
 

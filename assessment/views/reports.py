@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, request, url_for
 
+from assessment.access import login_required
 from assessment.engine.document import EDITIONS, canonical_json
 from assessment.services.assessments import to_document
 from assessment.views.common import (
@@ -12,7 +13,6 @@ from assessment.views.common import (
     preparing_page,
     report_download,
 )
-from assessment.web import login_required
 
 bp = Blueprint("reports", __name__, url_prefix="/assessments/<assessment_id>")
 

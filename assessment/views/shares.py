@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from assessment.access import db, login_required, require_user
 from assessment.forms import ActionForm
 from assessment.services.assessments import to_document
 from assessment.services.results import score_document
@@ -28,7 +29,6 @@ from assessment.views.common import (
     preparing_page,
     report_download,
 )
-from assessment.web import db, login_required, require_user
 
 bp = Blueprint("shares", __name__)
 

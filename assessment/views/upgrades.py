@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
+from assessment.access import app_banks, db, login_required, require_user
 from assessment.engine.bank import Bank
 from assessment.engine.banks import UnknownBankVersion
 from assessment.models import Assessment
@@ -20,7 +21,6 @@ from assessment.services.upgrades import (
     upgrade_to_current,
 )
 from assessment.views.common import own_assessment
-from assessment.web import app_banks, db, login_required, require_user
 
 bp = Blueprint("upgrades", __name__, url_prefix="/assessments/<assessment_id>")
 

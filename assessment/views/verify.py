@@ -8,9 +8,9 @@ from flask import Blueprint, render_template
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
+from assessment.access import app_config, db, limiter
 from assessment.report.verify import NotAReport
 from assessment.services.reports import verify_report
-from assessment.web import app_config, db, limiter
 
 bp = Blueprint("verify", __name__)
 

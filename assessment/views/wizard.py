@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from assessment.access import app_bank, db, login_required, require_user
 from assessment.engine.answers import AnswerValueError
 from assessment.engine.bank import CONFIDENCE_LABELS, Bank, Question
 from assessment.engine.display import format_value
@@ -36,7 +37,6 @@ from assessment.services.assessments import (
 )
 from assessment.services.results import findings_of
 from assessment.views.common import own_assessment, pinned_bank
-from assessment.web import app_bank, db, login_required, require_user
 
 bp = Blueprint("wizard", __name__, url_prefix="/assessments/<assessment_id>")
 
