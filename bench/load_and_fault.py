@@ -92,7 +92,6 @@ import threading
 import time
 import urllib.parse
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -1239,6 +1238,143 @@ def print_summary(summary: dict[str, Any]) -> None:
         line("client crashed", crash)
 
 
+@dataclass(slots=True)
+class Timeline:
+    """What the driver did during the run."""
+
+    started: float = 0.0  # wall clock
+    ended: float = 0.0
+    faults: list[Fault] = field(default_factory=list)
+    races: list[SubmitRace] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # submissions the end came before
+
+
+def drive(
+    args: argparse.Namespace,
+    server: Server,
+    run: Run,
+    clients: list[Client],
+    submitters: tuple[Submitter, Submitter],
+    to_submit: list[str],
+) -> Timeline:
+    """Start the clients, act on the schedule (double submits, kills), and
+    wait for the clients to stop at the deadline."""
+    timeline = Timeline()
+    start = time.monotonic()
+    run.deadline = start + args.duration
+    timeline.started = time.time()
+    for submitter in submitters:
+        submitter.sign_in()
+    for client in clients:
+        client.thread.start()
+    for at, action in schedule(args.duration, args.submits):
+        time.sleep(max(0.0, start + at - time.monotonic()))
+        print(f"{time.monotonic() - start:5.1f} s  {action}", flush=True)
+        if action == "kill worker":
+            timeline.faults.append(server.kill_worker())
+        elif action == "kill server":
+            timeline.faults.append(server.kill_all_and_restart())
+        else:
+            assessment = to_submit[int(action.split()[1])]
+            before = [len(s.attempts) for s in submitters]
+            statuses = double_submit(submitters, assessment)
+            posts = [
+                a
+                for s, n in zip(submitters, before, strict=True)
+                for a in s.attempts[n:]
+                if a.kind == "submit"
+            ]
+            if not posts:  # the deadline came first (a slow restart on a busy machine)
+                print(f"{action}: not run, the run ended first", flush=True)
+                timeline.skipped.append(assessment)
+                continue
+            window = (min(p.started for p in posts), max(p.ended for p in posts))
+            timeline.races.append(SubmitRace(assessment, statuses, at, window))
+    for client in clients:
+        client.thread.join(timeout=args.duration + REQUEST_TIMEOUT + 60)
+    timeline.ended = time.time()
+    return timeline
+
+
+def run_benchmark(args: argparse.Namespace, folder: Path) -> int:
+    """Set up, load, check, report; 1 if any check failed."""
+    url = args.database_url or f"sqlite:///{folder / 'bench.sqlite3'}"
+    print(f"Preparing {args.database} in {folder} ...", flush=True)
+    engine = prepare_database(args.database, url, args.reset)
+    try:
+        setup = populate(engine, args.clients, args.assessments)
+        port = free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "INSTANCE_PATH": str(folder / "instance"),
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "PORT": str(port),
+            "PYTHONPATH": str(PROJECT_ROOT),
+        }
+        for name in ("BIND", "WEB_CONCURRENCY", "REPORT_WORKERS"):
+            env.pop(name, None)  # gunicorn.conf.py's own settings: 2 workers x 4 threads
+        server = Server(port, env, folder / "gunicorn.log")
+        server.start()
+        print(f"gunicorn (pid {server.pid}) on 127.0.0.1:{port}; log {server.log}", flush=True)
+        run = Run(port=port, deadline=float("inf"))
+        clients = [
+            Client(
+                f"c{i:02d}",
+                email,
+                setup.password,
+                f"127.0.1.{i + 1}",
+                run,
+                args.seed * 1000 + i,
+                setup.assessments,
+            )
+            for i, email in enumerate(setup.clients)
+        ]
+        submitters = (
+            Submitter("s1", setup.submitters[0], setup.password, "127.0.2.1", run, args.seed),
+            Submitter("s2", setup.submitters[1], setup.password, "127.0.2.2", run, args.seed + 1),
+        )
+        try:
+            timeline = drive(
+                args, server, run, clients, submitters, setup.assessments[: args.submits]
+            )
+        finally:
+            server.stop()
+        saves = [s for c in clients for s in c.saves]
+        submits = {s.email: [a for a in s.attempts if a.kind == "submit"] for s in submitters}
+        emails = {c.name: c.email for c in clients}
+        print("Checking every save against the database ...", flush=True)
+        check = check_database(engine, saves, submits, timeline.races, emails)
+    finally:
+        engine.dispose()
+    summary = summarise(
+        args,
+        clients,
+        submitters,
+        timeline.faults,
+        timeline.races,
+        check,
+        timeline.started,
+        timeline.ended,
+    )
+    summary["submissions_not_run"] = [a[:8] for a in timeline.skipped]
+    print_summary(summary)
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    failed = (
+        check.lost
+        or check.late
+        or check.refused_but_stored
+        or check.unmatched_events
+        or check.revision_problems
+        or check.submit_problems
+        or check.other_problems
+        or summary["client_crashes"]
+        or len(timeline.faults) != 2
+    )
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), required=True)
@@ -1256,112 +1392,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--database-url is needed with --database postgresql, and only then")
     if not 1 <= args.clients <= 250 or args.submits >= args.assessments or args.duration < 10:
         parser.error("1-250 clients, fewer submits than assessments, at least 10 seconds")
-
     folder = Path(tempfile.mkdtemp(prefix="load-and-fault-"))
-    url = args.database_url or f"sqlite:///{folder / 'bench.sqlite3'}"
-    print(f"Preparing {args.database} in {folder} ...", flush=True)
-    engine = prepare_database(args.database, url, args.reset)
-    setup = populate(engine, args.clients, args.assessments)
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "INSTANCE_PATH": str(folder / "instance"),
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "PORT": str(port),
-        "PYTHONPATH": str(PROJECT_ROOT),
-    }
-    for name in ("BIND", "WEB_CONCURRENCY", "REPORT_WORKERS"):
-        env.pop(name, None)
-    server = Server(port, env, folder / "gunicorn.log")
-    server.start()
-    print(f"gunicorn (pid {server.pid}) on 127.0.0.1:{port}; log {server.log}", flush=True)
-
-    run = Run(port=port, deadline=float("inf"))
-    clients = [
-        Client(
-            f"c{i:02d}",
-            email,
-            setup.password,
-            f"127.0.1.{i + 1}",
-            run,
-            args.seed * 1000 + i,
-            setup.assessments,
-        )
-        for i, email in enumerate(setup.clients)
-    ]
-    submitters = (
-        Submitter("s1", setup.submitters[0], setup.password, "127.0.2.1", run, args.seed),
-        Submitter("s2", setup.submitters[1], setup.password, "127.0.2.2", run, args.seed + 1),
-    )
-    faults: list[Fault] = []
-    races: list[SubmitRace] = []
-    skipped: list[str] = []  # submissions that the end of the run came before
-    to_submit = setup.assessments[: args.submits]
     try:
-        start = time.monotonic()
-        run.deadline = start + args.duration
-        started = time.time()
-        for submitter in submitters:
-            submitter.sign_in()
-        for client in clients:
-            client.thread.start()
-        actions: dict[str, Callable[[], None]] = {
-            "kill worker": lambda: faults.append(server.kill_worker()),
-            "kill server": lambda: faults.append(server.kill_all_and_restart()),
-        }
-        for at, action in schedule(args.duration, args.submits):
-            time.sleep(max(0.0, start + at - time.monotonic()))
-            print(f"{time.monotonic() - start:5.1f} s  {action}", flush=True)
-            if action.startswith("submit"):
-                assessment = to_submit[int(action.split()[1])]
-                before = [len(s.attempts) for s in submitters]
-                statuses = double_submit(submitters, assessment)
-                posts = [
-                    a
-                    for s, n in zip(submitters, before, strict=True)
-                    for a in s.attempts[n:]
-                    if a.kind == "submit"
-                ]
-                if not posts:  # the deadline came first (a slow restart on a busy machine)
-                    print(f"{action}: not run, the run ended first", flush=True)
-                    skipped.append(assessment)
-                    continue
-                window = (min(p.started for p in posts), max(p.ended for p in posts))
-                races.append(SubmitRace(assessment, statuses, at, window))
-            else:
-                actions[action]()
-        for client in clients:
-            client.thread.join(timeout=args.duration + REQUEST_TIMEOUT + 60)
-        ended = time.time()
+        return run_benchmark(args, folder)
     finally:
-        server.stop()
-
-    saves = [s for c in clients for s in c.saves]
-    submit_attempts = {s.email: [a for a in s.attempts if a.kind == "submit"] for s in submitters}
-    emails = {c.name: c.email for c in clients}
-    print("Checking every save against the database ...", flush=True)
-    check = check_database(engine, saves, submit_attempts, races, emails)
-    engine.dispose()
-    summary = summarise(args, clients, submitters, faults, races, check, started, ended)
-    summary["submissions_not_run"] = [a[:8] for a in skipped]
-    print_summary(summary)
-    if args.json:
-        args.json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    if not args.keep:
-        shutil.rmtree(folder)
-    failed = (
-        check.lost
-        or check.late
-        or check.refused_but_stored
-        or check.unmatched_events
-        or check.revision_problems
-        or check.submit_problems
-        or check.other_problems
-        or summary["client_crashes"]
-        or len(faults) != 2
-    )
-    return 1 if failed else 0
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
