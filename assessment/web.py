@@ -29,6 +29,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from assessment.config import PROJECT_ROOT, Config
 from assessment.db import make_engine, make_session_factory
@@ -39,6 +40,7 @@ from assessment.forms import check_bank_supported
 from assessment.logs import RedactShareTokens
 from assessment.models import User
 from assessment.report.pool import RenderFailed, ReportRenderer
+from assessment.report.verify import ReadingBusy, configure_reading
 from assessment.services.passwords import HashingBusy, configure_hashing
 from assessment.services.sessions import load_session, touch_session
 
@@ -91,6 +93,7 @@ def create_app(config: Config | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     configure_hashing(config.hashing_slots, config.hashing_wait_seconds)
+    configure_reading(config.reading_slots, config.reading_wait_seconds, config.reading_seconds)
     _install_transaction(app)
 
     @app.errorhandler(RenderFailed)
@@ -109,9 +112,18 @@ def create_app(config: Config | None = None) -> Flask:
             {"Retry-After": str(seconds)},
         )
 
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
+        limit_mb = config.max_upload_bytes // (1024 * 1024)
+        return render_template("too_large.html", limit_mb=limit_mb), 413
+
     @app.errorhandler(HashingBusy)
     def hashing_busy(error: HashingBusy) -> tuple[str, int, dict[str, str]]:
-        return render_template("busy.html"), 503, {"Retry-After": "10"}
+        return render_template("busy.html", busy_with="signing in"), 503, {"Retry-After": "10"}
+
+    @app.errorhandler(ReadingBusy)
+    def reading_busy(error: ReadingBusy) -> tuple[str, int, dict[str, str]]:
+        return render_template("busy.html", busy_with="verifying"), 503, {"Retry-After": "30"}
 
     _install_security_headers(app)
 
@@ -119,7 +131,9 @@ def create_app(config: Config | None = None) -> Flask:
     def page_globals() -> dict[str, Any]:
         from assessment.forms import ActionForm
 
-        return {"user": current_user(), "action_form": ActionForm()}
+        # the sign-out button needs only a CSRF token: the request's form is not read
+        # (it may be the one a page refuses, such as an upload over the size limit)
+        return {"user": current_user(), "action_form": ActionForm(formdata=None)}
 
     from assessment.cli import register_cli
     from assessment.views import auth, dashboard, reports, shares, upgrades, verify, wizard

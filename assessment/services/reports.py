@@ -23,7 +23,7 @@ from assessment.models import Assessment, ReportRevision, as_utc, utcnow
 from assessment.report.context import HistoryEntry
 from assessment.report.pool import RenderFailed, RenderJob, ReportRenderer, read_stored
 from assessment.report.render import RenderedReport
-from assessment.report.verify import EmbeddedData, read_embedded
+from assessment.report.verify import EmbeddedData, read_report
 from assessment.services.assessments import to_document
 
 REPORT_SOURCES = (
@@ -204,8 +204,12 @@ class Verification:
 
 
 def verify_report(session: Session, pdf: bytes) -> Verification:
-    """Check report ``pdf``.  Raises :class:`~assessment.report.verify.NotAReport`."""
-    embedded = read_embedded(pdf)
+    """Check report ``pdf``, read within the limits of
+    :func:`~assessment.report.verify.read_report` (in a child process, before
+    the database is asked anything).  Raises
+    :class:`~assessment.report.verify.NotAReport` and
+    :class:`~assessment.report.verify.ReadingBusy`."""
+    embedded = read_report(pdf)
     record = session.scalar(select(ReportRevision).where(ReportRevision.sha256 == embedded.sha256))
     if record is None:
         return Verification(embedded, None, False)
