@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assessment.db import transaction
@@ -109,6 +109,25 @@ def _read_document(path: str) -> AssessmentDocument:
         return load_exchange(raw, _banks())
     except (DocumentError, NotAReport, ReadingBusy) as error:
         raise click.ClickException(f"{path}: {error}") from None
+
+
+def _only_organisation(session: Session) -> Organisation:
+    """The one organisation of the database, for commands that need one.
+    Raises :class:`click.ClickException` saying what to do when there is
+    none or more than one."""
+    organisations = session.scalars(select(Organisation).order_by(Organisation.id).limit(11)).all()
+    if not organisations:
+        raise click.ClickException(
+            "there is no organisation to import into yet: create one with "
+            "'flask --app app create-user EMAIL --organisation NAME', then import again"
+        )
+    if len(organisations) > 1:
+        shown = ", ".join(f"{o.id} ({o.name})" for o in organisations[:10])
+        more = ", ..." if len(organisations) > 10 else ""
+        raise click.ClickException(
+            f"there are several organisations ({shown}{more}): choose one with --organisation-id ID"
+        )
+    return organisations[0]
 
 
 def register_cli(app: Flask) -> None:
@@ -225,12 +244,7 @@ def register_cli(app: Flask) -> None:
         document = _read_document(file)
         with transaction(_sessions()) as session:
             if organisation_id is None:
-                count = session.scalar(select(func.count()).select_from(Organisation)) or 0
-                if count != 1:
-                    raise click.ClickException(
-                        "several organisations exist: give --organisation-id"
-                    )
-                organisation = session.scalars(select(Organisation)).one()
+                organisation = _only_organisation(session)
             else:
                 found = session.get(Organisation, organisation_id)
                 if found is None:

@@ -242,3 +242,29 @@ def test_import_reads_no_more_than_its_limit(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["import", "/dev/zero"])
     assert result.exit_code == 1
     assert "larger than 8 MB, the limit for an exchange file" in result.output
+
+
+# --- import: the words for a simple mistake ---------------------------------------------
+
+
+def test_import_without_any_organisation_says_what_to_do(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["import", str(EXAMPLE)])
+    assert result.exit_code == 1
+    assert "there is no organisation to import into yet" in result.output
+    assert "create-user EMAIL --organisation NAME" in result.output
+    assert "several" not in result.output
+
+
+def test_import_with_several_organisations_names_them(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    for email, name in (("a@example.org", "First group"), ("b@example.org", "Second group")):
+        made = runner.invoke(
+            args=["create-user", email, "--organisation", name, "--password", TEST_PASSWORD]
+        )
+        assert made.exit_code == 0, made.output
+    result = runner.invoke(args=["import", str(EXAMPLE)])
+    assert result.exit_code == 1
+    assert "there are several organisations (" in result.output
+    assert "(First group)" in result.output
+    assert "(Second group)" in result.output
+    assert "--organisation-id" in result.output
