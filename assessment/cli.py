@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assessment.db import transaction
@@ -25,11 +25,12 @@ from assessment.engine.document import (
     DocumentError,
     canonical_json,
 )
+from assessment.engine.inputs import MAX_JSON_BYTES
 from assessment.engine.scoring import score
 from assessment.migrate import upgrade
 from assessment.models import Organisation, Role, User
 from assessment.report.render import render_report
-from assessment.report.verify import NotAReport, read_embedded
+from assessment.report.verify import NotAReport, ReadingBusy, read_report
 from assessment.services.accounts import (
     AccountError,
     WeakPassword,
@@ -71,23 +72,62 @@ def _sessions() -> sessionmaker[Session]:
     return factory
 
 
+def _read_input(path: str) -> bytes:
+    """The bytes of ``path``: an exchange JSON file of at most
+    :data:`~assessment.engine.inputs.MAX_JSON_BYTES`, or a report PDF no
+    larger than an upload to ``/verify``.  Never reads more than that, so
+    ``/dev/zero`` or a huge file is refused, not loaded."""
+    pdf_limit = current_app.extensions["assessment"]["config"].max_upload_bytes
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(max(MAX_JSON_BYTES, pdf_limit) + 1)
+    except OSError as error:
+        raise click.ClickException(f"cannot read {path}: {error.strerror}") from None
+    limit = pdf_limit if raw.startswith(b"%PDF-") else MAX_JSON_BYTES
+    if len(raw) > limit:
+        kind = "a report PDF" if raw.startswith(b"%PDF-") else "an exchange file"
+        raise click.ClickException(
+            f"{path}: larger than {limit // (1024 * 1024)} MB, the limit for {kind}; not read"
+        )
+    return raw
+
+
 def _read_document(path: str) -> AssessmentDocument:
     """An exchange JSON file, or a report PDF whose embedded data are intact,
-    validated against the bank version it names (which must be installed)."""
+    validated against the bank version it names (which must be installed).
+    A PDF is read as :func:`~assessment.report.verify.read_report` reads
+    uploads: within limits, in a child process with a time limit."""
+    raw = _read_input(path)
     try:
-        raw = Path(path).read_bytes()
         if raw.startswith(b"%PDF-"):
-            embedded = read_embedded(raw)
+            embedded = read_report(raw)
             if not embedded.intact:
                 raise click.ClickException(
                     f"{path}: the embedded data do not match the report's fingerprint; not imported"
                 )
             raw = embedded.data
         return load_exchange(raw, _banks())
-    except OSError as error:
-        raise click.ClickException(f"cannot read {path}: {error.strerror}") from None
-    except (DocumentError, NotAReport) as error:
+    except (DocumentError, NotAReport, ReadingBusy) as error:
         raise click.ClickException(f"{path}: {error}") from None
+
+
+def _only_organisation(session: Session) -> Organisation:
+    """The one organisation of the database, for commands that need one.
+    Raises :class:`click.ClickException` saying what to do when there is
+    none or more than one."""
+    organisations = session.scalars(select(Organisation).order_by(Organisation.id).limit(11)).all()
+    if not organisations:
+        raise click.ClickException(
+            "there is no organisation to import into yet: create one with "
+            "'flask --app app create-user EMAIL --organisation NAME', then import again"
+        )
+    if len(organisations) > 1:
+        shown = ", ".join(f"{o.id} ({o.name})" for o in organisations[:10])
+        more = ", ..." if len(organisations) > 10 else ""
+        raise click.ClickException(
+            f"there are several organisations ({shown}{more}): choose one with --organisation-id ID"
+        )
+    return organisations[0]
 
 
 def register_cli(app: Flask) -> None:
@@ -217,12 +257,7 @@ def register_cli(app: Flask) -> None:
         document = _read_document(file)
         with transaction(_sessions()) as session:
             if organisation_id is None:
-                count = session.scalar(select(func.count()).select_from(Organisation)) or 0
-                if count != 1:
-                    raise click.ClickException(
-                        "several organisations exist: give --organisation-id"
-                    )
-                organisation = session.scalars(select(Organisation)).one()
+                organisation = _only_organisation(session)
             else:
                 found = session.get(Organisation, organisation_id)
                 if found is None:
@@ -261,14 +296,11 @@ def register_cli(app: Flask) -> None:
 
         Exits 0 when the data are intact and match an issued revision, 1 otherwise.
         """
-        try:
-            raw = Path(report).read_bytes()
-        except OSError as error:
-            raise click.ClickException(f"cannot read {report}: {error.strerror}") from None
+        raw = _read_input(report)
         with transaction(_sessions()) as session:
             try:
                 result = verify_report(session, raw)
-            except NotAReport as error:
+            except (NotAReport, ReadingBusy) as error:
                 raise click.ClickException(f"{report}: {error}") from None
             for line in result.summary():
                 click.echo(line)

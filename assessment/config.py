@@ -107,6 +107,9 @@ class Config:
     hashing_slots: int = 2  # password hashes computed at once (each takes 19 MiB)
     hashing_wait_seconds: float = 10.0  # a request waits this long for a slot, then gets a 503
     smtp: SmtpSettings | None = None  # invitation and reset links are also mailed when set
+    reading_slots: int = 2  # report PDFs checked at once, each in a process of at most 512 MiB
+    reading_wait_seconds: float = 5.0  # a check waits this long for a slot, then gets a 503
+    reading_seconds: float = 20.0  # reading one PDF is stopped after this long (a report: ~1 s)
 
     @property
     def report_cache_dir(self) -> Path:

@@ -39,12 +39,51 @@ from assessment.engine.answers import (
     check_value,
 )
 from assessment.engine.bank import CONFIDENCE_LABELS, Bank, Question, QuestionType
+from assessment.engine.inputs import unstorable_message
 from assessment.services.assessments import SubmittedAnswer
 from assessment.services.results import SEARCH_MAX
 
 
 class UnsupportedQuestionType(RuntimeError):
     """The bank uses a question type the web forms cannot show."""
+
+
+class AppForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no type hints
+    """The base of every form of the app.  Besides its fields' own validators,
+    it refuses text the database cannot store (a NUL character, say) in any
+    field, with a message next to that field; what was typed stays in the form.
+    Passwords are exempt: they are hashed, never stored."""
+
+    def validate(self, extra_validators: Mapping[str, Any] | None = None) -> bool:
+        valid: bool = super().validate(extra_validators)
+        for field in _leaf_fields(self):
+            message = _unstorable_in(field.data)
+            if message is not None and not isinstance(field, PasswordField):
+                field.errors = [*field.errors, message]
+                valid = False
+        return valid
+
+
+def _leaf_fields(form: Iterable[Field]) -> Iterable[Field]:
+    """The fields of ``form`` that hold values, also inside repeatable groups."""
+    for field in form:
+        if isinstance(field, FormField):
+            yield from _leaf_fields(field.form)
+        elif isinstance(field, FieldList):
+            for entry in field.entries:
+                yield from _leaf_fields([entry])
+        else:
+            yield field
+
+
+def _unstorable_in(data: Any) -> str | None:
+    """The message for a field whose text (or any of its chosen values) the
+    database cannot store."""
+    texts = data if isinstance(data, list) else [data]
+    for text in texts:
+        if isinstance(text, str) and (message := unstorable_message(text)) is not None:
+            return message
+    return None
 
 
 def _choices(question: Question, language: str) -> list[SelectChoice]:
@@ -145,7 +184,7 @@ class QuestionFields:
     confidential: Field
 
 
-class SectionForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no type hints
+class SectionForm(AppForm):
     base_revision = HiddenField()
 
     def question_fields(self, question: Question) -> QuestionFields:
@@ -229,12 +268,12 @@ def form_data_for(answers: Mapping[str, Any], questions: Iterable[Question]) -> 
     return data
 
 
-class LoginForm(FlaskForm):  # type: ignore[misc]
+class LoginForm(AppForm):
     email = StringField("E-mail", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
 
 
-class SignupForm(FlaskForm):  # type: ignore[misc]
+class SignupForm(AppForm):
     organisation = StringField("Organisation", validators=[DataRequired(), Length(max=200)])
     name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
     email = StringField("E-mail", validators=[DataRequired(), Length(max=254)])
@@ -245,7 +284,7 @@ class SignupForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class NewAssessmentForm(FlaskForm):  # type: ignore[misc]
+class NewAssessmentForm(AppForm):
     title = StringField("Title of this assessment", validators=[DataRequired(), Length(max=200)])
     programme = StringField("Programme assessed", validators=[Length(max=200)])
     programme_types = SelectMultipleField(
@@ -256,7 +295,7 @@ class NewAssessmentForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class ActionForm(FlaskForm):  # type: ignore[misc]
+class ActionForm(AppForm):
     """A form with nothing but the CSRF token, for POST-only buttons."""
 
 
@@ -310,3 +349,10 @@ class ResetPasswordForm(FlaskForm):  # type: ignore[misc]
     password = PasswordField(
         f"New password: {RULES_HINT}", validators=[DataRequired(), Length(max=1024)]
     )
+
+
+class ShareLinkForm(AppForm):
+    """A new share link.  Only the label is a form field: the validity and
+    the edition are read and checked by the view and the service."""
+
+    label = StringField("For whom (optional)", validators=[Length(max=200)])

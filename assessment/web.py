@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask, Response, render_template, request
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from assessment.access import current_user, install_access, limiter, role_of
 from assessment.cli import register_cli
@@ -24,6 +25,7 @@ from assessment.engine.display import wording
 from assessment.forms import ActionForm, check_bank_supported
 from assessment.logs import RedactShareTokens
 from assessment.report.pool import RenderFailed, ReportRenderer
+from assessment.report.verify import ReadingBusy, configure_reading
 from assessment.services.passwords import HashingBusy, configure_hashing
 from assessment.views import (
     account,
@@ -84,6 +86,7 @@ def create_app(config: Config | None = None) -> Flask:
     limiter.init_app(app)
     configure_hashing(config.hashing_slots, config.hashing_wait_seconds)
     install_access(app)
+    configure_reading(config.reading_slots, config.reading_wait_seconds, config.reading_seconds)
 
     @app.errorhandler(RenderFailed)
     def render_failed(error: RenderFailed) -> tuple[str, int]:
@@ -106,15 +109,26 @@ def create_app(config: Config | None = None) -> Flask:
         user = current_user()
         return render_template("forbidden.html", role=role_of(user) if user else None), 403
 
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
+        limit_mb = config.max_upload_bytes // (1024 * 1024)
+        return render_template("too_large.html", limit_mb=limit_mb), 413
+
     @app.errorhandler(HashingBusy)
     def hashing_busy(error: HashingBusy) -> tuple[str, int, dict[str, str]]:
-        return render_template("busy.html"), 503, {"Retry-After": "10"}
+        return render_template("busy.html", busy_with="signing in"), 503, {"Retry-After": "10"}
+
+    @app.errorhandler(ReadingBusy)
+    def reading_busy(error: ReadingBusy) -> tuple[str, int, dict[str, str]]:
+        return render_template("busy.html", busy_with="verifying"), 503, {"Retry-After": "30"}
 
     _install_security_headers(app)
 
     @app.context_processor
     def page_globals() -> dict[str, Any]:
-        return {"user": current_user(), "action_form": ActionForm()}
+        # the sign-out button needs only a CSRF token: the request's form is not read
+        # (it may be the one a page refuses, such as an upload over the size limit)
+        return {"user": current_user(), "action_form": ActionForm(formdata=None)}
 
     blueprints = (
         auth.bp,

@@ -122,6 +122,56 @@ def test_parallel_sign_ups_all_succeed(app: Flask) -> None:
         assert len(session.scalars(select(User)).all()) == count
 
 
+def test_parallel_sign_ups_with_slow_hashing_all_succeed(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The load of the original report: 50 sign-ups at once, each hash slow
+    and none waiting for a hashing slot.  Were a hash made inside the write
+    transaction, SQLite's single write lock would be held 50 x 0.3 s, far past
+    the busy timeout, and sign-ups would fail with "database is locked"."""
+    count = 50
+    app = make_app(hashing_slots=count, hashing_wait_seconds=60)
+    real_hash = accounts.hash_password
+
+    def slow_hash(password: str) -> str:
+        threading.Event().wait(0.3)  # a slow server's argon2id
+        return real_hash(password)
+
+    monkeypatch.setattr(accounts, "hash_password", slow_hash)
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
+    browsers = [_browser(app, f"127.0.2.{i + 1}") for i in range(count)]
+    for each in browsers:
+        each.get("/signup")
+    barrier = threading.Barrier(count)
+    statuses: list[int] = [0] * count
+
+    def sign_up(index: int) -> None:
+        barrier.wait()
+        statuses[index] = (
+            browsers[index]
+            .post(
+                "/signup",
+                {
+                    "organisation": f"Group {index}",
+                    "name": f"Member {index}",
+                    "email": f"member{index}@example.org",
+                    "password": TEST_PASSWORD,
+                },
+            )
+            .status_code
+        )
+
+    threads = [threading.Thread(target=sign_up, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [302] * count
+    with app.extensions["assessment"]["sessions"]() as session:
+        assert len(session.scalars(select(User)).all()) == count
+        assert len(session.scalars(select(Organisation)).all()) == count
+
+
 def _write_elsewhere(app: Flask) -> None:
     """Write to the database on another connection, as a parallel request would.
     On SQLite this fails ("database is locked") while a write lock is held."""

@@ -33,6 +33,7 @@ from assessment.engine.bank import (
     Question,
     QuestionType,
 )
+from assessment.engine.inputs import unstorable_message
 
 SHORT_TEXT_MAX = 200
 LONG_TEXT_MAX = 20_000
@@ -116,6 +117,7 @@ def _text_checker(default_max: int) -> Callable[[Question, Any], Any]:
         limit = question.max_length or default_max
         if len(value) > limit:
             raise AnswerValueError(f"Keep this under {limit} characters (now {len(value)}).")
+        _check_storable(value)
         return value
 
     return check
@@ -204,11 +206,18 @@ def check_value(question: Question, value: Any) -> Any:
     return checker(question, value)
 
 
+def _check_storable(text: str, what: str = "This text") -> None:
+    """Raises :class:`AnswerValueError` if the database cannot store ``text``."""
+    message = unstorable_message(text, what)
+    if message is not None:
+        raise AnswerValueError(message)
+
+
 def check_metadata(note: Any, source: Any, confidence: Any) -> tuple[str, str, Confidence | None]:
     """Validate an answer's note, source and confidence.
 
-    Raises :class:`AnswerValueError` on a wrong type, an over-long text or an
-    unknown confidence level.
+    Raises :class:`AnswerValueError` on a wrong type, an over-long text, a
+    character the database cannot store or an unknown confidence level.
     """
     if not isinstance(note, str) or not isinstance(source, str):
         raise AnswerValueError("Note and source must be text.")
@@ -216,6 +225,8 @@ def check_metadata(note: Any, source: Any, confidence: Any) -> tuple[str, str, C
         raise AnswerValueError(f"Keep the note under {NOTE_MAX} characters.")
     if len(source) > SOURCE_MAX:
         raise AnswerValueError(f"Keep the source under {SOURCE_MAX} characters.")
+    _check_storable(note, "The note")
+    _check_storable(source, "The source")
     if confidence in (None, ""):
         return note.strip(), source.strip(), None
     try:

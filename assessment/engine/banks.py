@@ -12,7 +12,6 @@ malformed file of any version, with the loader's one-line message), and
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -21,7 +20,12 @@ from types import MappingProxyType
 from typing import Any
 
 from assessment.engine.bank import Bank
-from assessment.engine.document import AssessmentDocument, DocumentError, parse_document
+from assessment.engine.document import (
+    AssessmentDocument,
+    DocumentError,
+    decode_document,
+    parse_document,
+)
 from assessment.engine.loader import MANIFEST_NAME, SCHEMA_DIR_NAME, BankError, load_bank
 
 ARCHIVE_DIR_NAME = "archive"
@@ -148,10 +152,8 @@ def parse_exchange(data: Any, banks: BankSet) -> AssessmentDocument:
 
 
 def load_exchange(text: str | bytes, banks: BankSet) -> AssessmentDocument:
-    """Decode JSON ``text`` and :func:`parse_exchange` it.  Raises
+    """Decode JSON ``text`` within the size and nesting limits
+    (:func:`~assessment.engine.document.decode_document`) and
+    :func:`parse_exchange` it.  Raises
     :class:`~assessment.engine.document.DocumentError`."""
-    try:
-        data = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise DocumentError([f"not valid JSON ({error})"]) from None
-    return parse_exchange(data, banks)
+    return parse_exchange(decode_document(text), banks)

@@ -17,6 +17,7 @@ from typing import Any
 
 from assessment.engine.answers import Answer, AnswerValueError, check_metadata, check_value
 from assessment.engine.bank import Bank, Confidence
+from assessment.engine.inputs import JsonRejected, decode_json, unstorable_character
 
 FORMAT_NAME = "rights-impact-assessment"
 FORMAT_VERSION = 1
@@ -114,6 +115,9 @@ def _text(problems: list[str], where: str, data: Mapping[str, Any], key: str, li
         return ""
     if len(value) > limit:
         problems.append(f"{where}.{key} is longer than {limit} characters")
+    found = unstorable_character(value)
+    if found is not None:
+        problems.append(f"{where}.{key} contains a character that cannot be stored: {found}")
     return value
 
 
@@ -247,16 +251,25 @@ def parse_document(data: Any, bank: Bank) -> AssessmentDocument:
     )
 
 
-def load_document(text: str | bytes, bank: Bank) -> AssessmentDocument:
-    """Decode JSON ``text`` and :func:`parse_document` it.
+def decode_document(text: str | bytes) -> Any:
+    """Decode the JSON of an exchange document, within the limits of
+    :func:`~assessment.engine.inputs.decode_json` (size and nesting).
 
-    Raises :class:`DocumentError` also for text that is not JSON.
+    Raises :class:`DocumentError` for text that is not JSON or passes a limit.
     """
     try:
-        data = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise DocumentError([f"not valid JSON ({error})"]) from None
-    return parse_document(data, bank)
+        return decode_json(text)
+    except JsonRejected as error:
+        raise DocumentError([str(error)]) from None
+
+
+def load_document(text: str | bytes, bank: Bank) -> AssessmentDocument:
+    """Decode JSON ``text`` (:func:`decode_document`) and :func:`parse_document` it.
+
+    Raises :class:`DocumentError` also for text that is not JSON, too large or
+    nested too deeply.
+    """
+    return parse_document(decode_document(text), bank)
 
 
 EDITIONS = ("full", "public")

@@ -12,7 +12,6 @@ instead of a traceback.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import cache
@@ -55,6 +54,7 @@ from assessment.engine.conditions import (
     parse_condition,
     referenced_questions,
 )
+from assessment.engine.inputs import JsonRejected, decode_json
 
 SUPPORTED_FORMAT_VERSIONS = frozenset({1, 2})
 MANIFEST_NAME = "bank.yaml"
@@ -152,8 +152,8 @@ def _read_yaml(path: Path, display: str) -> Any:
 def _schema(schema_dir: Path, name: str) -> dict[str, Any]:
     path = schema_dir / name
     try:
-        loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+        loaded: dict[str, Any] = decode_json(path.read_bytes())
+    except (OSError, JsonRejected) as error:
         raise BankError(f"{SCHEMA_DIR_NAME}/{name}", f"cannot read the schema ({error})") from None
     return loaded
 

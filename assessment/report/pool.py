@@ -31,6 +31,7 @@ version it needs and fails if the worker has no such version.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gc
 import logging
 import multiprocessing
@@ -83,17 +84,49 @@ def read_stored(target: Path) -> RenderedReport | None:
         return None
 
 
+def temporary_path(path: Path) -> Path:
+    """Where ``path`` is written before it is moved into place: a dot file
+    named after the writing process and thread (see :func:`is_temporary`)."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+
+
+def is_temporary(path: Path) -> bool:
+    return path.name.startswith(".") and path.name.endswith(".tmp")
+
+
 def store(target: Path, report: RenderedReport) -> None:
     """Write ``report`` to ``target`` atomically and owner-only: a reader sees
-    the whole file or none (the hash is written first, the PDF last)."""
+    the whole file or none (the hash is moved into place first, the PDF last).
+
+    Both files are written to temporaries before either is moved.  If
+    anything fails (a full disk, a read-only cache), the temporaries are
+    removed and no hash is left without its PDF; the ``OSError`` is raised.
+    """
     target.parent.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the cache
     target.parent.mkdir(mode=0o700, exist_ok=True)  # one assessment's reports
-    for path, data in ((sha256_path(target), report.sha256.encode()), (target, report.pdf)):
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
+    files = ((sha256_path(target), report.sha256.encode()), (target, report.pdf))
+    temporaries = [temporary_path(path) for path, _data in files]
+    moved: list[Path] = []
+    try:
+        for temporary, (_path, data) in zip(temporaries, files, strict=True):
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+        for temporary, (path, _data) in zip(temporaries, files, strict=True):
+            os.replace(temporary, path)
+            moved.append(path)
+    except OSError:
+        for temporary in temporaries:
+            remove_quietly(temporary)
+        if moved and not target.exists():  # the hash arrived, its PDF did not
+            remove_quietly(moved[0])
+        raise
+
+
+def remove_quietly(path: Path) -> None:
+    """Delete ``path`` if it can be deleted (a read-only cache cannot be cleaned)."""
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
 
 
 def _as_set(banks: BankSet | Bank) -> BankSet:

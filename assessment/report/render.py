@@ -38,13 +38,12 @@ from assessment.engine.document import (
 )
 from assessment.report.context import HistoryEntry, build_report_context
 from assessment.report.fetcher import ASSET_BASE, AssetOnlyURLFetcher
+from assessment.report.verify import EMBEDDED_NAME, SHA256_PREFIX
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = PROJECT_ROOT / "static"
 REPORT_CSS = STATIC_DIR / "css" / "report.css"
 PDF_VARIANT = "pdf/a-3a"  # PDF/A-3 allows embedded source files; "a" adds structure tags
-EMBEDDED_NAME = "assessment.json"
-SHA256_PREFIX = "sha256:"
 
 
 # One font configuration per process: WeasyPrint keeps native Pango objects per

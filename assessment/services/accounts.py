@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from assessment.db import insert_unless_taken
+from assessment.engine.inputs import unstorable_character, unstorable_message
 from assessment.models import Organisation, Role, User
 from assessment.services.passwords import (
     MIN_PASSWORD_LENGTH,
@@ -61,9 +62,18 @@ class LastOwner(AccountError):
 def normalise_email(email: str) -> str:
     """Trimmed, lower-cased ``email``; raises :class:`AccountError` if it is not an address."""
     email = email.strip().lower()
-    if not _EMAIL.match(email) or len(email) > 254:
+    if not _EMAIL.match(email) or len(email) > 254 or unstorable_character(email):
         raise AccountError("Enter a valid e-mail address.")
     return email
+
+
+def _check_names(*names: str) -> None:
+    """Raises :class:`AccountError` for a name the database cannot store
+    (the forms refuse these first; this covers the command line)."""
+    for name in names:
+        message = unstorable_message(name, "A name")
+        if message is not None:
+            raise AccountError(message)
 
 
 def _new_password_hash(email: str, password: str) -> str:
@@ -94,6 +104,7 @@ def create_organisation_with_user(
     organisation_name, name = organisation_name.strip(), name.strip()
     if not organisation_name or not name:
         raise AccountError("Enter your name and your organisation's name.")
+    _check_names(organisation_name, name)
     email = normalise_email(email)
     check_email_free(session, email)
     password_hash = _new_password_hash(email, password)  # slow: before anything is written
@@ -118,6 +129,7 @@ def add_user(
     """Add a user to ``organisation`` with ``role``.  Raises as
     :func:`create_organisation_with_user`; of two requests adding the same
     address at once, one gets :class:`AccountError`."""
+    _check_names(name)
     email = normalise_email(email)
     check_email_free(session, email)
     password_hash = _new_password_hash(email, password)  # slow: before anything is written

@@ -10,6 +10,7 @@ its result (a conflict, or a submitted assessment) instead of overwriting it.
 
 from __future__ import annotations
 
+import re
 import uuid as uuid_module
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -84,6 +85,17 @@ def list_for_organisation(session: Session, organisation_id: int) -> list[Assess
     )
 
 
+_UUID_FORM = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _check_uuid_form(assessment_uuid: str) -> None:
+    """Raises :class:`AssessmentNotFound` for an id no assessment can have:
+    every stored id is a UUID in canonical form.  Anything else (a NUL byte in
+    a URL, say) is refused before it reaches the database."""
+    if not _UUID_FORM.fullmatch(assessment_uuid):
+        raise AssessmentNotFound(assessment_uuid)
+
+
 def get_for_organisation(
     session: Session, organisation_id: int, assessment_uuid: str
 ) -> Assessment:
@@ -91,6 +103,7 @@ def get_for_organisation(
 
     Raises :class:`AssessmentNotFound` otherwise, whether it exists elsewhere or not.
     """
+    _check_uuid_form(assessment_uuid)
     assessment = session.scalar(
         select(Assessment).where(
             Assessment.uuid == assessment_uuid, Assessment.organisation_id == organisation_id
@@ -104,6 +117,7 @@ def get_for_organisation(
 def get_by_uuid(session: Session, assessment_uuid: str) -> Assessment:
     """Any organisation's assessment, for the operator's CLI.  Raises
     :class:`AssessmentNotFound`."""
+    _check_uuid_form(assessment_uuid)
     assessment = session.scalar(select(Assessment).where(Assessment.uuid == assessment_uuid))
     if assessment is None:
         raise AssessmentNotFound(assessment_uuid)

@@ -8,6 +8,7 @@ can later be checked against what this installation issued.
 from __future__ import annotations
 
 import hashlib
+import time
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from functools import cache
@@ -21,9 +22,16 @@ from assessment.db import insert_unless_taken
 from assessment.engine.bank import Bank
 from assessment.models import Assessment, ReportRevision, as_utc, utcnow
 from assessment.report.context import HistoryEntry
-from assessment.report.pool import RenderFailed, RenderJob, ReportRenderer, read_stored
+from assessment.report.pool import (
+    RenderFailed,
+    RenderJob,
+    ReportRenderer,
+    is_temporary,
+    read_stored,
+    remove_quietly,
+)
 from assessment.report.render import RenderedReport
-from assessment.report.verify import EmbeddedData, read_embedded
+from assessment.report.verify import EmbeddedData, read_report
 from assessment.services.assessments import to_document
 
 REPORT_SOURCES = (
@@ -34,6 +42,7 @@ REPORT_SOURCES = (
     PROJECT_ROOT / "assessment" / "engine" / "scoring.py",
 )
 READ_ATTEMPTS = 3
+ORPHAN_SECONDS = 600  # a temporary or a lone hash this old is left from a failed write
 
 
 def template_fingerprint() -> str:
@@ -60,13 +69,40 @@ def _current_prefix(assessment: Assessment) -> str:
 
 
 def _prune_stale(folder: Path, assessment: Assessment) -> None:
-    """Delete the assessment's cached reports of earlier revisions or
-    templates: they can never be served again, and they hold assessment data.
-    Files being written (dot-prefixed) are left alone."""
+    """Clean the assessment's folder of the report cache (best effort: a
+    read-only cache is left as it is).  Deleted: reports of earlier revisions
+    or templates, which can never be served again and hold assessment data;
+    temporaries of a write that was interrupted (a crash, a killed worker);
+    and a hash or PDF whose partner is missing.  A temporary or a lone file
+    younger than :data:`ORPHAN_SECONDS` may be a write still in progress and
+    is left alone."""
     keep = _current_prefix(assessment)
-    for path in folder.iterdir():
-        if not path.name.startswith((keep, ".")):
-            path.unlink(missing_ok=True)
+    try:
+        paths = list(folder.iterdir())
+    except OSError:
+        return
+    names = {path.name for path in paths}
+    now = time.time()
+    for path in paths:
+        if is_temporary(path) or _lacks_partner(path, names):
+            if _age_seconds(path, now) > ORPHAN_SECONDS:
+                remove_quietly(path)
+        elif not path.name.startswith(keep):
+            remove_quietly(path)
+
+
+def _lacks_partner(path: Path, names: set[str]) -> bool:
+    """Whether ``path`` is a cached PDF without its hash, or a hash without its PDF."""
+    partners = {".pdf": ".sha256", ".sha256": ".pdf"}
+    partner = partners.get(path.suffix)
+    return partner is not None and path.with_suffix(partner).name not in names
+
+
+def _age_seconds(path: Path, now: float) -> float:
+    try:
+        return now - path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def request_report(
@@ -112,6 +148,9 @@ def request_report(
             future.result(timeout=wait)
         except FutureTimeout:
             return None
+        except RenderFailed:
+            _prune_stale(target.parent, assessment)
+            raise
         report = read_stored(target)
         if report is None:
             raise RenderFailed(f"the rendered report of {assessment.uuid} left the cache")
@@ -204,8 +243,12 @@ class Verification:
 
 
 def verify_report(session: Session, pdf: bytes) -> Verification:
-    """Check report ``pdf``.  Raises :class:`~assessment.report.verify.NotAReport`."""
-    embedded = read_embedded(pdf)
+    """Check report ``pdf``, read within the limits of
+    :func:`~assessment.report.verify.read_report` (in a child process, before
+    the database is asked anything).  Raises
+    :class:`~assessment.report.verify.NotAReport` and
+    :class:`~assessment.report.verify.ReadingBusy`."""
+    embedded = read_report(pdf)
     record = session.scalar(select(ReportRevision).where(ReportRevision.sha256 == embedded.sha256))
     if record is None:
         return Verification(embedded, None, False)

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from assessment.access import db, login_required, require_user
-from assessment.forms import ActionForm
+from assessment.forms import ActionForm, ShareLinkForm
 from assessment.services.assessments import to_document
 from assessment.services.results import score_document
 from assessment.services.shares import (
@@ -37,11 +37,13 @@ bp = Blueprint("shares", __name__)
 @login_required
 def manage(assessment_id: str) -> str | tuple[str, int]:
     assessment = own_assessment(assessment_id)
-    form = ActionForm()
+    form = ShareLinkForm()
     new_url = None
     error = None
     status = 200
-    if request.method == "POST" and form.validate_on_submit():
+    if request.method == "POST" and not form.validate_on_submit():
+        status = 422  # the label's error is shown next to it, with what was typed
+    elif request.method == "POST":
         try:
             created = create_link(
                 db(),
@@ -49,7 +51,7 @@ def manage(assessment_id: str) -> str | tuple[str, int]:
                 require_user(),
                 int(request.form.get("days", "14") or 0),
                 request.form.get("edition", "full"),
-                request.form.get("label", ""),
+                form.label.data or "",
             )
         except (ShareLinkError, ValueError) as problem:
             error = (

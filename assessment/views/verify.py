@@ -5,10 +5,10 @@ it.  The upload is read in memory and never stored."""
 from __future__ import annotations
 
 from flask import Blueprint, render_template
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
 from assessment.access import app_config, db, limiter
+from assessment.forms import AppForm
 from assessment.report.verify import NotAReport
 from assessment.services.reports import verify_report
 
@@ -17,7 +17,7 @@ bp = Blueprint("verify", __name__)
 VERIFY_LIMIT_PER_ADDRESS = "20 per 10 minutes"  # uploads parsed per client address
 
 
-class VerifyForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no type hints
+class VerifyForm(AppForm):
     report = FileField("Report (PDF)", validators=[FileRequired("Choose a PDF file.")])
 
 
