@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask, Response, render_template, request
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from assessment.access import current_user, install_access, limiter, role_of
 from assessment.cli import register_cli
@@ -24,11 +25,13 @@ from assessment.engine.display import wording
 from assessment.forms import ActionForm, check_bank_supported
 from assessment.logs import RedactShareTokens
 from assessment.report.pool import RenderFailed, ReportRenderer
+from assessment.services.evidence import megabytes
 from assessment.services.passwords import HashingBusy, configure_hashing
 from assessment.views import (
     account,
     auth,
     dashboard,
+    evidence,
     invitations,
     members,
     reports,
@@ -62,7 +65,7 @@ def create_app(config: Config | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.secure_cookies,
-        MAX_CONTENT_LENGTH=config.max_upload_bytes,
+        MAX_CONTENT_LENGTH=config.request_max_bytes,
         TEMPLATES_AUTO_RELOAD=False,
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=config.session_max_hours),
         RATELIMIT_STORAGE_URI=config.ratelimit_storage_uri,
@@ -80,6 +83,7 @@ def create_app(config: Config | None = None) -> Flask:
         "renderer": ReportRenderer(banks, config.bank_dir, config.report_workers),
     }
     app.jinja_env.globals["wording"] = wording
+    app.jinja_env.globals["megabytes"] = megabytes
     csrf.init_app(app)
     limiter.init_app(app)
     configure_hashing(config.hashing_slots, config.hashing_wait_seconds)
@@ -106,6 +110,10 @@ def create_app(config: Config | None = None) -> Flask:
         user = current_user()
         return render_template("forbidden.html", role=role_of(user) if user else None), 403
 
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
+        return render_template("too_large.html", limit=megabytes(config.request_max_bytes)), 413
+
     @app.errorhandler(HashingBusy)
     def hashing_busy(error: HashingBusy) -> tuple[str, int, dict[str, str]]:
         return render_template("busy.html"), 503, {"Retry-After": "10"}
@@ -114,7 +122,8 @@ def create_app(config: Config | None = None) -> Flask:
 
     @app.context_processor
     def page_globals() -> dict[str, Any]:
-        return {"user": current_user(), "action_form": ActionForm()}
+        # formdata=None: renders a token without reading the request (maybe refused as too large)
+        return {"user": current_user(), "action_form": ActionForm(formdata=None)}
 
     blueprints = (
         auth.bp,
@@ -123,6 +132,7 @@ def create_app(config: Config | None = None) -> Flask:
         members.bp,
         dashboard.bp,
         wizard.bp,
+        evidence.bp,
         reports.bp,
         verify.bp,
         shares.bp,
