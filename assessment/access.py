@@ -109,6 +109,9 @@ ENDPOINT_PERMISSIONS: Final[Mapping[str, Permission]] = MappingProxyType(
         "upgrades.preview": Permission.ANSWER,
         "upgrades.upgrade": Permission.ANSWER,
         "upgrades.done": Permission.READ,
+        "evidence.upload": Permission.ANSWER,
+        "evidence.remove": Permission.ANSWER,
+        "evidence.download": Permission.READ,
         # reports
         "reports.pdf": Permission.READ,
         "reports.export": Permission.READ,

@@ -14,6 +14,7 @@ from assessment.services.mail import Security, SmtpSettings
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 DEFAULT_BANK_DIR = PROJECT_ROOT / "questions"
+MIB = 1024 * 1024
 
 
 class ConfigError(RuntimeError):
@@ -62,6 +63,11 @@ def _positive(name: str, default: float) -> float:
     return value
 
 
+def _megabytes(name: str, default: float) -> int:
+    """A size given in MiB (fractions allowed), as bytes."""
+    return int(_positive(name, default) * MIB)
+
+
 SMTP_SECURITY = ("starttls", "tls", "none")
 
 
@@ -98,7 +104,7 @@ class Config:
     bank_dir: Path = DEFAULT_BANK_DIR
     testing: bool = False
     secure_cookies: bool = False
-    max_upload_bytes: int = 5 * 1024 * 1024
+    max_upload_bytes: int = 5 * MIB  # the largest report /verify accepts
     report_workers: int = 2  # processes rendering reports; 0 renders in the request thread
     report_wait_seconds: float = 5.0  # a download waits this long before "being prepared"
     session_idle_minutes: float = 30.0  # a sign-in ends after this long without a request
@@ -110,6 +116,38 @@ class Config:
     reading_slots: int = 2  # report PDFs checked at once, each in a process of at most 512 MiB
     reading_wait_seconds: float = 5.0  # a check waits this long for a slot, then gets a 503
     reading_seconds: float = 20.0  # reading one PDF is stopped after this long (a report: ~1 s)
+    evidence_file_max_bytes: int = 10 * MIB  # one evidence file
+    evidence_assessment_max_bytes: int = 50 * MIB  # all evidence files of one assessment
+    # The full report embeds the evidence files when together they are at most this
+    # big, else lists them only; it stays below max_upload_bytes so that /verify
+    # accepts the report (the report itself takes well under 1 MiB more).
+    evidence_embed_max_bytes: int = 3 * MIB
+
+    def check_evidence_limits(self) -> Config:
+        """``self``, if its evidence limits fit together; raises
+        :class:`ConfigError` for an embedding limit that would make reports
+        too big for /verify, or a file limit above the assessment's."""
+        if self.evidence_embed_max_bytes > self.max_upload_bytes - MIB:
+            raise ConfigError(
+                "EVIDENCE_EMBED_MAX_MB must be at least 1 MB below the largest report "
+                f"/verify accepts ({self.max_upload_bytes // MIB} MB)"
+            )
+        if self.evidence_file_max_bytes > self.evidence_assessment_max_bytes:
+            raise ConfigError("EVIDENCE_FILE_MAX_MB must not exceed EVIDENCE_ASSESSMENT_MAX_MB")
+        return self
+
+    @property
+    def request_max_bytes(self) -> int:
+        """The largest request body accepted (Flask's ``MAX_CONTENT_LENGTH``):
+        the largest upload (a report to verify or an evidence file) and 1 MiB
+        for the rest of the form, so that a file just over its own limit gets
+        that limit's clear message instead of a bare 413."""
+        return max(self.max_upload_bytes, self.evidence_file_max_bytes) + MIB
+
+    @property
+    def evidence_dir(self) -> Path:
+        """Evidence files: ``<organisation id>/<assessment uuid>/<sha256>``, owner-only."""
+        return self.instance_path / "evidence"
 
     @property
     def report_cache_dir(self) -> Path:
@@ -121,21 +159,24 @@ class Config:
         """Read ``DATABASE_URL``, ``SECRET_KEY``, ``INSTANCE_PATH``,
         ``QUESTION_BANK_DIR``, ``SECURE_COOKIES``, ``REPORT_WORKERS``,
         ``REPORT_WAIT_SECONDS``, ``SESSION_IDLE_MINUTES``, ``SESSION_MAX_HOURS``
-        ``RATELIMIT_STORAGE_URI`` (else ``REDIS_URL``) and the ``SMTP_*``
-        settings (see :func:`_smtp`).  Defaults: SQLite in
+        ``RATELIMIT_STORAGE_URI`` (else ``REDIS_URL``), the ``SMTP_*``
+        settings (see :func:`_smtp`) and the evidence limits
+        ``EVIDENCE_FILE_MAX_MB`` (10), ``EVIDENCE_ASSESSMENT_MAX_MB`` (50) and
+        ``EVIDENCE_EMBED_MAX_MB`` (3).  Defaults: SQLite in
         ``instance/assessment.sqlite3``, a persisted random secret key, two
         report workers, a five-second wait, sign-ins that end after 30 idle
         minutes or 12 hours, attempts counted in memory.
 
         Raises :class:`ConfigError` for a too-short ``SECRET_KEY`` or a
-        report setting that is not a number of the right kind, and for an
-        incomplete or unknown SMTP setting.
+        report setting that is not a number of the right kind, for an
+        incomplete or unknown SMTP setting, and for evidence limits that do
+        not fit together (:meth:`check_evidence_limits`).
         """
         instance = Path(os.environ.get("INSTANCE_PATH") or DEFAULT_INSTANCE)
         database_url = os.environ.get("DATABASE_URL") or (
             f"sqlite:///{instance / 'assessment.sqlite3'}"
         )
-        return cls(
+        config = cls(
             secret_key=_secret_key(instance),
             database_url=database_url,
             instance_path=instance,
@@ -151,7 +192,11 @@ class Config:
                 or "memory://"
             ),
             smtp=_smtp(),
+            evidence_file_max_bytes=_megabytes("EVIDENCE_FILE_MAX_MB", 10),
+            evidence_assessment_max_bytes=_megabytes("EVIDENCE_ASSESSMENT_MAX_MB", 50),
+            evidence_embed_max_bytes=_megabytes("EVIDENCE_EMBED_MAX_MB", 3),
         )
+        return config.check_evidence_limits()
 
     def with_overrides(self, **changes: object) -> Config:
         """A copy with some fields changed (for tests)."""

@@ -120,6 +120,12 @@ class Assessment(Base):
         passive_deletes=True,
         order_by="AssessmentEvent.id",
     )
+    evidence: Mapped[list[Evidence]] = relationship(
+        back_populates="assessment",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="(Evidence.question_id, Evidence.name, Evidence.sha256)",
+    )
 
     @property
     def is_submitted(self) -> bool:
@@ -147,6 +153,33 @@ class AnswerRecord(Base):
     )
 
     assessment: Mapped[Assessment] = relationship(back_populates="answers")
+
+
+class Evidence(Base):
+    """An evidence file attached to an answer.  The file itself is stored
+    outside the database and the web root, under the instance folder, named by
+    its SHA-256 (see :mod:`assessment.services.evidence`); one file is attached
+    to one question at most once."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (UniqueConstraint("assessment_id", "question_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("assessments.id", ondelete="CASCADE"), index=True
+    )
+    question_id: Mapped[str] = mapped_column(String(80))
+    sha256: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))  # sanitised for display
+    kind: Mapped[str] = mapped_column(String(10))  # found from the content: "pdf", "png", ...
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    assessment: Mapped[Assessment] = relationship(back_populates="evidence")
+    uploaded_by: Mapped[User | None] = relationship()
 
 
 class AssessmentEvent(Base):

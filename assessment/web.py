@@ -26,11 +26,13 @@ from assessment.forms import ActionForm, check_bank_supported
 from assessment.logs import RedactShareTokens
 from assessment.report.pool import RenderFailed, ReportRenderer
 from assessment.report.verify import ReadingBusy, configure_reading
+from assessment.services.evidence import megabytes
 from assessment.services.passwords import HashingBusy, configure_hashing
 from assessment.views import (
     account,
     auth,
     dashboard,
+    evidence,
     invitations,
     members,
     reports,
@@ -64,7 +66,7 @@ def create_app(config: Config | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.secure_cookies,
-        MAX_CONTENT_LENGTH=config.max_upload_bytes,
+        MAX_CONTENT_LENGTH=config.request_max_bytes,
         TEMPLATES_AUTO_RELOAD=False,
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=config.session_max_hours),
         RATELIMIT_STORAGE_URI=config.ratelimit_storage_uri,
@@ -82,6 +84,7 @@ def create_app(config: Config | None = None) -> Flask:
         "renderer": ReportRenderer(banks, config.bank_dir, config.report_workers),
     }
     app.jinja_env.globals["wording"] = wording
+    app.jinja_env.globals["megabytes"] = megabytes
     csrf.init_app(app)
     limiter.init_app(app)
     configure_hashing(config.hashing_slots, config.hashing_wait_seconds)
@@ -111,8 +114,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
-        limit_mb = config.max_upload_bytes // (1024 * 1024)
-        return render_template("too_large.html", limit_mb=limit_mb), 413
+        return render_template("too_large.html", limit=megabytes(config.request_max_bytes)), 413
 
     @app.errorhandler(HashingBusy)
     def hashing_busy(error: HashingBusy) -> tuple[str, int, dict[str, str]]:
@@ -137,6 +139,7 @@ def create_app(config: Config | None = None) -> Flask:
         members.bp,
         dashboard.bp,
         wizard.bp,
+        evidence.bp,
         reports.bp,
         verify.bp,
         shares.bp,

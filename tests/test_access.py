@@ -42,6 +42,7 @@ def test_other_organisation_gets_404_on_every_assessment_route(
         url = re.sub(r"<(?:[a-z]+:)?assessment_id>", assessment_id, rule)
         url = re.sub(r"<(?:[a-z]+:)?section_id>", "scoping.programme", url)
         url = re.sub(r"<int:link_id>", "1", url)
+        url = re.sub(r"<int:evidence_id>", "1", url)
         if method == "GET":
             response = intruder.get(url)
         else:
@@ -92,7 +93,14 @@ def test_open_redirect_after_login_is_refused(browser, signup) -> None:  # type:
 # --- the role table ---------------------------------------------------------------------
 
 ROLES_IN_ORDER = ("viewer", "reviewer", "editor", "owner")
-ORG_ARGUMENTS = {"assessment_id", "user_id", "invitation_id", "link_id", "upgrade_id"}
+ORG_ARGUMENTS = {
+    "assessment_id",
+    "user_id",
+    "invitation_id",
+    "link_id",
+    "upgrade_id",
+    "evidence_id",
+}
 
 
 def _routes(app: Flask) -> list[tuple[str, str, str, frozenset[str]]]:
@@ -148,6 +156,8 @@ def test_every_role_on_every_route_gets_what_the_table_says(
     from assessment.db import transaction
     from assessment.models import Invitation, Organisation, Role, User
     from assessment.services.accounts import add_user
+    from assessment.services.assessments import get_for_organisation
+    from assessment.services.evidence import EvidenceLimits, add_evidence
     from assessment.services.members import invite
     from tests.conftest import TEST_PASSWORD
 
@@ -168,6 +178,19 @@ def test_every_role_on_every_route_gets_what_the_table_says(
         invitation = invite(session, the_owner, "invited@example.org", Role.EDITOR).invitation
         target_id, invitation_id = target.id, invitation.id
         roles = {email: u.role for email, u in users.items()}
+        config = app.extensions["assessment"]["config"]
+        evidence = add_evidence(
+            session,
+            config.evidence_dir,
+            get_for_organisation(session, organisation.id, assessment_id),
+            the_owner,
+            app.extensions["assessment"]["bank"].sections[0].questions[0].id,
+            "memo.pdf",
+            b"%PDF-1.4\n%%EOF\n",
+            EvidenceLimits(1 << 20, 1 << 20),
+        )
+        session.flush()
+        evidence_id = evidence.id
     assert roles == {r: r for r in roles}
     intruder = signup(make_browser(), "intruder@example.org", "Other Org")
     section_id = app.extensions["assessment"]["bank"].sections[0].id
@@ -178,6 +201,7 @@ def test_every_role_on_every_route_gets_what_the_table_says(
         "upgrade_id": "999999",
         "user_id": str(target_id),
         "invitation_id": str(invitation_id),
+        "evidence_id": str(evidence_id),
         "token": "x" * 43,
         "filename": "css/app.css",
     }
@@ -266,7 +290,10 @@ def test_sensitive_endpoints_need_the_documented_permission(app: Flask) -> None:
             assert needed is Permission.MANAGE_MEMBERS, endpoint
         if endpoint.startswith("shares.") and endpoint not in ("shares.summary", "shares.report"):
             assert needed is Permission.SHARE, endpoint
-        if method == "POST" and endpoint.startswith(("wizard.", "upgrades.", "dashboard.")):
+        if method == "POST" and endpoint.startswith(
+            ("wizard.", "upgrades.", "dashboard.", "evidence.")
+        ):
             assert needed is Permission.ANSWER, endpoint
     assert permission_for("wizard.review") is Permission.READ
+    assert permission_for("evidence.download") is Permission.READ
     assert permission_for("account.password") is Permission.ACCOUNT

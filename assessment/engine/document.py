@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import uuid as uuid_module
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -23,6 +24,28 @@ FORMAT_NAME = "rights-impact-assessment"
 FORMAT_VERSION = 1
 STATUSES = ("draft", "submitted")
 _MAX_PROBLEMS_SHOWN = 20
+#: The kinds of evidence file an installation accepts (checked from the file's
+#: content when it is uploaded) and their media types.
+EVIDENCE_KINDS: dict[str, str] = {
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+}
+EVIDENCE_KIND_LABELS = {
+    "pdf": "PDF",
+    "png": "PNG image",
+    "jpeg": "JPEG image",
+    "docx": "Word document",
+    "xlsx": "Excel workbook",
+    "odt": "OpenDocument text",
+    "ods": "OpenDocument spreadsheet",
+}
+_SHA256_HEX = frozenset("0123456789abcdef")
+_EXTENSIONS = {kind: "jpg" if kind == "jpeg" else kind for kind in EVIDENCE_KINDS}
 
 
 class DocumentError(ValueError):
@@ -34,6 +57,39 @@ class DocumentError(ValueError):
         more = len(problems) - len(shown)
         text = "; ".join(shown) + (f"; and {more} more" if more else "")
         super().__init__(f"Invalid assessment file: {text}")
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRef:
+    """An evidence file attached to an answer, by its SHA-256: the exchange
+    document and the report carry this reference, never the file itself.
+
+    In the public edition a file attached to an answer that is confidential
+    (or not answered) is *withheld*: only the fact that it exists is kept,
+    every other field is empty.
+    """
+
+    question_id: str
+    name: str  # the original file name, sanitised for display
+    kind: str  # a key of EVIDENCE_KINDS
+    size: int  # bytes
+    sha256: str  # lower-case hex
+
+    @property
+    def withheld(self) -> bool:
+        return not self.sha256
+
+    @property
+    def media_type(self) -> str:
+        return EVIDENCE_KINDS.get(self.kind, "application/octet-stream")
+
+    def file_name(self) -> str:
+        """A safe file name for the file: ASCII letters, digits, ``.``, ``-``
+        and ``_`` from the original name, and the extension of the type found
+        in its content (never the one it was uploaded with)."""
+        stem = self.name.rsplit(".", 1)[0] if "." in self.name else self.name
+        stem = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-_")[:80] or "evidence"
+        return f"{stem}.{_EXTENSIONS.get(self.kind, 'bin')}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +109,7 @@ class AssessmentDocument:
     submitted_at: str | None
     revision: int
     answers: tuple[Answer, ...]
+    evidence: tuple[EvidenceRef, ...] = ()
 
     def answer_values(self) -> dict[str, Any]:
         """question id -> value, the input of progress and scoring."""
@@ -95,7 +152,62 @@ def to_data(document: AssessmentDocument) -> dict[str, Any]:
             }
             for a in sorted(document.answers, key=lambda a: a.question_id)
         ],
+        # only when there is some, so documents without evidence keep their bytes and hashes
+        **(
+            {"evidence": [_evidence_data(e) for e in sorted(document.evidence, key=evidence_order)]}
+            if document.evidence
+            else {}
+        ),
     }
+
+
+def _evidence_data(evidence: EvidenceRef) -> dict[str, Any]:
+    return {
+        "question": evidence.question_id,
+        "name": evidence.name,
+        "type": evidence.kind,
+        "size": evidence.size,
+        "sha256": evidence.sha256,
+    }
+
+
+def evidence_order(evidence: EvidenceRef) -> tuple[str, str, str]:
+    """The order evidence is listed in: by question, then name, then hash."""
+    return (evidence.question_id, evidence.name, evidence.sha256)
+
+
+def _parse_evidence(problems: list[str], raw_list: Any, bank: Bank) -> tuple[EvidenceRef, ...]:
+    """The optional ``evidence`` list: references to files by their hash."""
+    if raw_list is None:
+        return ()
+    if not isinstance(raw_list, list):
+        problems.append("'evidence' must be a list")
+        return ()
+    found: list[EvidenceRef] = []
+    for index, raw in enumerate(raw_list):
+        where = f"evidence[{index}]"
+        if not isinstance(raw, Mapping):
+            problems.append(f"{where} must be an object")
+            continue
+        question_id = raw.get("question")
+        if not isinstance(question_id, str) or not bank.has_question(question_id):
+            problems.append(f"{where}: unknown question id {question_id!r}")
+            continue
+        name = _text(problems, where, raw, "name", 200)
+        kind, size, sha256 = raw.get("type", ""), raw.get("size", 0), raw.get("sha256", "")
+        withheld = not sha256 and not name and not kind and size == 0
+        if not withheld:
+            if kind not in EVIDENCE_KINDS:
+                problems.append(f"{where}.type must be one of {', '.join(EVIDENCE_KINDS)}")
+                continue
+            if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+                problems.append(f"{where}.size must be a whole number of bytes")
+                continue
+            if not isinstance(sha256, str) or len(sha256) != 64 or set(sha256) - _SHA256_HEX:
+                problems.append(f"{where}.sha256 must be 64 lower-case hexadecimal digits")
+                continue
+        found.append(EvidenceRef(question_id, name, str(kind), int(size), str(sha256)))
+    return tuple(sorted(found, key=evidence_order))
 
 
 def canonical_json(document: AssessmentDocument) -> bytes:
@@ -232,6 +344,7 @@ def parse_document(data: Any, bank: Bank) -> AssessmentDocument:
             problems.append(f"{where}: confidential must be true or false")
             continue
         answers.append(Answer(question_id, value, note, source, confidence, confidential))
+    evidence = _parse_evidence(problems, data.get("evidence"), bank)
     if problems:
         raise DocumentError(problems)
     return AssessmentDocument(
@@ -248,6 +361,7 @@ def parse_document(data: Any, bank: Bank) -> AssessmentDocument:
         submitted_at=submitted,
         revision=revision,
         answers=tuple(answers),
+        evidence=evidence,
     )
 
 
@@ -278,14 +392,29 @@ EDITIONS = ("full", "public")
 def public_edition(document: AssessmentDocument) -> AssessmentDocument:
     """``document`` without the note and source of every answer marked
     confidential.  Values stay: they are the findings; the note and source
-    are what could expose a person or a source."""
+    are what could expose a person or a source.
+
+    Evidence files attached to such an answer (or to a question not
+    answered) are withheld the same way: the public edition says that a file
+    exists, but neither its name, type, size nor hash (a hash lets anyone who
+    holds a document confirm that the assessor has it)."""
+    open_questions = {a.question_id for a in document.answers if not a.confidential}
     return replace(
         document,
         answers=tuple(
             replace(answer, note="", source="") if answer.confidential else answer
             for answer in document.answers
         ),
+        evidence=tuple(
+            e if e.question_id in open_questions else withheld_evidence(e.question_id)
+            for e in document.evidence
+        ),
     )
+
+
+def withheld_evidence(question_id: str) -> EvidenceRef:
+    """The public edition's stand-in for a confidential evidence file."""
+    return EvidenceRef(question_id, "", "", 0, "")
 
 
 def withheld_count(document: AssessmentDocument) -> int:

@@ -18,7 +18,7 @@ from assessment.engine.answers import Answer, is_not_applicable, is_unknown
 from assessment.engine.bank import CONFIDENCE_LABELS, Bank, Question, Weight
 from assessment.engine.conditions import describe, referenced_questions
 from assessment.engine.display import format_value, question_text
-from assessment.engine.document import AssessmentDocument, canonical_json
+from assessment.engine.document import EVIDENCE_KIND_LABELS, AssessmentDocument, canonical_json
 from assessment.engine.progress import Visibility, resolve
 from assessment.engine.scoring import (
     ACTION_POINTS,
@@ -256,6 +256,7 @@ def build_report_context(
         "skipped": _skipped(facts),
         "method": _method(facts),
         "history": _history(history),
+        "evidence": _evidence(facts),
     }
     context["refs"] = facts.citations.listing()  # after every part has cited
     return context
@@ -580,6 +581,9 @@ def _recommendations(facts: _Facts) -> list[dict[str, Any]]:
 
 
 def _answers_appendix(facts: _Facts) -> list[dict[str, Any]]:
+    evidence_count: dict[str, int] = {}
+    for evidence in facts.document.evidence:
+        evidence_count[evidence.question_id] = evidence_count.get(evidence.question_id, 0) + 1
     sections = []
     for progress in facts.visibility.sections:
         section = progress.section
@@ -597,6 +601,7 @@ def _answers_appendix(facts: _Facts) -> list[dict[str, Any]]:
                     "confidence": CONFIDENCE_LABELS[answer.confidence]
                     if answer and answer.confidence
                     else "",
+                    "evidence": evidence_count.get(question.id, 0),
                 }
             )
         sections.append(
@@ -647,6 +652,44 @@ def _method(facts: _Facts) -> dict[str, Any]:
         "state_burden_steps": [s.label.get_text(lang) for s in bank.steps if s.burden_on_state],
         "strict_steps": [s.label.get_text(lang) for s in bank.steps if s.strict_when],
     }
+
+
+NOT_EMBEDDED_FROM_FILE = (
+    "The files are not embedded: this report was rendered from an exchange file, which "
+    "lists evidence by hash only; the installation that holds the assessment keeps the files."
+)
+
+
+def _evidence(facts: _Facts) -> dict[str, Any]:
+    """Appendix E: every evidence file with its question, name, type, size and
+    SHA-256 (a withheld file of the public edition only as existing).
+    ``embedded`` and ``note`` say whether the files are in the PDF; the
+    renderer sets them (:func:`assessment.report.render.render_report`)."""
+    files = []
+    for number, evidence in enumerate(facts.document.evidence, start=1):
+        known = facts.bank.has_question(evidence.question_id)
+        files.append(
+            {
+                "number": number,
+                "question_id": evidence.question_id,
+                "question": facts.text(facts.bank.question(evidence.question_id)) if known else "",
+                "withheld": evidence.withheld,
+                "name": evidence.name,
+                "kind": EVIDENCE_KIND_LABELS.get(evidence.kind, evidence.kind),
+                "size": _size_text(evidence.size),
+                "sha256": evidence.sha256,
+                "attachment": "",
+            }
+        )
+    return {"files": files, "embedded": False, "note": NOT_EMBEDDED_FROM_FILE}
+
+
+def _size_text(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    if size >= 1024:
+        return f"{size // 1024} KB"
+    return f"{size} bytes"
 
 
 def _history(history: Sequence[HistoryEntry] | None) -> list[dict[str, Any]] | None:

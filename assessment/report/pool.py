@@ -69,6 +69,8 @@ class RenderJob:
     target: Path  # the PDF goes here, its SHA-256 next to it (suffix .sha256)
     bank_id: str
     bank_version: str
+    evidence_files: tuple[tuple[str, str], ...] = ()  # (sha256, path) of each evidence file
+    embed_limit: int = 0  # the full edition embeds them if together at most this many bytes
 
 
 def sha256_path(target: Path) -> Path:
@@ -152,6 +154,8 @@ def run_job(job: RenderJob, banks: BankSet | Bank, collect_garbage: bool = True)
         edition=job.edition,
         history=job.history,
         collect_garbage=collect_garbage,
+        evidence_files=dict(job.evidence_files),
+        embed_limit=job.embed_limit,
     )
     store(job.target, report)
     return report.sha256

@@ -8,7 +8,9 @@ passed as a ``CSS`` object, and every URL goes through
 
 Reports are tagged PDF/A-3 files (variant ``pdf/a-3a``) that carry the
 canonical JSON of the assessment as an embedded source file; its SHA-256 is
-printed on the cover and stored as the attachment's description.
+printed on the cover and stored as the attachment's description.  The full
+edition also carries the evidence files, within a size limit
+(:func:`plan_evidence`).
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ import gc
 import hashlib
 import io
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -88,11 +91,19 @@ def render_report(
     edition: str = "full",
     history: Sequence[HistoryEntry] | None = None,
     collect_garbage: bool = True,
+    evidence_files: Mapping[str, str] | None = None,
+    embed_limit: int = 0,
 ) -> RenderedReport:
     """The ``edition`` ("full" or "public") of the report of ``document``, with
     the assessment embedded.  The public edition leaves out, in the text and
     in the embedded data alike, every note and source marked confidential.
-    ``collect_garbage``: see :func:`render_pdf`."""
+    ``collect_garbage``: see :func:`render_pdf`.
+
+    ``evidence_files`` maps the SHA-256 of each evidence file of ``document``
+    to where it is stored.  The full edition embeds them, each once, as PDF/A-3
+    associated files when all are found, match their hashes and together
+    take at most ``embed_limit`` bytes; otherwise (and always in the public
+    edition) Appendix E lists them without embedding any, and says why."""
     withheld = 0
     if edition == "public":
         withheld = withheld_count(document)
@@ -102,8 +113,85 @@ def render_report(
     data = canonical_json(document)
     context = build_report_context(bank, document, now=now, history=history)
     context["edition"] = {"name": edition, "withheld": withheld}
-    pdf = render_pdf(context, fetcher, embedded=data, collect_garbage=collect_garbage)
+    files = plan_evidence(context["evidence"], document, edition, evidence_files, embed_limit)
+    pdf = render_pdf(
+        context, fetcher, embedded=data, collect_garbage=collect_garbage, evidence=files
+    )
     return RenderedReport(pdf, context["export_sha256"])
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceAttachment:
+    """An evidence file to embed in the PDF."""
+
+    name: str  # the attachment's file name in the PDF
+    data: bytes
+    sha256: str
+    question_id: str
+
+
+def plan_evidence(
+    listing: dict[str, Any],
+    document: AssessmentDocument,
+    edition: str,
+    evidence_files: Mapping[str, str] | None,
+    embed_limit: int,
+) -> list[EvidenceAttachment]:
+    """Decide whether the evidence files are embedded, fill in Appendix E's
+    ``listing`` accordingly (the attachment names, ``embedded`` and ``note``)
+    and return the files to embed (each distinct file once)."""
+    shown = [e for e in document.evidence if not e.withheld]
+    if not shown:
+        listing.update(embedded=False, note="")
+        return []
+    if edition != "full":
+        listing.update(
+            embedded=False,
+            note="The public edition does not embed evidence files; the full edition does.",
+        )
+        return []
+    if evidence_files is None or not evidence_files:
+        return []  # rendered from an exchange file: the listing's default note says so
+    distinct = {e.sha256: e for e in shown}
+    total = sum(e.size for e in distinct.values())
+    if total > embed_limit:
+        listing.update(
+            embedded=False,
+            note=(
+                f"The files are not embedded: together they take {_mb(total)}, more than the "
+                f"{_mb(embed_limit)} this installation embeds in a report. Each can be checked "
+                "against its SHA-256 above."
+            ),
+        )
+        return []
+    attachments: dict[str, EvidenceAttachment] = {}
+    for number, (sha256, evidence) in enumerate(sorted(distinct.items()), start=1):
+        try:
+            data = Path(evidence_files[sha256]).read_bytes()
+        except (KeyError, OSError):
+            data = b""
+        if hashlib.sha256(data).hexdigest() != sha256:
+            listing.update(
+                embedded=False,
+                note="The files are not embedded: a stored file is missing or does not match "
+                "its recorded SHA-256.",
+            )
+            return []
+        name = f"evidence-{number:02d}-{evidence.file_name()}"
+        attachments[sha256] = EvidenceAttachment(name, data, sha256, evidence.question_id)
+    for row in listing["files"]:
+        if row["sha256"] in attachments:
+            row["attachment"] = attachments[row["sha256"]].name
+    listing.update(
+        embedded=True,
+        note="Each file is embedded in this PDF as an associated file (see the attachments "
+        "panel of a PDF reader), named as below; its description holds its SHA-256.",
+    )
+    return list(attachments.values())
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
 
 
 def render_pdf(
@@ -111,6 +199,7 @@ def render_pdf(
     fetcher: AssetOnlyURLFetcher | None = None,
     embedded: bytes | None = None,
     collect_garbage: bool = True,
+    evidence: Sequence[EvidenceAttachment] = (),
 ) -> bytes:
     """The report as PDF bytes; ``embedded`` becomes the PDF/A-3 source file.
     Pass ``fetcher`` to inspect what was requested.  The garbage collector is
@@ -119,7 +208,7 @@ def render_pdf(
     later (the report workers do, once the PDF is stored and reported)."""
     fetcher = fetcher or AssetOnlyURLFetcher(STATIC_DIR)
     with _RENDER_LOCK, collection_paused(collect=collect_garbage):
-        return _render_locked(context, fetcher, embedded)
+        return _render_locked(context, fetcher, embedded, evidence)
 
 
 @contextlib.contextmanager
@@ -147,7 +236,10 @@ def collection_paused(collect: bool = True) -> Iterator[None]:
 
 
 def _render_locked(
-    context: dict[str, Any], fetcher: AssetOnlyURLFetcher, embedded: bytes | None
+    context: dict[str, Any],
+    fetcher: AssetOnlyURLFetcher,
+    embedded: bytes | None,
+    evidence: Sequence[EvidenceAttachment] = (),
 ) -> bytes:
     font_config = _font_config()
     stylesheet = CSS(
@@ -166,6 +258,16 @@ def _render_locked(
                 name=EMBEDDED_NAME,
                 description=SHA256_PREFIX + hashlib.sha256(embedded).hexdigest(),
                 relationship="Source",
+            )
+        )
+    for item in evidence:  # WeasyPrint names the media type from the extension
+        attachments.append(
+            Attachment(
+                file_obj=io.BytesIO(item.data),
+                url_fetcher=fetcher,
+                name=item.name,
+                description=f"{SHA256_PREFIX}{item.sha256} evidence for {item.question_id}",
+                relationship="Supplement",
             )
         )
     pdf: bytes = html.write_pdf(

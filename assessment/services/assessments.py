@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from assessment.engine.answers import Answer, check_value
 from assessment.engine.bank import Bank, Confidence, Question
 from assessment.engine.banks import BankSet
-from assessment.engine.document import AssessmentDocument
+from assessment.engine.document import AssessmentDocument, EvidenceRef, evidence_order
 from assessment.engine.progress import Visibility, resolve
 from assessment.models import (
     STATUS_DRAFT,
@@ -352,6 +352,15 @@ def to_document(assessment: Assessment) -> AssessmentDocument:
         else None,
         revision=assessment.revision,
         answers=tuple(sorted(answers_of(assessment).values(), key=lambda a: a.question_id)),
+        evidence=tuple(
+            sorted(
+                (
+                    EvidenceRef(e.question_id, e.name, e.kind, e.size, e.sha256)
+                    for e in assessment.evidence
+                ),
+                key=evidence_order,
+            )
+        ),
     )
 
 
@@ -365,7 +374,9 @@ def import_document(
 
     The document's UUID is kept unless an assessment already has it, in which
     case the copy gets a fresh one.  The import starts as a draft when the
-    document was a draft, and keeps its submitted state otherwise.
+    document was a draft, and keeps its submitted state otherwise.  Evidence
+    files are not imported: an exchange document lists them by hash, it does
+    not carry them (see docs/exchange-format.md).
     """
     taken = session.scalar(select(Assessment.id).where(Assessment.uuid == document.uuid))
     imported_at = utcnow()

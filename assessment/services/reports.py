@@ -33,6 +33,7 @@ from assessment.report.pool import (
 from assessment.report.render import RenderedReport
 from assessment.report.verify import EmbeddedData, read_report
 from assessment.services.assessments import to_document
+from assessment.services.evidence import stored_files
 
 REPORT_SOURCES = (
     PROJECT_ROOT / "templates" / "report" / "report.html",
@@ -113,6 +114,8 @@ def request_report(
     cache_dir: Path,
     edition: str = "full",
     wait: float = 0.0,
+    evidence_dir: Path | None = None,
+    embed_limit: int = 0,
 ) -> RenderedReport | None:
     """The ``edition`` of the report of ``assessment``, recorded as issued;
     ``None`` while it is still rendering (or, rarely, while saves follow each
@@ -122,7 +125,9 @@ def request_report(
     fingerprint is served from ``cache_dir``.  Otherwise ``renderer`` renders
     it into the cache and this waits up to ``wait`` seconds for it; ask again
     later for a report not ready by then.  Cached files hold assessment data:
-    the folder is owner-only.  Raises
+    the folder is owner-only.  The full edition embeds the evidence files
+    stored under ``evidence_dir`` when together they take at most
+    ``embed_limit`` bytes.  Raises
     :class:`~assessment.report.pool.RenderFailed`.
     """
     target = _cache_path(cache_dir, assessment, edition)
@@ -142,6 +147,10 @@ def request_report(
                     target=target,
                     bank_id=bank.id,
                     bank_version=bank.version,
+                    evidence_files=stored_files(evidence_dir, assessment)
+                    if evidence_dir is not None
+                    else (),
+                    embed_limit=embed_limit,
                 )
             )
         try:
@@ -172,7 +181,12 @@ def _read_one_revision(session: Session, assessment: Assessment) -> bool:
     """
     for _attempt in range(READ_ATTEMPTS):
         revision = assessment.revision
-        _ = (assessment.organisation, assessment.answers, [e.user for e in assessment.events])
+        _ = (
+            assessment.organisation,
+            assessment.answers,
+            assessment.evidence,
+            [e.user for e in assessment.events],
+        )
         now = session.scalar(select(Assessment.revision).where(Assessment.id == assessment.id))
         if now == revision:
             return True

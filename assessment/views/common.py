@@ -58,6 +58,8 @@ def report_download(assessment: Assessment, edition: str, name: str) -> Response
         config.report_cache_dir,
         edition,
         wait=config.report_wait_seconds,
+        evidence_dir=config.evidence_dir,
+        embed_limit=config.evidence_embed_max_bytes,
     )
     if report is None:
         return None

@@ -30,7 +30,10 @@ def page() -> tuple[str, int] | str:
         return render_template("verify.html", form=form, result=None, limit=limit)
     data = form.report.data.read(limit + 1)
     if len(data) > limit:
-        form.report.errors.append(f"The file is larger than {limit // (1024 * 1024)} MB.")
+        form.report.errors.append(
+            f"The file is larger than {limit // (1024 * 1024)} MB, so it was not read;"
+            " a report of this tool is far smaller."
+        )
         return render_template("verify.html", form=form, result=None, limit=limit), 413
     try:
         result = verify_report(db(), data)

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from assessment.access import app_bank, db, login_required, require_user
+from assessment.access import app_bank, app_config, db, login_required, require_user
 from assessment.engine.answers import AnswerValueError
 from assessment.engine.bank import CONFIDENCE_LABELS, Bank, Question
 from assessment.engine.display import format_value
@@ -35,6 +35,8 @@ from assessment.services.assessments import (
     submit,
     visibility_of,
 )
+from assessment.services.evidence import by_question as evidence_by_question
+from assessment.services.evidence import megabytes
 from assessment.services.results import findings_of
 from assessment.views.common import own_assessment, pinned_bank
 
@@ -59,8 +61,10 @@ def _render_section(
     *,
     status: int = 200,
     notice: str | None = None,
+    evidence_error: tuple[str, str] | None = None,
 ) -> tuple[str, int]:
     previous, following = _neighbours(visibility, section_id)
+    config = app_config()
     html = render_template(
         "wizard/section.html",
         assessment=assessment,
@@ -74,8 +78,45 @@ def _render_section(
         notice=notice,
         lang=assessment.language,
         current_bank=app_bank(),
+        evidence=evidence_by_question(assessment),
+        evidence_error=evidence_error,
+        evidence_limit=megabytes(config.evidence_file_max_bytes),
     )
     return html, status
+
+
+def stored_section_page(
+    assessment: Assessment,
+    section_id: str,
+    *,
+    status: int = 200,
+    evidence_error: tuple[str, str] | None = None,
+) -> Response | tuple[str, int]:
+    """The section page with the stored answers (as a GET shows it), e.g.
+    after an evidence upload was refused; ``evidence_error`` is (question id,
+    message).  The review page if the section no longer applies."""
+    bank = pinned_bank(assessment)
+    visibility = visibility_of(assessment, bank)
+    progress = visibility.section_progress(section_id)
+    if progress is None:
+        if evidence_error:
+            flash(evidence_error[1])
+        return redirect(url_for("wizard.review", assessment_id=assessment.uuid))
+    questions = progress.visible
+    form_class = make_section_form(questions, assessment.language)
+    form = form_class(formdata=None, data=form_data_for(answers_of(assessment), questions))
+    form.base_revision.data = str(assessment.revision)
+    return _render_section(
+        assessment,
+        bank,
+        visibility,
+        section_id,
+        form,
+        questions,
+        status=status,
+        notice="The file was not attached." if evidence_error and status != 409 else None,
+        evidence_error=evidence_error,
+    )
 
 
 def _refused_as_submitted(
@@ -241,6 +282,7 @@ def _render_review(assessment: Assessment, bank: Bank) -> str:
         confidence_labels=CONFIDENCE_LABELS,
         lang=lang,
         current_bank=app_bank(),
+        evidence=evidence_by_question(assessment),
     )
 
 
