@@ -52,7 +52,7 @@ from assessment.services.assessments import (
     import_document,
     save_answers,
 )
-from assessment.services.reports import request_report
+from assessment.services.reports import request_report, signing_files
 from assessment.services.shares import create_link
 from assessment.web import limiter
 from tests.conftest import TEST_PASSWORD
@@ -210,6 +210,8 @@ def rendered(monkeypatch: pytest.MonkeyPatch) -> list[tuple[AssessmentDocument, 
         return RenderedReport(pdf, hashlib.sha256(pdf).hexdigest())
 
     monkeypatch.setattr(pool, "render_report", fake_render)
+    # not a PDF, so not signed: signing is tested in tests/test_verify.py and test_signing.py
+    monkeypatch.setattr(pool, "sign_report", lambda pdf, _files, location=None: pdf)
     return renders
 
 
@@ -496,6 +498,7 @@ def test_report_is_built_from_one_revision(
             assessment,
             extensions["renderer"],
             extensions["config"].report_cache_dir,
+            signing_files(extensions["config"]),
         )
         download.commit()
     assert report is not None
