@@ -303,7 +303,7 @@ def find_signature(pdf: bytes, known_certificates: frozenset[str]) -> SignatureF
         fingerprint = hashlib.sha256(certificate.dump()).hexdigest()
         if fingerprint not in known_certificates:
             continue
-        signer = certificate.subject.human_friendly
+        signer = x509.load_der_x509_certificate(certificate.dump()).subject.rfc4514_string()
         try:
             status = validate_pdf_signature(
                 embedded,
