@@ -363,8 +363,8 @@ def test_report_rendered_on_the_command_line_is_signed_and_issued(
     assert "signed by" in rendered.output
     result = runner.invoke(args=["verify", str(out)])
     assert result.exit_code == 0, result.output
-    assert "It was issued by command line" in result.output
-    assert "no longer held here" in result.output  # rendered from a file, not from the database
+    assert "It was issued on the command line" in result.output
+    assert "(an assessment not held here)" in result.output  # rendered from a file only
     assert _pyhanko(app, out.read_bytes()).bottom_line
 
     # a copy with the data intact but a page stamped: changed, with the rendered revision named
@@ -372,7 +372,7 @@ def test_report_rendered_on_the_command_line_is_signed_and_issued(
     stamped.write_bytes(_stamped(out.read_bytes()))
     changed = runner.invoke(args=["verify", str(stamped)])
     assert changed.exit_code == 3, changed.output
-    assert "Its data were issued by command line" in changed.output
+    assert "Its data were issued on the command line" in changed.output
 
 
 def test_verify_page_for_anyone(app: Flask, issued) -> None:  # type: ignore[no-untyped-def]

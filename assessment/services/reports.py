@@ -361,19 +361,25 @@ class Verification:
     def _issue_line(self, issue: IssueFacts) -> str:
         when = as_utc(issue.issued_at).strftime("%Y-%m-%d %H:%M UTC")
         if issue.current is None:
-            state = "an assessment no longer held here"
+            state = "an assessment not held here"
         elif issue.current:
             state = "the assessment's current revision"
         else:
             state = "the assessment has changed since"
         subject = "It was" if self.outcome is Outcome.ISSUED else "Its data were"
-        via = f" by {issue.via}" if issue.via else ""
+        via = f" {_VIA_PHRASES.get(issue.via, issue.via)}" if issue.via else ""
         signer = f", signed by {issue.signer}" if issue.signer else ""
         return (
             f"{subject} issued{via} on {when}: the {issue.edition} edition of revision "
             f"{issue.revision} ({state}){signer}."
         )
 
+
+_VIA_PHRASES = {
+    VIA_DOWNLOAD: "as a download",
+    VIA_SHARE_LINK: "through a share link",
+    VIA_COMMAND_LINE: "on the command line",
+}
 
 _OUTCOME_LINES = {
     Outcome.ISSUED: "This file is byte for byte a report this installation issued.",
