@@ -120,6 +120,7 @@ ENDPOINT_PERMISSIONS: Final[Mapping[str, Permission]] = MappingProxyType(
         "shares.summary": Permission.PUBLIC,  # the share token is the credential
         "shares.report": Permission.PUBLIC,
         "verify.page": Permission.PUBLIC,
+        "verify.certificate": Permission.PUBLIC,
     }
 )
 

@@ -15,6 +15,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from assessment.config import Config
 from assessment.db import transaction
 from assessment.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 from assessment.engine.bank import Bank
@@ -29,7 +30,13 @@ from assessment.engine.inputs import MAX_JSON_BYTES
 from assessment.engine.scoring import score
 from assessment.migrate import upgrade
 from assessment.models import Organisation, Role, User
-from assessment.report.render import render_report
+from assessment.report.render import RenderedReport, render_report
+from assessment.report.signing import (
+    CertificateInfo,
+    SigningError,
+    certificate_info,
+    sign_report,
+)
 from assessment.report.verify import NotAReport, ReadingBusy, read_report
 from assessment.services.accounts import (
     AccountError,
@@ -47,7 +54,7 @@ from assessment.services.assessments import (
     to_document,
     visibility_of,
 )
-from assessment.services.reports import verify_report
+from assessment.services.reports import record_rendered_file, signing_files, verify_report
 
 
 def _bank() -> Bank:
@@ -130,14 +137,45 @@ def _only_organisation(session: Session) -> Organisation:
     return organisations[0]
 
 
+def _config() -> Config:
+    config: Config = current_app.extensions["assessment"]["config"]
+    return config
+
+
+def _certificate() -> CertificateInfo:
+    try:
+        return certificate_info(signing_files(_config()))
+    except SigningError as error:
+        raise click.ClickException(f"reports cannot be signed: {error}") from None
+
+
+def _echo_certificate() -> None:
+    info = _certificate()
+    click.echo(f"Reports are signed by: {info.subject}")
+    click.echo(f"Certificate SHA-256 fingerprint: {info.fingerprint}")
+    click.echo(f"Valid from {info.not_before:%Y-%m-%d} to {info.not_after:%Y-%m-%d}.")
+
+
 def register_cli(app: Flask) -> None:
     """Attach every command to ``app``."""
 
     @app.cli.command("init-db")
     def init_db() -> None:
-        """Create the database or migrate it to the latest schema."""
+        """Create the database or migrate it to the latest schema, and the
+        installation's report-signing key if there is none."""
         upgrade(current_app.extensions["assessment"]["engine"])
         click.echo("Database is up to date.")
+        _echo_certificate()
+
+    @app.cli.command("certificate")
+    @click.option("--pem", is_flag=True, help="Print the certificate itself (PEM).")
+    def certificate_command(pem: bool) -> None:
+        """Show the certificate reports are signed with, and its SHA-256
+        fingerprint for auditors to pin (made now if missing)."""
+        if pem:
+            sys.stdout.buffer.write(_certificate().pem)
+            return
+        _echo_certificate()
 
     @app.cli.command("create-user")
     @click.argument("email")
@@ -282,31 +320,47 @@ def register_cli(app: Flask) -> None:
         help="'public' leaves out the notes and sources marked confidential.",
     )
     def render_command(file: str, output: str, edition: str) -> None:
-        """Render the PDF report straight from an exchange JSON FILE (no database).
-
-        The report is not recorded as issued, so `verify` will not know it."""
+        """Render the PDF report straight from an exchange JSON FILE, signed
+        with the installation's key and recorded as issued, so that `verify`
+        and /verify know this exact file."""
         document = _read_document(file)
-        Path(output).write_bytes(render_report(_bank_of(document), document, edition=edition).pdf)
-        click.echo(f"Wrote {output}.")
+        files = signing_files(_config())
+        certificate = _certificate()
+        rendered = render_report(_bank_of(document), document, edition=edition)
+        try:
+            report = RenderedReport(sign_report(rendered.pdf, files), rendered.sha256)
+        except SigningError as error:
+            raise click.ClickException(f"the report cannot be signed: {error}") from None
+        with transaction(_sessions()) as session:
+            record_rendered_file(session, document, report, edition, certificate)
+            Path(output).write_bytes(report.pdf)
+        click.echo(f"Wrote {output}, signed by {certificate.subject}.")
 
     @app.cli.command("verify")
     @click.argument("report", type=click.Path(dir_okay=False))
     def verify_command(report: str) -> None:
-        """Check a report PDF: are its embedded data intact, and were they issued here?
+        """Check a report PDF: was this exact file issued here, and if not,
+        what was changed?
 
-        Exits 0 when the data are intact and match an issued revision, 1 otherwise.
+        Exit codes: 0 this exact file was issued here; 3 the embedded data are
+        intact but the file was changed after signing; 4 the data were
+        altered; 5 not a report issued by this tool here; 1 the file cannot
+        be read.
         """
         raw = _read_input(report)
+        certificate = _certificate()
         with transaction(_sessions()) as session:
             try:
-                result = verify_report(session, raw)
+                result = verify_report(session, raw, certificate)
             except (NotAReport, ReadingBusy) as error:
                 raise click.ClickException(f"{report}: {error}") from None
-            for line in result.summary():
-                click.echo(line)
+        click.echo(f"{result.outcome.value.upper()}: {result.headline}")
+        for line in result.summary():
+            click.echo(line)
+        click.echo(f"SHA-256 of the file: {result.file_sha256}")
+        if result.embedded is not None:
             click.echo(f"SHA-256 of the embedded data: {result.embedded.sha256}")
-        if not result.intact or result.revision is None:
-            raise SystemExit(1)
+        raise SystemExit(result.exit_code)
 
     @app.cli.command("score")
     @click.argument("file", type=click.Path(dir_okay=False))

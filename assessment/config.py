@@ -15,6 +15,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 DEFAULT_BANK_DIR = PROJECT_ROOT / "questions"
 MIB = 1024 * 1024
+DEFAULT_SIGNER_NAME = "Rights-impact assessment reports (self-signed)"
 
 
 class ConfigError(RuntimeError):
@@ -38,6 +39,11 @@ def _secret_key(instance_path: Path) -> str:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(key)
     return key
+
+
+def _path(name: str) -> Path | None:
+    raw = os.environ.get(name)
+    return Path(raw) if raw else None
 
 
 N = TypeVar("N", int, float)
@@ -148,11 +154,23 @@ class Config:
     def evidence_dir(self) -> Path:
         """Evidence files: ``<organisation id>/<assessment uuid>/<sha256>``, owner-only."""
         return self.instance_path / "evidence"
+    # Report signing: an organisation's own key and certificate (PEM or DER), else the
+    # installation's, made on first use in <instance>/signing/ with ``signer_name``.
+    signing_key_file: Path | None = None
+    signing_cert_file: Path | None = None
+    signing_chain_file: Path | None = None  # intermediate CA certificates, if any
+    signing_key_passphrase: str | None = field(default=None, repr=False)
+    signer_name: str = DEFAULT_SIGNER_NAME
 
     @property
     def report_cache_dir(self) -> Path:
         """Rendered reports, by revision, edition and template fingerprint."""
         return self.instance_path / "report-cache"
+
+    @property
+    def signing_folder(self) -> Path:
+        """The installation's own signing key and certificate (owner-only)."""
+        return self.instance_path / "signing"
 
     @classmethod
     def from_env(cls) -> Config:
@@ -162,17 +180,24 @@ class Config:
         ``RATELIMIT_STORAGE_URI`` (else ``REDIS_URL``), the ``SMTP_*``
         settings (see :func:`_smtp`) and the evidence limits
         ``EVIDENCE_FILE_MAX_MB`` (10), ``EVIDENCE_ASSESSMENT_MAX_MB`` (50) and
-        ``EVIDENCE_EMBED_MAX_MB`` (3).  Defaults: SQLite in
+        ``EVIDENCE_EMBED_MAX_MB`` (3), and for report signing
+        ``SIGNING_KEY_FILE``, ``SIGNING_CERT_FILE``, ``SIGNING_CHAIN_FILE``,
+        ``SIGNING_KEY_PASSPHRASE`` and ``SIGNER_NAME``.  Defaults: SQLite in
         ``instance/assessment.sqlite3``, a persisted random secret key, two
         report workers, a five-second wait, sign-ins that end after 30 idle
-        minutes or 12 hours, attempts counted in memory.
+        minutes or 12 hours, attempts counted in memory, reports signed with
+        the installation's own key.
 
         Raises :class:`ConfigError` for a too-short ``SECRET_KEY`` or a
         report setting that is not a number of the right kind, for an
         incomplete or unknown SMTP setting, and for evidence limits that do
-        not fit together (:meth:`check_evidence_limits`).
+        not fit together (:meth:`check_evidence_limits`), and for only one
+        of ``SIGNING_KEY_FILE`` and ``SIGNING_CERT_FILE``.
         """
         instance = Path(os.environ.get("INSTANCE_PATH") or DEFAULT_INSTANCE)
+        key_file, cert_file = _path("SIGNING_KEY_FILE"), _path("SIGNING_CERT_FILE")
+        if (key_file is None) != (cert_file is None):
+            raise ConfigError("set both SIGNING_KEY_FILE and SIGNING_CERT_FILE, or neither")
         database_url = os.environ.get("DATABASE_URL") or (
             f"sqlite:///{instance / 'assessment.sqlite3'}"
         )
@@ -195,6 +220,11 @@ class Config:
             evidence_file_max_bytes=_megabytes("EVIDENCE_FILE_MAX_MB", 10),
             evidence_assessment_max_bytes=_megabytes("EVIDENCE_ASSESSMENT_MAX_MB", 50),
             evidence_embed_max_bytes=_megabytes("EVIDENCE_EMBED_MAX_MB", 3),
+            signing_key_file=key_file,
+            signing_cert_file=cert_file,
+            signing_chain_file=_path("SIGNING_CHAIN_FILE"),
+            signing_key_passphrase=os.environ.get("SIGNING_KEY_PASSPHRASE") or None,
+            signer_name=os.environ.get("SIGNER_NAME") or DEFAULT_SIGNER_NAME,
         )
         return config.check_evidence_limits()
 

@@ -223,6 +223,34 @@ class ReportRevision(Base):
     assessment: Mapped[Assessment] = relationship()
 
 
+class ReportIssue(Base):
+    """One report file handed out: the SHA-256 of the whole signed file, what
+    it is a report of, when it was first handed out and whose certificate
+    signed it.  What verification needs to say "this exact file was issued
+    here"; the file itself is not kept here.  ``assessment_id`` is empty for
+    a report rendered from a file on the command line that names no
+    assessment held here (``assessment_uuid`` still says which one)."""
+
+    __tablename__ = "report_issues"
+    __table_args__ = (UniqueConstraint("file_sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assessments.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    assessment_uuid: Mapped[str] = mapped_column(String(36))
+    revision: Mapped[int] = mapped_column(Integer)
+    edition: Mapped[str] = mapped_column(String(10))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    data_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    issued_via: Mapped[str] = mapped_column(String(20))  # download, share link, command line
+    signer: Mapped[str] = mapped_column(String(300))  # the certificate's subject
+    certificate_sha256: Mapped[str] = mapped_column(String(64), index=True)
+
+    assessment: Mapped[Assessment | None] = relationship()
+
+
 class ShareLink(Base):
     """A read-only link for an auditor.  Only the SHA-256 of the token is
     stored; the token itself is shown once, to the member who creates it."""

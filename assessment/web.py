@@ -25,9 +25,11 @@ from assessment.engine.display import wording
 from assessment.forms import ActionForm, check_bank_supported
 from assessment.logs import RedactShareTokens
 from assessment.report.pool import RenderFailed, ReportRenderer
+from assessment.report.signing import SigningError, load_signer
 from assessment.report.verify import ReadingBusy, configure_reading
 from assessment.services.evidence import megabytes
 from assessment.services.passwords import HashingBusy, configure_hashing
+from assessment.services.reports import signing_files
 from assessment.views import (
     account,
     auth,
@@ -49,7 +51,9 @@ def create_app(config: Config | None = None) -> Flask:
     """Build the app for ``config`` (default: :meth:`Config.from_env`).
 
     Raises :class:`~assessment.engine.loader.BankError` or
-    :class:`~assessment.forms.UnsupportedQuestionType` for a bank it cannot use.
+    :class:`~assessment.forms.UnsupportedQuestionType` for a bank it cannot use,
+    :class:`~assessment.report.signing.SigningError` for a configured signing
+    key or certificate it cannot use.
     """
     config = config or Config.from_env()
     app = Flask(
@@ -71,6 +75,8 @@ def create_app(config: Config | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=config.session_max_hours),
         RATELIMIT_STORAGE_URI=config.ratelimit_storage_uri,
     )
+    if config.signing_key_file is not None:  # an organisation's own key: refuse a bad one now
+        load_signer(signing_files(config))
     banks = load_banks(config.bank_dir)
     for bank in banks.banks:
         check_bank_supported(bank)
@@ -93,6 +99,11 @@ def create_app(config: Config | None = None) -> Flask:
 
     @app.errorhandler(RenderFailed)
     def render_failed(error: RenderFailed) -> tuple[str, int]:
+        return render_template("report/failed.html"), 500
+
+    @app.errorhandler(SigningError)
+    def signing_failed(error: SigningError) -> tuple[str, int]:
+        app.logger.error("reports cannot be signed: %s", error)  # paths and causes, no secrets
         return render_template("report/failed.html"), 500
 
     @app.errorhandler(RateLimitExceeded)
@@ -149,6 +160,9 @@ def create_app(config: Config | None = None) -> Flask:
         app.register_blueprint(blueprint)
     register_cli(app)
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    # pyHanko logs a traceback for every file changed after signing; verification
+    # reports that as an outcome, so it is no error of the application
+    logging.getLogger("pyhanko.sign.diff_analysis").setLevel(logging.CRITICAL)
     for logger in (logging.getLogger("werkzeug"), app.logger):
         if not any(isinstance(f, RedactShareTokens) for f in logger.filters):
             logger.addFilter(RedactShareTokens())

@@ -53,7 +53,7 @@ from assessment.services.assessments import (
     import_document,
     save_answers,
 )
-from assessment.services.reports import request_report
+from assessment.services.reports import request_report, signing_files
 from assessment.services.shares import create_link
 from tests.conftest import TEST_PASSWORD
 from tests.helpers import BANK
@@ -126,6 +126,7 @@ class _FormReader(HTMLParser):
         super().__init__()
         self.forms: list[list[tuple[str, str]]] = []
         self._open = False
+        self._form_id: str | None = None
         self._select: str | None = None
         self._textarea: str | None = None
         self._text: list[str] = []
@@ -135,8 +136,11 @@ class _FormReader(HTMLParser):
         if tag == "form":
             self.forms.append([])
             self._open = True
+            self._form_id = attr.get("id")
         elif not self._open or "disabled" in attr:
             return
+        elif "form" in attr and attr["form"] != self._form_id:
+            return  # a control of another form (the form attribute), as a browser reads it
         elif tag == "input" and "name" in attr:
             if attr.get("type") not in ("checkbox", "radio") or "checked" in attr:
                 self.forms[-1].append((attr["name"], attr.get("value", "")))
@@ -161,9 +165,10 @@ class _FormReader(HTMLParser):
             self._textarea = None
 
     def main_form(self) -> list[tuple[str, str]]:
-        """The form of the page's content (the last one: the first is "Sign out")."""
+        """The form of the page's content: the one with the most controls (the
+        others are "Sign out" and the one-button forms of evidence files)."""
         assert self.forms, "no form on the last page"
-        return self.forms[-1]
+        return max(self.forms, key=len)
 
 
 def race(*requests: tuple[Member, str, bytes | None]) -> list[Reply]:
@@ -210,6 +215,8 @@ def rendered(monkeypatch: pytest.MonkeyPatch) -> list[tuple[AssessmentDocument, 
         return RenderedReport(pdf, hashlib.sha256(pdf).hexdigest())
 
     monkeypatch.setattr(pool, "render_report", fake_render)
+    # not a PDF, so not signed: signing is tested in tests/test_verify.py and test_signing.py
+    monkeypatch.setattr(pool, "sign_report", lambda pdf, _files, location=None: pdf)
     return renders
 
 
@@ -496,6 +503,7 @@ def test_report_is_built_from_one_revision(
             assessment,
             extensions["renderer"],
             extensions["config"].report_cache_dir,
+            signing_files(extensions["config"]),
         )
         download.commit()
     assert report is not None

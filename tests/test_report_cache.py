@@ -1,4 +1,5 @@
-"""Rendered reports are cached by revision, edition and template fingerprint."""
+"""Rendered reports are cached, signed, by revision, edition, template fingerprint and
+signing certificate."""
 
 from __future__ import annotations
 
@@ -79,16 +80,23 @@ def test_unchanged_assessment_is_served_from_cache(
 def test_cache_hit_still_records_the_issued_revision(
     app: Flask, browser: Browser, signup, start_assessment, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    from assessment.models import ReportRevision
+    from sqlalchemy import delete, func, select
+
+    from assessment.models import ReportIssue, ReportRevision
 
     signup(browser)
     assessment_id = start_assessment(browser, ["payment"])
     url = f"/assessments/{assessment_id}/report.pdf"
     pdf = browser.get(url).data
-    with app.extensions["assessment"]["sessions"]() as session:
-        session.query(ReportRevision).delete()
+    sessions = app.extensions["assessment"]["sessions"]
+    with sessions() as session:
+        session.execute(delete(ReportRevision))
+        session.execute(delete(ReportIssue))
         session.commit()
-    assert browser.get(url).data == pdf
+    assert browser.get(url).data == pdf  # the same signed bytes, from the cache
+    with sessions() as session:
+        for model in (ReportRevision, ReportIssue):
+            assert session.scalar(select(func.count()).select_from(model)) == 1
     path = tmp_path / "r.pdf"
     path.write_bytes(pdf)
     assert app.test_cli_runner().invoke(args=["verify", str(path)]).exit_code == 0
@@ -139,6 +147,7 @@ def test_full_cache_leaves_no_partial_or_orphan_files(
     signup(browser)
     assessment_id = start_assessment(browser, ["payment"])
     url = f"/assessments/{assessment_id}/report.pdf"
+    reports.signing_files(app.extensions["assessment"]["config"])  # the key is made before the disk fills
     disk_full(True)
     failed = browser.get(url)
     assert failed.status_code == 500
@@ -161,6 +170,8 @@ def test_read_only_cache_gets_the_failure_page(
 
     def read_only(*args: Any, **kwargs: Any) -> int:
         raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    reports.signing_files(app.extensions["assessment"]["config"])  # the key is made beforehand
 
     monkeypatch.setattr(pool.os, "open", read_only)
     failed = browser.get(f"/assessments/{assessment_id}/report.pdf")

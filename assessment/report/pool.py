@@ -18,6 +18,10 @@ Two requests for the same report share one render.  With ``workers=0`` the
 render runs in the calling thread (the CLI and most tests); the result is the
 same file in the same place.
 
+A job that names signing files (every report the tool hands out) is signed
+in the worker too, once: the cache holds the signed file, so the same bytes
+are served every time.
+
 A worker frees a render's garbage (see ``collection_paused`` in
 ``assessment/report/render.py``) just after it has replied, so the download
 does not wait for it.
@@ -48,6 +52,7 @@ from assessment.engine.banks import BankSet, UnknownBankVersion, load_banks_cach
 from assessment.engine.document import AssessmentDocument
 from assessment.report.context import HistoryEntry
 from assessment.report.render import RenderedReport, render_report
+from assessment.report.signing import SigningFiles, sign_report
 
 LOG = logging.getLogger(__name__)
 PARENT_CHECK_SECONDS = 1.0
@@ -71,6 +76,7 @@ class RenderJob:
     bank_version: str
     evidence_files: tuple[tuple[str, str], ...] = ()  # (sha256, path) of each evidence file
     embed_limit: int = 0  # the full edition embeds them if together at most this many bytes
+    signing: SigningFiles | None = None  # sign the PDF with this key before storing it
 
 
 def sha256_path(target: Path) -> Path:
@@ -137,7 +143,8 @@ def _as_set(banks: BankSet | Bank) -> BankSet:
 
 def run_job(job: RenderJob, banks: BankSet | Bank, collect_garbage: bool = True) -> str:
     """Render ``job`` with the bank version it names, from ``banks`` (or the
-    one bank given), and store it; returns the SHA-256 of the embedded data.
+    one bank given), sign it if the job says so, and store it; returns the
+    SHA-256 of the embedded data.
     With ``collect_garbage=False`` the render's garbage is left for the
     caller to collect."""
     try:
@@ -157,6 +164,8 @@ def run_job(job: RenderJob, banks: BankSet | Bank, collect_garbage: bool = True)
         evidence_files=dict(job.evidence_files),
         embed_limit=job.embed_limit,
     )
+    if job.signing is not None:
+        report = RenderedReport(sign_report(report.pdf, job.signing), report.sha256)
     store(job.target, report)
     return report.sha256
 

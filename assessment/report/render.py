@@ -66,6 +66,11 @@ class RenderedReport:
     pdf: bytes
     sha256: str  # of the embedded canonical JSON
 
+    @property
+    def file_sha256(self) -> str:
+        """The SHA-256 of the whole file, as handed out."""
+        return hashlib.sha256(self.pdf).hexdigest()
+
 
 @cache
 def _environment() -> jinja2.Environment:

@@ -1,12 +1,18 @@
 """Issuing and verifying reports.
 
-Every report served for an assessment records the SHA-256 of its embedded
-data with the assessment's revision, so that a report handed to an auditor
-can later be checked against what this installation issued.
+Every report the tool hands out is signed with the installation's key
+(:mod:`assessment.report.signing`), and recorded twice: the SHA-256 of its
+embedded data with the assessment's revision (``report_revisions``), and the
+SHA-256 of the whole signed file with its assessment, revision, edition,
+time and signer (``report_issues``).  :func:`verify_report` checks a file
+against both records and its signature, and gives one of four
+:class:`Outcome` s.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
 import hashlib
 import time
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -17,10 +23,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assessment.config import PROJECT_ROOT
+from assessment.config import PROJECT_ROOT, Config
 from assessment.db import insert_unless_taken
 from assessment.engine.bank import Bank
-from assessment.models import Assessment, ReportRevision, as_utc, utcnow
+from assessment.engine.document import AssessmentDocument
+from assessment.models import Assessment, ReportIssue, ReportRevision, as_utc, utcnow
 from assessment.report.context import HistoryEntry
 from assessment.report.pool import (
     RenderFailed,
@@ -31,7 +38,15 @@ from assessment.report.pool import (
     remove_quietly,
 )
 from assessment.report.render import RenderedReport
-from assessment.report.verify import EmbeddedData, read_report
+from assessment.report.signing import (
+    CertificateInfo,
+    SignatureFinding,
+    SigningFiles,
+    certificate_info,
+    ensure_installation_key,
+    find_signature,
+)
+from assessment.report.verify import NO_DATA, EmbeddedData, NotAReport, read_report
 from assessment.services.assessments import to_document
 from assessment.services.evidence import stored_files
 
@@ -40,10 +55,28 @@ REPORT_SOURCES = (
     PROJECT_ROOT / "static" / "css" / "report.css",
     PROJECT_ROOT / "assessment" / "report" / "context.py",
     PROJECT_ROOT / "assessment" / "report" / "render.py",
+    PROJECT_ROOT / "assessment" / "report" / "signing.py",
     PROJECT_ROOT / "assessment" / "engine" / "scoring.py",
 )
 READ_ATTEMPTS = 3
 ORPHAN_SECONDS = 600  # a temporary or a lone hash this old is left from a failed write
+VIA_DOWNLOAD = "download"
+VIA_SHARE_LINK = "share link"
+VIA_COMMAND_LINE = "command line"
+
+
+def signing_files(config: Config) -> SigningFiles:
+    """The key and certificate reports are signed with: the organisation's
+    own when configured, else the installation's, made now if missing.
+    Raises :class:`~assessment.report.signing.SigningError`."""
+    if config.signing_key_file is not None and config.signing_cert_file is not None:
+        return SigningFiles(
+            key=config.signing_key_file,
+            certificate=config.signing_cert_file,
+            chain=config.signing_chain_file,
+            passphrase=config.signing_key_passphrase,
+        )
+    return ensure_installation_key(config.signing_folder, config.signer_name)
 
 
 def template_fingerprint() -> str:
@@ -60,24 +93,28 @@ def _template_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def _cache_path(cache_dir: Path, assessment: Assessment, edition: str) -> Path:
-    """``<cache>/<assessment uuid>/r<revision>-<template fingerprint>-<edition>.pdf``"""
-    return cache_dir / assessment.uuid / f"{_current_prefix(assessment)}{edition}.pdf"
+def _cache_path(
+    cache_dir: Path, assessment: Assessment, edition: str, certificate: CertificateInfo
+) -> Path:
+    """``<cache>/<assessment uuid>/r<revision>-<template fingerprint>-<signer>-<edition>.pdf``
+    (``<signer>``: the start of the signing certificate's fingerprint)."""
+    prefix = _current_prefix(assessment, certificate)
+    return cache_dir / assessment.uuid / f"{prefix}{edition}.pdf"
 
 
-def _current_prefix(assessment: Assessment) -> str:
-    return f"r{assessment.revision}-{template_fingerprint()}-"
+def _current_prefix(assessment: Assessment, certificate: CertificateInfo) -> str:
+    return f"r{assessment.revision}-{template_fingerprint()}-{certificate.sha256[:12]}-"
 
 
-def _prune_stale(folder: Path, assessment: Assessment) -> None:
+def _prune_stale(folder: Path, assessment: Assessment, certificate: CertificateInfo) -> None:
     """Clean the assessment's folder of the report cache (best effort: a
-    read-only cache is left as it is).  Deleted: reports of earlier revisions
-    or templates, which can never be served again and hold assessment data;
+    read-only cache is left as it is).  Deleted: reports of earlier revisions,
+    templates or signing certificates, which can never be served again and hold assessment data;
     temporaries of a write that was interrupted (a crash, a killed worker);
     and a hash or PDF whose partner is missing.  A temporary or a lone file
     younger than :data:`ORPHAN_SECONDS` may be a write still in progress and
     is left alone."""
-    keep = _current_prefix(assessment)
+    keep = _current_prefix(assessment, certificate)
     try:
         paths = list(folder.iterdir())
     except OSError:
@@ -112,25 +149,31 @@ def request_report(
     assessment: Assessment,
     renderer: ReportRenderer,
     cache_dir: Path,
+    signing: SigningFiles,
     edition: str = "full",
     wait: float = 0.0,
     evidence_dir: Path | None = None,
     embed_limit: int = 0,
+    via: str = VIA_DOWNLOAD,
 ) -> RenderedReport | None:
-    """The ``edition`` of the report of ``assessment``, recorded as issued;
+    """The ``edition`` of the report of ``assessment``, signed with
+    ``signing`` and recorded as issued (``via``: how it is handed out);
     ``None`` while it is still rendering (or, rarely, while saves follow each
     other too fast to read one revision of the assessment).
 
-    A report already rendered for the same revision, edition and template
-    fingerprint is served from ``cache_dir``.  Otherwise ``renderer`` renders
+    A report already rendered for the same revision, edition, template
+    fingerprint and signing certificate is served from ``cache_dir``, the
+    same signed bytes every time.  Otherwise ``renderer`` renders and signs
     it into the cache and this waits up to ``wait`` seconds for it; ask again
     later for a report not ready by then.  Cached files hold assessment data:
     the folder is owner-only.  The full edition embeds the evidence files
     stored under ``evidence_dir`` when together they take at most
     ``embed_limit`` bytes.  Raises
-    :class:`~assessment.report.pool.RenderFailed`.
+    :class:`~assessment.report.pool.RenderFailed` and
+    :class:`~assessment.report.signing.SigningError`.
     """
-    target = _cache_path(cache_dir, assessment, edition)
+    certificate = certificate_info(signing)
+    target = _cache_path(cache_dir, assessment, edition, certificate)
     report = read_stored(target)
     if report is None:
         # a reload while the report renders joins the render without reading the answers again
@@ -138,7 +181,8 @@ def request_report(
         if future is None:
             if not _read_one_revision(session, assessment):
                 return None  # changing under every attempt; the caller asks again shortly
-            target = _cache_path(cache_dir, assessment, edition)  # the revision may be newer
+            # the revision may be newer
+            target = _cache_path(cache_dir, assessment, edition, certificate)
             future = renderer.running(target) or renderer.submit(
                 RenderJob(
                     document=to_document(assessment),
@@ -151,6 +195,7 @@ def request_report(
                     if evidence_dir is not None
                     else (),
                     embed_limit=embed_limit,
+                    signing=signing,
                 )
             )
         try:
@@ -158,13 +203,14 @@ def request_report(
         except FutureTimeout:
             return None
         except RenderFailed:
-            _prune_stale(target.parent, assessment)
+            _prune_stale(target.parent, assessment, certificate)
             raise
         report = read_stored(target)
         if report is None:
             raise RenderFailed(f"the rendered report of {assessment.uuid} left the cache")
-        _prune_stale(target.parent, assessment)
+        _prune_stale(target.parent, assessment, certificate)
     _record(session, assessment, report, edition)
+    record_issue(session, assessment.uuid, assessment.revision, report, edition, certificate, via)
     return report
 
 
@@ -208,9 +254,9 @@ def _history(assessment: Assessment) -> tuple[HistoryEntry, ...]:
 
 
 def _record(session: Session, assessment: Assessment, report: RenderedReport, edition: str) -> None:
-    """Remember that ``report`` was issued; once, also when two requests
-    serve the same report at the same moment (the second insert is skipped
-    instead of failing on the unique fingerprint)."""
+    """Remember that ``report``'s data were issued; once, also when two
+    requests serve the same report at the same moment (the second insert is
+    skipped instead of failing on the unique fingerprint)."""
     known = session.scalar(select(ReportRevision.id).where(ReportRevision.sha256 == report.sha256))
     if known is None:
         insert_unless_taken(
@@ -225,46 +271,314 @@ def _record(session: Session, assessment: Assessment, report: RenderedReport, ed
         )
 
 
+def record_issue(
+    session: Session,
+    assessment_uuid: str,
+    revision: int,
+    report: RenderedReport,
+    edition: str,
+    certificate: CertificateInfo,
+    via: str,
+) -> None:
+    """Remember that the signed file ``report`` was handed out: the SHA-256
+    of the whole file, with its assessment (linked when it is held here),
+    revision, edition, signer and the first time it was handed out.  Once per
+    file, also when two requests hand out the same file at the same moment."""
+    file_sha256 = report.file_sha256
+    known = session.scalar(select(ReportIssue.id).where(ReportIssue.file_sha256 == file_sha256))
+    if known is not None:
+        return
+    assessment_id = session.scalar(select(Assessment.id).where(Assessment.uuid == assessment_uuid))
+    insert_unless_taken(
+        session,
+        ReportIssue,
+        ReportIssue.file_sha256,
+        assessment_id=assessment_id,
+        assessment_uuid=assessment_uuid,
+        revision=revision,
+        edition=edition,
+        file_sha256=file_sha256,
+        data_sha256=report.sha256,
+        issued_at=utcnow(),
+        issued_via=via,
+        signer=certificate.subject[:300],
+        certificate_sha256=certificate.sha256,
+    )
+
+
+def record_rendered_file(
+    session: Session,
+    document: AssessmentDocument,
+    report: RenderedReport,
+    edition: str,
+    certificate: CertificateInfo,
+) -> None:
+    """Record a report signed on the command line (``flask render``) as issued."""
+    record_issue(
+        session, document.uuid, document.revision, report, edition, certificate, VIA_COMMAND_LINE
+    )
+
+
+class Outcome(enum.Enum):
+    """What verifying a file found, from best to worst.  Each has its own
+    headline, colour and ``flask verify`` exit code."""
+
+    ISSUED = "issued"  # this exact file was issued here
+    CHANGED = "changed"  # the data are intact, the file was changed after signing
+    ALTERED = "altered"  # the assessment data were altered
+    UNKNOWN = "unknown"  # not a report of this tool, or not one issued here
+
+    @property
+    def exit_code(self) -> int:
+        """``flask verify``'s exit code; 1 and 2 are click's own (cannot read
+        the file, wrong usage)."""
+        return _EXIT_CODES[self]
+
+    @property
+    def headline(self) -> str:
+        return _HEADLINES[self]
+
+
+_EXIT_CODES = {Outcome.ISSUED: 0, Outcome.CHANGED: 3, Outcome.ALTERED: 4, Outcome.UNKNOWN: 5}
+_HEADLINES = {
+    Outcome.ISSUED: "Genuine: this exact file was issued here",
+    Outcome.CHANGED: "Changed after signing: the data are intact, but the file is not as issued",
+    Outcome.ALTERED: "Altered: the assessment data in this file were changed",
+    Outcome.UNKNOWN: "Not a report issued by this tool here",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class IssueFacts:
+    """What the installation recorded when it handed the file (or its data) out."""
+
+    issued_at: dt.datetime
+    revision: int
+    edition: str
+    signer: str | None
+    via: str | None
+    current: bool | None  # the revision is the assessment's latest (None: not held here)
+
+
 @dataclass(frozen=True, slots=True)
 class Verification:
-    """What a verification found.  ``revision`` is ``None`` when this
-    installation never issued a report with these data."""
+    """What a verification found: an :class:`Outcome` and the facts behind it.
+    ``issue``: the record of this exact file (or, for a changed file, of its
+    data); ``reason``: why a file is not recognised."""
 
-    embedded: EmbeddedData
-    revision: int | None
-    current: bool  # the revision is the assessment's latest
-    edition: str | None = None
+    outcome: Outcome
+    file_sha256: str
+    embedded: EmbeddedData | None = None
+    signature: SignatureFinding | None = None
+    issue: IssueFacts | None = None
+    reason: str | None = None
 
     @property
     def intact(self) -> bool:
-        return self.embedded.intact
+        """Whether the embedded data are what the report says they are."""
+        return self.embedded is not None and self.embedded.intact
+
+    @property
+    def headline(self) -> str:
+        return self.outcome.headline
+
+    @property
+    def exit_code(self) -> int:
+        return self.outcome.exit_code
 
     def summary(self) -> list[str]:
         """Plain sentences for people, one finding each."""
-        if self.intact:
-            lines = ["The embedded data are intact: they match the fingerprint in the report."]
-        else:
-            lines = ["The embedded data were altered: they do not match the report's fingerprint."]
-        if self.revision is None:
-            lines.append("This installation has not issued a report with these data.")
-        else:
-            state = "the current one" if self.current else "the assessment has changed since"
-            lines.append(
-                f"They match the {self.edition} edition of revision {self.revision} "
-                f"of an assessment held here ({state})."
-            )
+        lines = [_OUTCOME_LINES[self.outcome]]
+        if self.reason:
+            lines.append(self.reason)
+        if self.issue is not None:
+            lines.append(self._issue_line(self.issue))
+        signature = self.signature
+        if signature is not None and signature.ours:
+            signer = signature.signer or "this installation"
+            if signature.valid:
+                lines.append(f"The signature of {signer} is valid and covers the whole file.")
+            elif not signature.readable:
+                lines.append(f"The signature of {signer} cannot be read: it was damaged.")
+            elif not signature.intact:
+                lines.append(f"The signature of {signer} is broken: bytes it covers were changed.")
+            else:
+                lines.append(
+                    f"The signature of {signer} covers an earlier version of the file only: "
+                    "content was added after signing, and PDF readers say so."
+                )
+        elif self.outcome is not Outcome.UNKNOWN:
+            lines.append("The file carries no signature of this installation.")
         return lines
 
+    def _issue_line(self, issue: IssueFacts) -> str:
+        when = as_utc(issue.issued_at).strftime("%Y-%m-%d %H:%M UTC")
+        if issue.current is None:
+            state = "an assessment not held here"
+        elif issue.current:
+            state = "the assessment's current revision"
+        else:
+            state = "the assessment has changed since"
+        subject = "It was" if self.outcome is Outcome.ISSUED else "Its data were"
+        via = f" {_VIA_PHRASES.get(issue.via, issue.via)}" if issue.via else ""
+        signer = f", signed by {issue.signer}" if issue.signer else ""
+        return (
+            f"{subject} issued{via} on {when}: the {issue.edition} edition of revision "
+            f"{issue.revision} ({state}){signer}."
+        )
 
-def verify_report(session: Session, pdf: bytes) -> Verification:
-    """Check report ``pdf``, read within the limits of
-    :func:`~assessment.report.verify.read_report` (in a child process, before
-    the database is asked anything).  Raises
-    :class:`~assessment.report.verify.NotAReport` and
-    :class:`~assessment.report.verify.ReadingBusy`."""
-    embedded = read_report(pdf)
-    record = session.scalar(select(ReportRevision).where(ReportRevision.sha256 == embedded.sha256))
+
+_VIA_PHRASES = {
+    VIA_DOWNLOAD: "as a download",
+    VIA_SHARE_LINK: "through a share link",
+    VIA_COMMAND_LINE: "on the command line",
+}
+
+_OUTCOME_LINES = {
+    Outcome.ISSUED: "This file is byte for byte a report this installation issued.",
+    Outcome.CHANGED: (
+        "The embedded assessment data are intact and were issued here, but the file is not "
+        "one this installation issued: it was changed after signing, so its visible pages "
+        "may differ from the issued report. Ask the issuer for the original."
+    ),
+    Outcome.ALTERED: (
+        "The assessment data embedded in this file are not the data this installation "
+        "issued: they were changed, replaced or removed. Do not rely on this file."
+    ),
+    Outcome.UNKNOWN: "This installation cannot vouch for this file.",
+}
+
+
+def known_certificates(session: Session, current: CertificateInfo | None) -> frozenset[str]:
+    """Fingerprints of every certificate this installation signs or signed with."""
+    recorded = session.scalars(select(ReportIssue.certificate_sha256).distinct())
+    return frozenset([*recorded, *([current.sha256] if current else [])])
+
+
+def verify_report(
+    session: Session, pdf: bytes, certificate: CertificateInfo | None = None
+) -> Verification:
+    """Check file ``pdf`` against what this installation issued and against
+    its signature (made with ``certificate``, the installation's current
+    one, or a certificate it signed earlier reports with).
+
+    - :attr:`Outcome.ISSUED`: the SHA-256 of the whole file was recorded when
+      it was handed out (or, without a record, the installation's signature is
+      valid and covers the whole file);
+    - :attr:`Outcome.CHANGED`: the embedded data are intact and were issued
+      here, but the file is not one that was handed out;
+    - :attr:`Outcome.ALTERED`: the embedded data do not match the report's
+      fingerprint, or the file carries the installation's signature but data
+      it never issued (or none);
+    - :attr:`Outcome.UNKNOWN`: not a PDF, a PDF without assessment data, or
+      data neither issued nor signed here.
+
+    Raises :class:`~assessment.report.verify.NotAReport` for a PDF that cannot
+    be read within the bounds of :func:`~assessment.report.verify.read_report`
+    and :class:`~assessment.report.verify.ReadingBusy` when no reading slot is free.
+    """
+    file_sha256 = hashlib.sha256(pdf).hexdigest()
+    if not pdf.startswith(b"%PDF-"):
+        return Verification(Outcome.UNKNOWN, file_sha256, reason="This is not a PDF file.")
+    # Read within the bounds of read_report first (a child process, before the
+    # database or the signature parser sees the file); a file that cannot be
+    # read within them raises NotAReport for the caller, except a readable PDF
+    # that merely carries no assessment data.
+    reason = ""
+    try:
+        embedded: EmbeddedData | None = read_report(pdf)
+    except NotAReport as error:
+        if str(error) != NO_DATA:
+            raise
+        embedded = None
+        reason = str(error)
+    signature = find_signature(pdf, known_certificates(session, certificate))
+    issued = session.scalar(select(ReportIssue).where(ReportIssue.file_sha256 == file_sha256))
+    if issued is not None:
+        return Verification(Outcome.ISSUED, file_sha256, embedded, signature, _facts(issued))
+    if signature.valid:  # signed here and untouched, but not recorded
+        return Verification(
+            Outcome.ISSUED,
+            file_sha256,
+            embedded,
+            signature,
+            reason=(
+                "This installation has no record of handing it out (was its database restored "
+                "from an older backup?); its signature vouches for it."
+            ),
+        )
+    if embedded is None:
+        if signature.ours:
+            return Verification(
+                Outcome.ALTERED,
+                file_sha256,
+                None,
+                signature,
+                reason="The file was signed here, but its assessment data were removed.",
+            )
+        return Verification(Outcome.UNKNOWN, file_sha256, None, signature, reason=reason)
+    if not embedded.intact:
+        return Verification(
+            Outcome.ALTERED,
+            file_sha256,
+            embedded,
+            signature,
+            reason="The embedded data do not match the fingerprint printed in the report.",
+        )
+    facts = _data_facts(session, embedded.sha256)
+    if facts is not None:
+        return Verification(Outcome.CHANGED, file_sha256, embedded, signature, facts)
+    if signature.ours:
+        return Verification(
+            Outcome.ALTERED,
+            file_sha256,
+            embedded,
+            signature,
+            reason=(
+                "The file was signed here, but this installation never issued the data it "
+                "now carries."
+            ),
+        )
+    return Verification(
+        Outcome.UNKNOWN,
+        file_sha256,
+        embedded,
+        signature,
+        reason=(
+            "Its embedded data are consistent, but this installation never issued a report "
+            "with them and the file carries no signature of this installation (it may come "
+            "from another installation)."
+        ),
+    )
+
+
+def _facts(issue: ReportIssue) -> IssueFacts:
+    current = None if issue.assessment is None else issue.revision == issue.assessment.revision
+    return IssueFacts(
+        issued_at=issue.issued_at,
+        revision=issue.revision,
+        edition=issue.edition,
+        signer=issue.signer,
+        via=issue.issued_via,
+        current=current,
+    )
+
+
+def _data_facts(session: Session, data_sha256: str) -> IssueFacts | None:
+    """The first record of a report with these embedded data, if any."""
+    issue = session.scalars(
+        select(ReportIssue).where(ReportIssue.data_sha256 == data_sha256).order_by(ReportIssue.id)
+    ).first()
+    if issue is not None:
+        return _facts(issue)
+    record = session.scalar(select(ReportRevision).where(ReportRevision.sha256 == data_sha256))
     if record is None:
-        return Verification(embedded, None, False)
-    current = record.revision == record.assessment.revision
-    return Verification(embedded, record.revision, current, record.edition)
+        return None
+    return IssueFacts(
+        issued_at=record.created_at,
+        revision=record.revision,
+        edition=record.edition,
+        signer=None,
+        via=None,
+        current=record.revision == record.assessment.revision,
+    )

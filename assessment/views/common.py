@@ -15,7 +15,7 @@ from assessment.services.assessments import (
     bank_of,
     get_for_organisation,
 )
-from assessment.services.reports import request_report
+from assessment.services.reports import VIA_DOWNLOAD, request_report, signing_files
 
 PREPARING_REFRESH_SECONDS = 3
 
@@ -45,10 +45,13 @@ def download_name(title: str, suffix: str) -> str:
     return f"{stem}.{suffix}"
 
 
-def report_download(assessment: Assessment, edition: str, name: str) -> Response | None:
-    """The PDF of ``edition`` as a download called ``name``, rendering it in
-    the report workers if needed; ``None`` if it is not ready within the
-    configured wait (the caller then shows :func:`preparing_page`)."""
+def report_download(
+    assessment: Assessment, edition: str, name: str, via: str = VIA_DOWNLOAD
+) -> Response | None:
+    """The signed PDF of ``edition`` as a download called ``name``, rendering
+    it in the report workers if needed, recorded as issued ``via`` this way;
+    ``None`` if it is not ready within the configured wait (the caller then
+    shows :func:`preparing_page`)."""
     config = app_config()
     report = request_report(
         db(),
@@ -56,10 +59,12 @@ def report_download(assessment: Assessment, edition: str, name: str) -> Response
         assessment,
         report_renderer(),
         config.report_cache_dir,
+        signing_files(config),
         edition,
         wait=config.report_wait_seconds,
         evidence_dir=config.evidence_dir,
         embed_limit=config.evidence_embed_max_bytes,
+        via=via,
     )
     if report is None:
         return None

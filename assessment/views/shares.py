@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from assessment.access import db, login_required, require_user
 from assessment.forms import ActionForm, ShareLinkForm
 from assessment.services.assessments import to_document
+from assessment.services.reports import VIA_SHARE_LINK
 from assessment.services.results import score_document
 from assessment.services.shares import (
     MAX_DAYS,
@@ -129,7 +130,7 @@ def report(token: str) -> BaseResponse | tuple[str, int]:
         return _unavailable(unavailable.reason)
     assessment = link.assessment
     name = download_name(f"{assessment.title} {link.edition}", "pdf")
-    download = report_download(assessment, link.edition, name)
+    download = report_download(assessment, link.edition, name, via=VIA_SHARE_LINK)
     if download is None:
         return preparing_page(assessment.title, url_for("shares.summary", token=token))
     try:  # revoked or expired while the report was being prepared: not served

@@ -1,6 +1,6 @@
 """evidence files attached to answers
 
-Revision ID: 0012
+Revision ID: 0010
 Revises: 0008
 Create Date: 2026-11-27 10:00:00
 """
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
