@@ -147,7 +147,7 @@ def test_full_cache_leaves_no_partial_or_orphan_files(
     signup(browser)
     assessment_id = start_assessment(browser, ["payment"])
     url = f"/assessments/{assessment_id}/report.pdf"
-    reports.signing_files(app.extensions["assessment"]["config"])  # the key is made before the disk fills
+    reports.signing_files(app.extensions["assessment"]["config"])  # the key first
     disk_full(True)
     failed = browser.get(url)
     assert failed.status_code == 500
