@@ -328,6 +328,7 @@ class FormReader(HTMLParser):
         super().__init__()
         self.forms: list[Form] = []
         self._open = False
+        self._form_id: str | None = None
         self._disabled_depth = 0
         self._fieldsets: list[bool] = []
         self._select: str | None = None
@@ -339,6 +340,7 @@ class FormReader(HTMLParser):
         if tag == "form":
             self.forms.append(Form(attr.get("action"), []))
             self._open = True
+            self._form_id = attr.get("id")
             return
         if tag == "fieldset":
             disabled = "disabled" in attr
@@ -347,6 +349,8 @@ class FormReader(HTMLParser):
             return
         if not self._open or "disabled" in attr or self._disabled_depth:
             return
+        if "form" in attr and attr["form"] != self._form_id:
+            return  # a control of another form (its form attribute), as a browser reads it
         fields = self.forms[-1].fields
         if tag == "input" and "name" in attr:
             kind = attr.get("type", "text")
