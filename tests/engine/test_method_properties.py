@@ -168,7 +168,9 @@ def test_an_answer_engaging_only_privacy_never_changes_assembly(
 
 
 SAFEGUARDS = [q for q in BANK.questions if q.scoring and q.scoring.kind is ScoringKind.SAFEGUARD]
-EVIDENCE = [None, Confidence.UNKNOWN, Confidence.ASSUMED, Confidence.REPORTED, Confidence.CONFIRMED]
+# From least to most evidence: "unknown" earns least; no confidence given counts as
+# assumed, a safeguard on paper (methodology, section 3.5).
+EVIDENCE = [Confidence.UNKNOWN, None, Confidence.ASSUMED, Confidence.REPORTED, Confidence.CONFIRMED]
 
 
 def _strongest(question: Question) -> Any:
