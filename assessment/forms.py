@@ -40,6 +40,7 @@ from assessment.engine.answers import (
 )
 from assessment.engine.bank import CONFIDENCE_LABELS, Bank, Question, QuestionType
 from assessment.services.assessments import SubmittedAnswer
+from assessment.services.comments import COMMENT_MAX
 from assessment.services.results import SEARCH_MAX
 
 
@@ -310,3 +311,10 @@ class ResetPasswordForm(FlaskForm):  # type: ignore[misc]
     password = PasswordField(
         f"New password: {RULES_HINT}", validators=[DataRequired(), Length(max=1024)]
     )
+
+
+class CommentForm(FlaskForm):  # type: ignore[misc]
+    """A comment or a reply.  The text is checked by
+    :func:`assessment.services.comments.check_text`, which says what is wrong."""
+
+    text = TextAreaField("Comment", render_kw={"rows": 4, "maxlength": COMMENT_MAX})

@@ -28,7 +28,9 @@ from assessment.services.passwords import HashingBusy, configure_hashing
 from assessment.views import (
     account,
     auth,
+    comments,
     dashboard,
+    history,
     invitations,
     members,
     reports,
@@ -127,6 +129,8 @@ def create_app(config: Config | None = None) -> Flask:
         verify.bp,
         shares.bp,
         upgrades.bp,
+        comments.bp,
+        history.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -42,6 +42,8 @@ def test_other_organisation_gets_404_on_every_assessment_route(
         url = re.sub(r"<(?:[a-z]+:)?assessment_id>", assessment_id, rule)
         url = re.sub(r"<(?:[a-z]+:)?section_id>", "scoping.programme", url)
         url = re.sub(r"<int:link_id>", "1", url)
+        url = re.sub(r"<(?:[a-z]+:)?question_id>", "scope.operator", url)
+        url = re.sub(r"<int:comment_id>", "1", url)
         if method == "GET":
             response = intruder.get(url)
         else:
@@ -92,7 +94,14 @@ def test_open_redirect_after_login_is_refused(browser, signup) -> None:  # type:
 # --- the role table ---------------------------------------------------------------------
 
 ROLES_IN_ORDER = ("viewer", "reviewer", "editor", "owner")
-ORG_ARGUMENTS = {"assessment_id", "user_id", "invitation_id", "link_id", "upgrade_id"}
+ORG_ARGUMENTS = {
+    "assessment_id",
+    "user_id",
+    "invitation_id",
+    "link_id",
+    "upgrade_id",
+    "comment_id",
+}
 
 
 def _routes(app: Flask) -> list[tuple[str, str, str, frozenset[str]]]:
@@ -148,6 +157,8 @@ def test_every_role_on_every_route_gets_what_the_table_says(
     from assessment.db import transaction
     from assessment.models import Invitation, Organisation, Role, User
     from assessment.services.accounts import add_user
+    from assessment.services.assessments import get_for_organisation
+    from assessment.services.comments import add_comment
     from assessment.services.members import invite
     from tests.conftest import TEST_PASSWORD
 
@@ -167,6 +178,17 @@ def test_every_role_on_every_route_gets_what_the_table_says(
         )
         invitation = invite(session, the_owner, "invited@example.org", Role.EDITOR).invitation
         target_id, invitation_id = target.id, invitation.id
+        bank = app.extensions["assessment"]["bank"]
+        question_id = bank.sections[0].questions[0].id
+        comment = add_comment(
+            session,
+            bank,
+            get_for_organisation(session, organisation.id, assessment_id),
+            the_owner,
+            question_id,
+            "A first comment",
+        )
+        comment_id = comment.id
         roles = {email: u.role for email, u in users.items()}
     assert roles == {r: r for r in roles}
     intruder = signup(make_browser(), "intruder@example.org", "Other Org")
@@ -178,6 +200,8 @@ def test_every_role_on_every_route_gets_what_the_table_says(
         "upgrade_id": "999999",
         "user_id": str(target_id),
         "invitation_id": str(invitation_id),
+        "question_id": question_id,
+        "comment_id": str(comment_id),
         "token": "x" * 43,
         "filename": "css/app.css",
     }

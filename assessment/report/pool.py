@@ -41,11 +41,12 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from assessment.engine.bank import Bank
 from assessment.engine.banks import BankSet, UnknownBankVersion, load_banks_cached
 from assessment.engine.document import AssessmentDocument
-from assessment.report.context import HistoryEntry
+from assessment.report.context import CommentEntry, HistoryEntry
 from assessment.report.render import RenderedReport, render_report
 
 LOG = logging.getLogger(__name__)
@@ -68,6 +69,8 @@ class RenderJob:
     target: Path  # the PDF goes here, its SHA-256 next to it (suffix .sha256)
     bank_id: str
     bank_version: str
+    comments: tuple[CommentEntry, ...] | None = None  # unresolved; full edition only
+    changes: dict[str, Any] | None = None  # since the last issued report, for this edition
 
 
 def sha256_path(target: Path) -> Path:
@@ -119,6 +122,8 @@ def run_job(job: RenderJob, banks: BankSet | Bank, collect_garbage: bool = True)
         edition=job.edition,
         history=job.history,
         collect_garbage=collect_garbage,
+        comments=job.comments,
+        changes=job.changes,
     )
     store(job.target, report)
     return report.sha256

@@ -36,7 +36,7 @@ from assessment.engine.document import (
     public_edition,
     withheld_count,
 )
-from assessment.report.context import HistoryEntry, build_report_context
+from assessment.report.context import CommentEntry, HistoryEntry, build_report_context
 from assessment.report.fetcher import ASSET_BASE, AssetOnlyURLFetcher
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
@@ -89,19 +89,26 @@ def render_report(
     edition: str = "full",
     history: Sequence[HistoryEntry] | None = None,
     collect_garbage: bool = True,
+    comments: Sequence[CommentEntry] | None = None,
+    changes: dict[str, Any] | None = None,
 ) -> RenderedReport:
     """The ``edition`` ("full" or "public") of the report of ``document``, with
     the assessment embedded.  The public edition leaves out, in the text and
-    in the embedded data alike, every note and source marked confidential.
-    ``collect_garbage``: see :func:`render_pdf`."""
+    in the embedded data alike, every note and source marked confidential, and
+    every comment (``comments`` are the unresolved ones, listed in the full
+    edition only).  ``changes``: the comparison with the last issued report,
+    for this edition.  ``collect_garbage``: see :func:`render_pdf`."""
     withheld = 0
     if edition == "public":
         withheld = withheld_count(document)
         document = public_edition(document)
+        comments = None  # never in the public edition
     elif edition != "full":
         raise ValueError(f"unknown edition {edition!r}")
     data = canonical_json(document)
-    context = build_report_context(bank, document, now=now, history=history)
+    context = build_report_context(
+        bank, document, now=now, history=history, comments=comments, changes=changes
+    )
     context["edition"] = {"name": edition, "withheld": withheld}
     pdf = render_pdf(context, fetcher, embedded=data, collect_garbage=collect_garbage)
     return RenderedReport(pdf, context["export_sha256"])

@@ -8,6 +8,7 @@ can later be checked against what this installation issued.
 from __future__ import annotations
 
 import hashlib
+import json
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from functools import cache
@@ -19,17 +20,21 @@ from sqlalchemy.orm import Session
 from assessment.config import PROJECT_ROOT
 from assessment.db import insert_unless_taken
 from assessment.engine.bank import Bank
+from assessment.engine.banks import BankSet
 from assessment.models import Assessment, ReportRevision, as_utc, utcnow
-from assessment.report.context import HistoryEntry
+from assessment.report.context import CommentEntry, HistoryEntry
 from assessment.report.pool import RenderFailed, RenderJob, ReportRenderer, read_stored
 from assessment.report.render import RenderedReport
 from assessment.report.verify import EmbeddedData, read_embedded
 from assessment.services.assessments import to_document
+from assessment.services.comments import COMMENT_ACTIONS, ShownComment, threads
+from assessment.services.history import changes_for_report, last_issued_revision
 
 REPORT_SOURCES = (
     PROJECT_ROOT / "templates" / "report" / "report.html",
     PROJECT_ROOT / "static" / "css" / "report.css",
     PROJECT_ROOT / "assessment" / "report" / "context.py",
+    PROJECT_ROOT / "assessment" / "report" / "changes.py",
     PROJECT_ROOT / "assessment" / "report" / "render.py",
     PROJECT_ROOT / "assessment" / "engine" / "scoring.py",
 )
@@ -50,22 +55,64 @@ def _template_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def _cache_path(cache_dir: Path, assessment: Assessment, edition: str) -> Path:
-    """``<cache>/<assessment uuid>/r<revision>-<template fingerprint>-<edition>.pdf``"""
-    return cache_dir / assessment.uuid / f"{_current_prefix(assessment)}{edition}.pdf"
+@dataclass(frozen=True, slots=True)
+class _Extras:
+    """What a report shows beyond the revision's content: the unresolved
+    comments (full edition) and the revision of the last issued report
+    before it; ``key`` names them in the cache file's name."""
+
+    comments: tuple[CommentEntry, ...] | None
+    base: int | None
+    key: str
+
+
+def _flatten(roots: list[ShownComment], depth: int = 0) -> list[CommentEntry]:
+    entries = []
+    for comment in roots:
+        entries.append(
+            CommentEntry(comment.question_id, comment.author, comment.at, comment.text, depth)
+        )
+        entries.extend(_flatten(comment.replies, depth + 1))
+    return entries
+
+
+def _extras(session: Session, assessment: Assessment, edition: str) -> _Extras:
+    comments: tuple[CommentEntry, ...] | None = None
+    if edition == "full":
+        found = threads(session, assessment)
+        comments = tuple(
+            entry
+            for roots in found.values()
+            for entry in _flatten([root for root in roots if not root.resolved])
+        )
+    base = last_issued_revision(session, assessment, before=assessment.revision)
+    shown = [[c.question_id, c.author, c.at, c.text, c.depth] for c in comments or ()]
+    digest = hashlib.sha256(json.dumps({"base": base, "comments": shown}).encode())
+    return _Extras(comments, base, digest.hexdigest()[:12])
+
+
+def _cache_path(cache_dir: Path, assessment: Assessment, edition: str, extras: _Extras) -> Path:
+    """``<cache>/<assessment uuid>/r<revision>-<template fingerprint>-<edition>-<extras>.pdf``"""
+    return cache_dir / assessment.uuid / f"{_current_prefix(assessment)}{edition}-{extras.key}.pdf"
 
 
 def _current_prefix(assessment: Assessment) -> str:
     return f"r{assessment.revision}-{template_fingerprint()}-"
 
 
-def _prune_stale(folder: Path, assessment: Assessment) -> None:
+def _prune_stale(folder: Path, assessment: Assessment, target: Path, edition: str) -> None:
     """Delete the assessment's cached reports of earlier revisions or
-    templates: they can never be served again, and they hold assessment data.
-    Files being written (dot-prefixed) are left alone."""
+    templates, and those of this edition with other comments: they can never
+    be served again, and they hold assessment data.  Files being written
+    (dot-prefixed) are left alone."""
     keep = _current_prefix(assessment)
+    same_edition = f"{keep}{edition}-"
     for path in folder.iterdir():
-        if not path.name.startswith((keep, ".")):
+        if path.name.startswith("."):
+            continue
+        if not path.name.startswith(keep) or (
+            path.name.startswith(same_edition) and path.stem != target.stem
+        ):
             path.unlink(missing_ok=True)
 
 
@@ -77,6 +124,7 @@ def request_report(
     cache_dir: Path,
     edition: str = "full",
     wait: float = 0.0,
+    banks: BankSet | None = None,
 ) -> RenderedReport | None:
     """The ``edition`` of the report of ``assessment``, recorded as issued;
     ``None`` while it is still rendering (or, rarely, while saves follow each
@@ -88,8 +136,13 @@ def request_report(
     later for a report not ready by then.  Cached files hold assessment data:
     the folder is owner-only.  Raises
     :class:`~assessment.report.pool.RenderFailed`.
+
+    The full edition lists the unresolved comments, and both editions the
+    changes since the last issued report (against the bank versions in
+    ``banks``; by default only ``bank``): a report is cached for these too.
     """
-    target = _cache_path(cache_dir, assessment, edition)
+    extras = _extras(session, assessment, edition)
+    target = _cache_path(cache_dir, assessment, edition, extras)
     report = read_stored(target)
     if report is None:
         # a reload while the report renders joins the render without reading the answers again
@@ -97,7 +150,8 @@ def request_report(
         if future is None:
             if not _read_one_revision(session, assessment):
                 return None  # changing under every attempt; the caller asks again shortly
-            target = _cache_path(cache_dir, assessment, edition)  # the revision may be newer
+            extras = _extras(session, assessment, edition)  # the revision may be newer
+            target = _cache_path(cache_dir, assessment, edition, extras)
             future = renderer.running(target) or renderer.submit(
                 RenderJob(
                     document=to_document(assessment),
@@ -106,6 +160,10 @@ def request_report(
                     target=target,
                     bank_id=bank.id,
                     bank_version=bank.version,
+                    comments=extras.comments,
+                    changes=changes_for_report(
+                        session, banks or BankSet.of(bank), assessment, edition
+                    ),
                 )
             )
         try:
@@ -115,7 +173,7 @@ def request_report(
         report = read_stored(target)
         if report is None:
             raise RenderFailed(f"the rendered report of {assessment.uuid} left the cache")
-        _prune_stale(target.parent, assessment)
+        _prune_stale(target.parent, assessment, target, edition)
     _record(session, assessment, report, edition)
     return report
 
@@ -151,6 +209,7 @@ def _history(assessment: Assessment) -> tuple[HistoryEntry, ...]:
             revision=event.revision,
         )
         for event in assessment.events
+        if event.action not in COMMENT_ACTIONS  # comments stay out of every report's history
     )
 
 

@@ -58,6 +58,7 @@ def report_download(assessment: Assessment, edition: str, name: str) -> Response
         config.report_cache_dir,
         edition,
         wait=config.report_wait_seconds,
+        banks=app_banks(),
     )
     if report is None:
         return None

@@ -35,6 +35,7 @@ from assessment.services.assessments import (
     submit,
     visibility_of,
 )
+from assessment.services.comments import threads
 from assessment.services.results import findings_of
 from assessment.views.common import own_assessment, pinned_bank
 
@@ -74,6 +75,7 @@ def _render_section(
         notice=notice,
         lang=assessment.language,
         current_bank=app_bank(),
+        comment_threads=threads(db(), assessment, [q.id for q in questions]),
     )
     return html, status
 
@@ -213,10 +215,17 @@ def _render_review(assessment: Assessment, bank: Bank) -> str:
     visibility = findings.visibility
     stored = answers_of(assessment)
     lang = assessment.language
+    comment_threads = threads(db(), assessment)
     sections = [
         {
             "progress": progress,
             "missing": sum(1 for q in progress.visible if q.required and q.id not in stored),
+            "open_comments": sum(
+                1
+                for q in progress.visible
+                for root in comment_threads.get(q.id, [])
+                if not root.resolved
+            ),
             "rows": [
                 {
                     "question": question,
@@ -241,6 +250,7 @@ def _render_review(assessment: Assessment, bank: Bank) -> str:
         confidence_labels=CONFIDENCE_LABELS,
         lang=lang,
         current_bank=app_bank(),
+        comment_threads=comment_threads,
     )
 
 
