@@ -98,6 +98,27 @@ def render_report(
     every comment (``comments`` are the unresolved ones, listed in the full
     edition only).  ``changes``: the comparison with the last issued report,
     for this edition.  ``collect_garbage``: see :func:`render_pdf`."""
+    document, context = edition_context(
+        bank, document, edition, now=now, history=history, comments=comments, changes=changes
+    )
+    data = canonical_json(document)
+    pdf = render_pdf(context, fetcher, embedded=data, collect_garbage=collect_garbage)
+    return RenderedReport(pdf, context["export_sha256"])
+
+
+def edition_context(
+    bank: Bank,
+    document: AssessmentDocument,
+    edition: str,
+    now: dt.datetime | None = None,
+    history: Sequence[HistoryEntry] | None = None,
+    comments: Sequence[CommentEntry] | None = None,
+    changes: dict[str, Any] | None = None,
+) -> tuple[AssessmentDocument, dict[str, Any]]:
+    """The document to embed in the ``edition`` of the report and the context
+    its HTML is rendered from (:func:`render_html`): for the public edition,
+    without confidential notes and sources and without any comment.  Raises
+    ``ValueError`` for an unknown edition."""
     withheld = 0
     if edition == "public":
         withheld = withheld_count(document)
@@ -105,13 +126,11 @@ def render_report(
         comments = None  # never in the public edition
     elif edition != "full":
         raise ValueError(f"unknown edition {edition!r}")
-    data = canonical_json(document)
     context = build_report_context(
         bank, document, now=now, history=history, comments=comments, changes=changes
     )
     context["edition"] = {"name": edition, "withheld": withheld}
-    pdf = render_pdf(context, fetcher, embedded=data, collect_garbage=collect_garbage)
-    return RenderedReport(pdf, context["export_sha256"])
+    return document, context
 
 
 def render_pdf(

@@ -153,18 +153,7 @@ def request_report(
             extras = _extras(session, assessment, edition)  # the revision may be newer
             target = _cache_path(cache_dir, assessment, edition, extras)
             future = renderer.running(target) or renderer.submit(
-                RenderJob(
-                    document=to_document(assessment),
-                    edition=edition,
-                    history=_history(assessment),
-                    target=target,
-                    bank_id=bank.id,
-                    bank_version=bank.version,
-                    comments=extras.comments,
-                    changes=changes_for_report(
-                        session, banks or BankSet.of(bank), assessment, edition
-                    ),
-                )
+                report_job(session, bank, assessment, edition, target, banks, extras)
             )
         try:
             future.result(timeout=wait)
@@ -176,6 +165,33 @@ def request_report(
         _prune_stale(target.parent, assessment, target, edition)
     _record(session, assessment, report, edition)
     return report
+
+
+def report_job(
+    session: Session,
+    bank: Bank,
+    assessment: Assessment,
+    edition: str,
+    target: Path,
+    banks: BankSet | None = None,
+    extras: _Extras | None = None,
+) -> RenderJob:
+    """What a report worker needs to render the ``edition`` of the report of
+    ``assessment`` (with its answers loaded) into ``target``: the document,
+    the change history without comment events, the unresolved comments (full
+    edition) and the changes since the last issued report (against the bank
+    versions in ``banks``)."""
+    extras = extras or _extras(session, assessment, edition)
+    return RenderJob(
+        document=to_document(assessment),
+        edition=edition,
+        history=_history(assessment),
+        target=target,
+        bank_id=bank.id,
+        bank_version=bank.version,
+        comments=extras.comments,
+        changes=changes_for_report(session, banks or BankSet.of(bank), assessment, edition),
+    )
 
 
 def _read_one_revision(session: Session, assessment: Assessment) -> bool:
