@@ -67,7 +67,8 @@ class Permission(StrEnum):
     ACCOUNT = "account"  # any signed-in member: their own account, signing out
     READ = "read"  # see the organisation's assessments and reports
     ANSWER = "answer"  # start assessments, answer, submit, upgrade the questions
-    REVIEW = "review"  # comment, approve or request changes
+    REVIEW = "review"  # approve or request changes
+    COMMENT = "comment"  # comment on questions, reply, resolve and reopen comments
     SHARE = "share"  # create and revoke auditors' share links
     MANAGE_MEMBERS = "manage_members"  # invite, change roles, remove, issue reset links
 
@@ -75,8 +76,12 @@ class Permission(StrEnum):
 ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType(
     {
         Role.OWNER: frozenset(Permission),
-        Role.EDITOR: frozenset({Permission.ACCOUNT, Permission.READ, Permission.ANSWER}),
-        Role.REVIEWER: frozenset({Permission.ACCOUNT, Permission.READ, Permission.REVIEW}),
+        Role.EDITOR: frozenset(
+            {Permission.ACCOUNT, Permission.READ, Permission.ANSWER, Permission.COMMENT}
+        ),
+        Role.REVIEWER: frozenset(
+            {Permission.ACCOUNT, Permission.READ, Permission.REVIEW, Permission.COMMENT}
+        ),
         Role.VIEWER: frozenset({Permission.ACCOUNT, Permission.READ}),
     }
 )
@@ -112,6 +117,14 @@ ENDPOINT_PERMISSIONS: Final[Mapping[str, Permission]] = MappingProxyType(
         "evidence.upload": Permission.ANSWER,
         "evidence.remove": Permission.ANSWER,
         "evidence.download": Permission.READ,
+        # comments, answer history, audit log
+        "comments.thread": Permission.READ,
+        "comments.add": Permission.COMMENT,
+        "comments.reply": Permission.COMMENT,
+        "comments.resolve": Permission.COMMENT,
+        "comments.reopen": Permission.COMMENT,
+        "history.changes": Permission.READ,
+        "history.audit": Permission.READ,
         # reports
         "reports.pdf": Permission.READ,
         "reports.export": Permission.READ,

@@ -41,6 +41,7 @@ from assessment.engine.answers import (
 from assessment.engine.bank import CONFIDENCE_LABELS, Bank, Question, QuestionType
 from assessment.engine.inputs import unstorable_message
 from assessment.services.assessments import SubmittedAnswer
+from assessment.services.comments import COMMENT_MAX
 from assessment.services.results import SEARCH_MAX
 
 
@@ -356,3 +357,10 @@ class ShareLinkForm(AppForm):
     the edition are read and checked by the view and the service."""
 
     label = StringField("For whom (optional)", validators=[Length(max=200)])
+
+
+class CommentForm(FlaskForm):  # type: ignore[misc]
+    """A comment or a reply.  The text is checked by
+    :func:`assessment.services.comments.check_text`, which says what is wrong."""
+
+    text = TextAreaField("Comment", render_kw={"rows": 4, "maxlength": COMMENT_MAX})

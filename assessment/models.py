@@ -198,6 +198,10 @@ class AssessmentEvent(Base):
     action: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(String(200), default="")
     revision: Mapped[int] = mapped_column(Integer, default=0)
+    # What the event concerns, for the audit log to name it (ids, never text):
+    section_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    question_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    answer_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     assessment: Mapped[Assessment] = relationship(back_populates="events")
     user: Mapped[User | None] = relationship()
@@ -387,3 +391,64 @@ class PasswordReset(Base):
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class AnswerRevision(Base):
+    """One saved value of one answer: every save of an answer adds a row, in
+    the same transaction as the save, so the answers of any revision can be
+    read back (the latest row per question at or before it; ``cleared``: the
+    answer was removed).  ``backfilled`` rows were made by migration 0011 from
+    the answers as they stood then, at the assessment's revision of then:
+    earlier revisions cannot be read back."""
+
+    __tablename__ = "answer_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("assessments.id", ondelete="CASCADE"), index=True
+    )
+    question_id: Mapped[str] = mapped_column(String(80))
+    revision: Mapped[int] = mapped_column(Integer)
+    cleared: Mapped[bool] = mapped_column(Boolean, default=False)
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(Text, default="")
+    confidence: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    saved_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    saved_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    backfilled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    saved_by: Mapped[User | None] = relationship()
+
+
+class Comment(Base):
+    """A member's comment on one question of an assessment, or a reply
+    (``parent_id``) to another comment.  A thread is resolved (and reopened)
+    at its first comment.  Comments are not part of the assessment's content:
+    they change no revision and never appear in the public edition."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("assessments.id", ondelete="CASCADE"), index=True
+    )
+    question_id: Mapped[str] = mapped_column(String(80))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    resolved_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])

@@ -33,8 +33,10 @@ from assessment.services.reports import signing_files
 from assessment.views import (
     account,
     auth,
+    comments,
     dashboard,
     evidence,
+    history,
     invitations,
     members,
     reports,
@@ -155,6 +157,8 @@ def create_app(config: Config | None = None) -> Flask:
         verify.bp,
         shares.bp,
         upgrades.bp,
+        comments.bp,
+        history.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

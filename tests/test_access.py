@@ -43,6 +43,8 @@ def test_other_organisation_gets_404_on_every_assessment_route(
         url = re.sub(r"<(?:[a-z]+:)?section_id>", "scoping.programme", url)
         url = re.sub(r"<int:link_id>", "1", url)
         url = re.sub(r"<int:evidence_id>", "1", url)
+        url = re.sub(r"<(?:[a-z]+:)?question_id>", "scope.operator", url)
+        url = re.sub(r"<int:comment_id>", "1", url)
         if method == "GET":
             response = intruder.get(url)
         else:
@@ -100,6 +102,7 @@ ORG_ARGUMENTS = {
     "link_id",
     "upgrade_id",
     "evidence_id",
+    "comment_id",
 }
 
 
@@ -157,6 +160,7 @@ def test_every_role_on_every_route_gets_what_the_table_says(
     from assessment.models import Invitation, Organisation, Role, User
     from assessment.services.accounts import add_user
     from assessment.services.assessments import get_for_organisation
+    from assessment.services.comments import add_comment
     from assessment.services.evidence import EvidenceLimits, add_evidence
     from assessment.services.members import invite
     from tests.conftest import TEST_PASSWORD
@@ -177,6 +181,17 @@ def test_every_role_on_every_route_gets_what_the_table_says(
         )
         invitation = invite(session, the_owner, "invited@example.org", Role.EDITOR).invitation
         target_id, invitation_id = target.id, invitation.id
+        bank = app.extensions["assessment"]["bank"]
+        question_id = bank.sections[0].questions[0].id
+        comment = add_comment(
+            session,
+            bank,
+            get_for_organisation(session, organisation.id, assessment_id),
+            the_owner,
+            question_id,
+            "A first comment",
+        )
+        comment_id = comment.id
         roles = {email: u.role for email, u in users.items()}
         config = app.extensions["assessment"]["config"]
         evidence = add_evidence(
@@ -202,6 +217,8 @@ def test_every_role_on_every_route_gets_what_the_table_says(
         "user_id": str(target_id),
         "invitation_id": str(invitation_id),
         "evidence_id": str(evidence_id),
+        "question_id": question_id,
+        "comment_id": str(comment_id),
         "token": "x" * 43,
         "filename": "css/app.css",
     }

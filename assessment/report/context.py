@@ -82,6 +82,18 @@ class HistoryEntry:
     revision: int
 
 
+@dataclass(frozen=True, slots=True)
+class CommentEntry:
+    """One comment of an unresolved thread, listed in the full edition:
+    ``depth`` 0 for the thread's first comment, 1 and more for replies."""
+
+    question_id: str
+    author: str
+    at: str
+    text: str
+    depth: int = 0
+
+
 class _References:
     """Numbers references in order of first citation, for "[n]" links."""
 
@@ -236,12 +248,18 @@ def build_report_context(
     now: dt.datetime | None = None,
     history: Sequence[HistoryEntry] | None = None,
     visibility: Visibility | None = None,
+    comments: Sequence[CommentEntry] | None = None,
+    changes: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything the report template shows, as dicts, lists and strings.
 
     ``visibility`` and ``result`` are worked out here unless the caller has
     them.  ``history`` is the assessment's change history; without it (a
     report rendered from a file) the report says the history is not included.
+    ``comments`` are the unresolved comments (full edition only; ``None``: not
+    known, as for a report rendered from a file), ``changes`` the comparison
+    with the last issued report (see
+    :func:`assessment.services.history.changes_for_report`; ``None``: not known).
     """
     facts = _facts(bank, document, result, visibility)
     findings = _findings(facts)
@@ -257,6 +275,8 @@ def build_report_context(
         "method": _method(facts),
         "history": _history(history),
         "evidence": _evidence(facts),
+        "open_comments": _open_comments(facts, comments),
+        "changes": changes,
     }
     context["refs"] = facts.citations.listing()  # after every part has cited
     return context
@@ -696,6 +716,38 @@ def _history(history: Sequence[HistoryEntry] | None) -> list[dict[str, Any]] | N
     if history is None:
         return None
     return [{"at": h.at, "who": h.who, "action": h.action, "revision": h.revision} for h in history]
+
+
+def _open_comments(
+    facts: _Facts, comments: Sequence[CommentEntry] | None
+) -> list[dict[str, Any]] | None:
+    """The unresolved comments grouped by question, in the order of the
+    questions; ``None`` when they are not known."""
+    if comments is None:
+        return None
+    order = {q.id: n for n, q in enumerate(facts.bank.questions)}
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for comment in comments:
+        grouped.setdefault(comment.question_id, []).append(
+            {
+                "author": comment.author,
+                "at": comment.at,
+                "text": comment.text,
+                "depth": comment.depth,
+            }
+        )
+    return [
+        {
+            "question": facts.label(question_id),
+            "section": facts.section_title(question_id)
+            if facts.bank.has_question(question_id)
+            else "",
+            "comments": entries,
+        }
+        for question_id, entries in sorted(
+            grouped.items(), key=lambda item: (order.get(item[0], len(order)), item[0])
+        )
+    ]
 
 
 def shown_field(field: Any, value: Any, language: str) -> str:

@@ -28,6 +28,7 @@ from assessment.models import (
     STATUS_DRAFT,
     STATUS_SUBMITTED,
     AnswerRecord,
+    AnswerRevision,
     Assessment,
     AssessmentEvent,
     Organisation,
@@ -133,9 +134,19 @@ def bank_of(assessment: Assessment, banks: BankSet) -> Bank:
     return banks.get(assessment.bank_id, assessment.bank_version)
 
 
-def _record(
-    session: Session, assessment: Assessment, user: User | None, action: str, detail: str = ""
+def record_event(
+    session: Session,
+    assessment: Assessment,
+    user: User | None,
+    action: str,
+    detail: str = "",
+    *,
+    section_id: str | None = None,
+    question_id: str | None = None,
+    answer_count: int | None = None,
 ) -> None:
+    """Add an event to the assessment's change history (never answer or
+    comment text: ``detail`` and the ids name what happened, not what was said)."""
     session.add(
         AssessmentEvent(
             assessment=assessment,
@@ -143,6 +154,42 @@ def _record(
             action=action,
             detail=detail[:200],
             revision=assessment.revision,
+            section_id=section_id,
+            question_id=question_id,
+            answer_count=answer_count,
+        )
+    )
+
+
+_record = record_event
+
+
+def keep_history(
+    session: Session,
+    assessment: Assessment,
+    record: AnswerRecord | None,
+    *,
+    question_id: str,
+    revision: int,
+    user_id: int | None,
+) -> None:
+    """Add the value ``record`` now holds (``None``: the answer was cleared) to
+    the answer history, as saved at ``revision`` by ``user_id``.  Every change
+    to an answer calls this in the transaction that makes the change, so the
+    history holds every saved value or, when the change is rolled back, none."""
+    session.add(
+        AnswerRevision(
+            assessment_id=assessment.id,
+            question_id=question_id,
+            revision=revision,
+            cleared=record is None,
+            value=record.value if record is not None else None,
+            note=record.note if record is not None else "",
+            source=record.source if record is not None else "",
+            confidence=record.confidence if record is not None else None,
+            confidential=record.confidential if record is not None else False,
+            saved_at=record.updated_at if record is not None else utcnow(),
+            saved_by_id=user_id,
         )
     )
 
@@ -196,6 +243,10 @@ def create_assessment(
         )
     )
     session.flush()
+    for record in assessment.answers:
+        keep_history(
+            session, assessment, record, question_id=record.question_id, revision=1, user_id=user.id
+        )
     _record(session, assessment, user, "created")
     return assessment
 
@@ -282,6 +333,14 @@ def save_answers(
         if answer.value is None:
             if record is not None:
                 assessment.answers.remove(record)
+                keep_history(
+                    session,
+                    assessment,
+                    None,
+                    question_id=question_id,
+                    revision=new_revision,
+                    user_id=user.id,
+                )
                 result.changed.append(question_id)
             continue
         if record is None:
@@ -297,6 +356,14 @@ def save_answers(
         record.revision = new_revision
         record.updated_at = utcnow()
         record.updated_by_id = user.id
+        keep_history(
+            session,
+            assessment,
+            record,
+            question_id=question_id,
+            revision=new_revision,
+            user_id=user.id,
+        )
         result.changed.append(question_id)
     if result.changed:
         assessment.revision = new_revision
@@ -307,6 +374,8 @@ def save_answers(
             user,
             "answers saved",
             f"section {section_id}: {len(result.changed)} answers",
+            section_id=section_id,
+            answer_count=len(result.changed),
         )
     session.flush()
     return result
@@ -412,5 +481,14 @@ def import_document(
             )
         )
     session.flush()
+    for record in assessment.answers:
+        keep_history(
+            session,
+            assessment,
+            record,
+            question_id=record.question_id,
+            revision=1,
+            user_id=user.id if user else None,
+        )
     _record(session, assessment, user, "imported", f"from {document.uuid}")
     return assessment

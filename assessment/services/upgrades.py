@@ -15,7 +15,7 @@ from assessment.engine.bank import Bank
 from assessment.engine.banks import BankSet
 from assessment.engine.versions import UpgradePlan, plan_upgrade
 from assessment.models import Assessment, AssessmentEvent, BankUpgrade, User, utcnow
-from assessment.services.assessments import AssessmentLocked, answers_of, bank_of
+from assessment.services.assessments import AssessmentLocked, answers_of, bank_of, keep_history
 
 
 class AlreadyCurrent(RuntimeError):
@@ -63,6 +63,14 @@ def upgrade_to_current(
     for record in list(assessment.answers):
         if record.question_id not in kept:
             assessment.answers.remove(record)
+            keep_history(
+                session,
+                assessment,
+                None,
+                question_id=record.question_id,
+                revision=assessment.revision + 1,
+                user_id=user.id,
+            )
     changes: list[dict[str, str | None]] = []
     for item in plan.to_review:
         old = plan.left.get(item.question_id)

@@ -35,6 +35,7 @@ from assessment.services.assessments import (
     submit,
     visibility_of,
 )
+from assessment.services.comments import threads
 from assessment.services.evidence import by_question as evidence_by_question
 from assessment.services.evidence import megabytes
 from assessment.services.results import findings_of
@@ -81,6 +82,7 @@ def _render_section(
         evidence=evidence_by_question(assessment),
         evidence_error=evidence_error,
         evidence_limit=megabytes(config.evidence_file_max_bytes),
+        comment_threads=threads(db(), assessment, [q.id for q in questions]),
     )
     return html, status
 
@@ -254,10 +256,17 @@ def _render_review(assessment: Assessment, bank: Bank) -> str:
     visibility = findings.visibility
     stored = answers_of(assessment)
     lang = assessment.language
+    comment_threads = threads(db(), assessment)
     sections = [
         {
             "progress": progress,
             "missing": sum(1 for q in progress.visible if q.required and q.id not in stored),
+            "open_comments": sum(
+                1
+                for q in progress.visible
+                for root in comment_threads.get(q.id, [])
+                if not root.resolved
+            ),
             "rows": [
                 {
                     "question": question,
@@ -283,6 +292,7 @@ def _render_review(assessment: Assessment, bank: Bank) -> str:
         lang=lang,
         current_bank=app_bank(),
         evidence=evidence_by_question(assessment),
+        comment_threads=comment_threads,
     )
 
 
