@@ -36,6 +36,7 @@ from assessment.views import (
     upgrades,
     verify,
     wizard,
+    workflow,
 )
 
 csrf = CSRFProtect()
@@ -127,6 +128,7 @@ def create_app(config: Config | None = None) -> Flask:
         verify.bp,
         shares.bp,
         upgrades.bp,
+        workflow.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
