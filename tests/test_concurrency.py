@@ -367,7 +367,9 @@ def test_save_racing_submit_lands_before_it_or_is_refused(
                 ):
                     problems.append(f"trial {trial}: save stored after submission")
             elif saved.status == 409:
-                assert "has been submitted (in review)" in saved.html
+                assert "has been submitted and can no longer be changed: it is in review" in (
+                    saved.html
+                )
                 assert f'value="{typed}"' in saved.html
                 assert record.value != typed
                 assert save_events == []

@@ -393,9 +393,14 @@ def locked_message(status: str) -> str:
             "This assessment has been issued and can no longer be changed; "
             "open a reassessment to change its answers."
         )
+    if status == Status.APPROVED:
+        return (
+            "This assessment has been submitted and can no longer be changed: it is approved, "
+            "and an owner can issue it."
+        )
     return (
-        f"This assessment has been submitted ({status_label(status).lower()}) and can no "
-        "longer be changed until a reviewer sends it back with requested changes."
+        "This assessment has been submitted and can no longer be changed: it is in review, "
+        "until a reviewer approves it or sends it back with requested changes."
     )
 
 
