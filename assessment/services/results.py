@@ -144,7 +144,11 @@ def dashboard_rows(
     query = (
         select(Assessment)
         .where(Assessment.organisation_id == organisation_id)
-        .options(selectinload(Assessment.answers), selectinload(Assessment.organisation))
+        .options(
+            selectinload(Assessment.answers),
+            selectinload(Assessment.organisation),
+            selectinload(Assessment.reviews),  # the sign-off of approved and issued ones
+        )
         .order_by(Assessment.updated_at.desc(), Assessment.id.desc())
     )
     search = filters.search.strip()
