@@ -66,9 +66,10 @@ class Permission(StrEnum):
     PUBLIC = "public"  # anyone, signed in or not
     ACCOUNT = "account"  # any signed-in member: their own account, signing out
     READ = "read"  # see the organisation's assessments and reports
-    ANSWER = "answer"  # start assessments, answer, submit, upgrade the questions
+    ANSWER = "answer"  # start assessments, answer, submit for review, reassess, upgrade
     REVIEW = "review"  # approve or request changes
     COMMENT = "comment"  # comment on questions, reply, resolve and reopen comments
+    ISSUE = "issue"  # issue an approved assessment
     SHARE = "share"  # create and revoke auditors' share links
     MANAGE_MEMBERS = "manage_members"  # invite, change roles, remove, issue reset links
 
@@ -110,7 +111,13 @@ ENDPOINT_PERMISSIONS: Final[Mapping[str, Permission]] = MappingProxyType(
         "dashboard.new": Permission.ANSWER,
         "wizard.section": Permission.ANSWER,
         "wizard.review": Permission.READ,
-        "wizard.submit_assessment": Permission.ANSWER,
+        # the review workflow (assessment/services/workflow.py)
+        "workflow.submit": Permission.ANSWER,
+        "workflow.request_changes": Permission.REVIEW,
+        "workflow.approve": Permission.REVIEW,
+        "workflow.issue": Permission.ISSUE,
+        "workflow.reassess": Permission.ANSWER,
+        "workflow.issued": Permission.READ,
         "upgrades.preview": Permission.ANSWER,
         "upgrades.upgrade": Permission.ANSWER,
         "upgrades.done": Permission.READ,

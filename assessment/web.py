@@ -44,6 +44,7 @@ from assessment.views import (
     upgrades,
     verify,
     wizard,
+    workflow,
 )
 
 csrf = CSRFProtect()
@@ -159,6 +160,7 @@ def create_app(config: Config | None = None) -> Flask:
         upgrades.bp,
         comments.bp,
         history.bp,
+        workflow.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -23,7 +23,12 @@ def test_the_route_list_is_derived_and_not_empty(app: Flask) -> None:
     assert {
         "wizard.section",
         "wizard.review",
-        "wizard.submit_assessment",
+        "workflow.submit",
+        "workflow.approve",
+        "workflow.request_changes",
+        "workflow.issue",
+        "workflow.reassess",
+        "workflow.issued",
         "reports.pdf",
         "reports.export",
     } <= endpoints
@@ -45,6 +50,7 @@ def test_other_organisation_gets_404_on_every_assessment_route(
         url = re.sub(r"<int:evidence_id>", "1", url)
         url = re.sub(r"<(?:[a-z]+:)?question_id>", "scope.operator", url)
         url = re.sub(r"<int:comment_id>", "1", url)
+        url = re.sub(r"<int:revision>", "1", url)
         if method == "GET":
             response = intruder.get(url)
         else:
@@ -214,6 +220,7 @@ def test_every_role_on_every_route_gets_what_the_table_says(
         "section_id": section_id,
         "link_id": "999999",
         "upgrade_id": "999999",
+        "revision": "1",
         "user_id": str(target_id),
         "invitation_id": str(invitation_id),
         "evidence_id": str(evidence_id),
@@ -311,6 +318,16 @@ def test_sensitive_endpoints_need_the_documented_permission(app: Flask) -> None:
             ("wizard.", "upgrades.", "dashboard.", "evidence.")
         ):
             assert needed is Permission.ANSWER, endpoint
+    workflow = {
+        "workflow.submit": Permission.ANSWER,
+        "workflow.reassess": Permission.ANSWER,
+        "workflow.approve": Permission.REVIEW,
+        "workflow.request_changes": Permission.REVIEW,
+        "workflow.issue": Permission.ISSUE,
+        "workflow.issued": Permission.READ,
+    }
+    for endpoint, permission in workflow.items():
+        assert permission_for(endpoint) is permission, endpoint
     assert permission_for("wizard.review") is Permission.READ
     assert permission_for("evidence.download") is Permission.READ
     assert permission_for("account.password") is Permission.ACCOUNT

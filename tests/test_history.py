@@ -13,7 +13,14 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from assessment.db import transaction
-from assessment.models import AnswerRecord, AnswerRevision, Assessment, AssessmentEvent, User
+from assessment.models import (
+    AnswerRecord,
+    AnswerRevision,
+    Assessment,
+    AssessmentEvent,
+    IssuedRevision,
+    User,
+)
 from assessment.services import assessments as assessments_service
 from assessment.services.assessments import answers_of, get_by_uuid
 from assessment.services.history import answers_at, last_issued_revision
@@ -220,17 +227,25 @@ def test_history_before_the_migration_is_refused_clearly(app: Flask, team: Team)
 
 
 def _issue(app: Flask, assessment_id: str) -> int:
-    """Record a report as issued at the current revision, as submitting does
-    today, and open the assessment again (as the review workflow will)."""
+    """Record the current revision as issued, as the review workflow's issue
+    step keeps it, leaving the assessment open (as a reassessment does)."""
     with transaction(app.extensions["assessment"]["sessions"]) as session:
         assessment = get_by_uuid(session, assessment_id)
         session.add(
-            AssessmentEvent(assessment=assessment, action="submitted", revision=assessment.revision)
+            AssessmentEvent(assessment=assessment, action="issued", revision=assessment.revision)
+        )
+        session.add(
+            IssuedRevision(
+                assessment_id=assessment.id,
+                revision=assessment.revision,
+                reassess_by=dt.date(2030, 1, 1),
+                document={},
+            )
         )
         return assessment.revision
 
 
-def test_last_issued_revision_is_the_last_submission(app: Flask, team: Team) -> None:
+def test_last_issued_revision_is_the_last_issue(app: Flask, team: Team) -> None:
     with app.extensions["assessment"]["sessions"]() as session:
         assert last_issued_revision(session, get_by_uuid(session, team.assessment_id)) is None
     first = _issue(app, team.assessment_id)

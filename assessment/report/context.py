@@ -18,7 +18,12 @@ from assessment.engine.answers import Answer, is_not_applicable, is_unknown
 from assessment.engine.bank import CONFIDENCE_LABELS, Bank, Question, Weight
 from assessment.engine.conditions import describe, referenced_questions
 from assessment.engine.display import format_value, question_text
-from assessment.engine.document import EVIDENCE_KIND_LABELS, AssessmentDocument, canonical_json
+from assessment.engine.document import (
+    EVIDENCE_KIND_LABELS,
+    STATUS_LABELS,
+    AssessmentDocument,
+    canonical_json,
+)
 from assessment.engine.progress import Visibility, resolve
 from assessment.engine.scoring import (
     ACTION_POINTS,
@@ -43,7 +48,13 @@ from assessment.engine.scoring import (
     score,
 )
 
-REPORT_TEMPLATE_VERSION = "3"
+REPORT_TEMPLATE_VERSION = "4"
+#: What the cover says of an assessment not (yet) issued, by status.
+STATUS_NOTES = {
+    "draft": "Draft: answers may still change.",
+    "in_review": "In review: not yet approved; answers may still change.",
+    "approved": "Approved, not yet issued.",
+}
 ROLE_LABELS = {
     Role.SCALE: "Severity: scale",
     Role.SCOPE: "Severity: scope",
@@ -295,6 +306,9 @@ def _cover(facts: _Facts, now: dt.datetime | None) -> dict[str, Any]:
         "programme": document.programme,
         "organisation": document.organisation,
         "status": document.status,
+        "status_label": STATUS_LABELS.get(document.status, document.status),
+        "status_note": STATUS_NOTES.get(document.status, ""),
+        "sign_off": _sign_off(document),
         "uuid": document.uuid,
         "revision": document.revision,
         "bank": {"id": bank.id, "version": bank.version, "title": bank.title.get_text(lang)},
@@ -315,6 +329,19 @@ def _cover(facts: _Facts, now: dt.datetime | None) -> dict[str, Any]:
         "template_version": REPORT_TEMPLATE_VERSION,
         "progress": facts.visibility.percent,
         "assessor": sign_off if isinstance(sign_off, str) else "",
+    }
+
+
+def _sign_off(document: AssessmentDocument) -> dict[str, str] | None:
+    """The approval printed on the cover: who, their position, when, and what they signed."""
+    sign_off = document.sign_off
+    if sign_off is None:
+        return None
+    return {
+        "name": sign_off.name,
+        "position": sign_off.position,
+        "date": sign_off.date,
+        "statement": sign_off.statement,
     }
 
 

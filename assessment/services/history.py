@@ -27,15 +27,16 @@ from assessment.models import (
     Assessment,
     AssessmentEvent,
     BankUpgrade,
+    IssuedRevision,
     ReportRevision,
     as_utc,
 )
 from assessment.report.changes import Side, build_changes
 from assessment.services.assessments import to_document
 
-#: The event whose revision is that of the last issued report (see
-#: :func:`last_issued_revision`; the review workflow switches it to "issued").
-ISSUED_ACTION = "submitted"
+#: The event of the review workflow's issue step (its revision is that of an
+#: issued revision; :func:`last_issued_revision` reads ``issued_revisions``).
+ISSUED_ACTION = "issued"
 
 
 class RevisionUnavailable(LookupError):
@@ -131,16 +132,15 @@ def last_issued_revision(
     """The revision of the last report issued for ``assessment`` (before
     revision ``before``, if given), or ``None`` if there is none.
 
-    This is the one place that decides what "issued" means: today the
-    revision of the last "submitted" event (:data:`ISSUED_ACTION`); the review
-    workflow switches it to its "issued" state.
+    This is the one place that decides what "issued" means: the revision
+    the review workflow last brought to its "issued" state, as kept in
+    ``issued_revisions`` (the revision of its :data:`ISSUED_ACTION` event).
     """
-    query = select(func.max(AssessmentEvent.revision)).where(
-        AssessmentEvent.assessment_id == assessment.id,
-        AssessmentEvent.action == ISSUED_ACTION,
+    query = select(func.max(IssuedRevision.revision)).where(
+        IssuedRevision.assessment_id == assessment.id
     )
     if before is not None:
-        query = query.where(AssessmentEvent.revision < before)
+        query = query.where(IssuedRevision.revision < before)
     revision = session.scalar(query)
     return int(revision) if revision is not None else None
 
