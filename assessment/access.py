@@ -66,8 +66,10 @@ class Permission(StrEnum):
     PUBLIC = "public"  # anyone, signed in or not
     ACCOUNT = "account"  # any signed-in member: their own account, signing out
     READ = "read"  # see the organisation's assessments and reports
-    ANSWER = "answer"  # start assessments, answer, submit, upgrade the questions
-    REVIEW = "review"  # comment, approve or request changes
+    ANSWER = "answer"  # start assessments, answer, submit for review, reassess, upgrade
+    REVIEW = "review"  # approve or request changes
+    COMMENT = "comment"  # comment on questions, reply, resolve and reopen comments
+    ISSUE = "issue"  # issue an approved assessment
     SHARE = "share"  # create and revoke auditors' share links
     MANAGE_MEMBERS = "manage_members"  # invite, change roles, remove, issue reset links
 
@@ -75,8 +77,12 @@ class Permission(StrEnum):
 ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType(
     {
         Role.OWNER: frozenset(Permission),
-        Role.EDITOR: frozenset({Permission.ACCOUNT, Permission.READ, Permission.ANSWER}),
-        Role.REVIEWER: frozenset({Permission.ACCOUNT, Permission.READ, Permission.REVIEW}),
+        Role.EDITOR: frozenset(
+            {Permission.ACCOUNT, Permission.READ, Permission.ANSWER, Permission.COMMENT}
+        ),
+        Role.REVIEWER: frozenset(
+            {Permission.ACCOUNT, Permission.READ, Permission.REVIEW, Permission.COMMENT}
+        ),
         Role.VIEWER: frozenset({Permission.ACCOUNT, Permission.READ}),
     }
 )
@@ -105,13 +111,27 @@ ENDPOINT_PERMISSIONS: Final[Mapping[str, Permission]] = MappingProxyType(
         "dashboard.new": Permission.ANSWER,
         "wizard.section": Permission.ANSWER,
         "wizard.review": Permission.READ,
-        "wizard.submit_assessment": Permission.ANSWER,
+        # the review workflow (assessment/services/workflow.py)
+        "workflow.submit": Permission.ANSWER,
+        "workflow.request_changes": Permission.REVIEW,
+        "workflow.approve": Permission.REVIEW,
+        "workflow.issue": Permission.ISSUE,
+        "workflow.reassess": Permission.ANSWER,
+        "workflow.issued": Permission.READ,
         "upgrades.preview": Permission.ANSWER,
         "upgrades.upgrade": Permission.ANSWER,
         "upgrades.done": Permission.READ,
         "evidence.upload": Permission.ANSWER,
         "evidence.remove": Permission.ANSWER,
         "evidence.download": Permission.READ,
+        # comments, answer history, audit log
+        "comments.thread": Permission.READ,
+        "comments.add": Permission.COMMENT,
+        "comments.reply": Permission.COMMENT,
+        "comments.resolve": Permission.COMMENT,
+        "comments.reopen": Permission.COMMENT,
+        "history.changes": Permission.READ,
+        "history.audit": Permission.READ,
         # reports
         "reports.pdf": Permission.READ,
         "reports.export": Permission.READ,

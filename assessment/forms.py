@@ -16,6 +16,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     Field,
     FieldList,
     Form,
@@ -39,8 +40,10 @@ from assessment.engine.answers import (
     check_value,
 )
 from assessment.engine.bank import CONFIDENCE_LABELS, Bank, Question, QuestionType
+from assessment.engine.document import STATEMENT_MAX
 from assessment.engine.inputs import unstorable_message
 from assessment.services.assessments import SubmittedAnswer
+from assessment.services.comments import COMMENT_MAX
 from assessment.services.results import SEARCH_MAX
 
 
@@ -299,6 +302,31 @@ class ActionForm(AppForm):
     """A form with nothing but the CSRF token, for POST-only buttons."""
 
 
+class ApproveForm(FlaskForm):  # type: ignore[misc]
+    """Approval with the sign-off printed on the report's cover."""
+
+    position = StringField(
+        "Your position (printed with your name)", validators=[DataRequired(), Length(max=200)]
+    )
+    statement = TextAreaField(
+        "Statement you sign", validators=[DataRequired(), Length(max=STATEMENT_MAX)]
+    )
+
+
+class RequestChangesForm(FlaskForm):  # type: ignore[misc]
+    changes = TextAreaField(
+        "What should change (the editors see this)",
+        validators=[DataRequired(), Length(max=STATEMENT_MAX)],
+    )
+
+
+class IssueForm(FlaskForm):  # type: ignore[misc]
+    reassess_by = DateField(
+        "Reassess by (the date the programme is to be assessed again)",
+        validators=[DataRequired(message="Give the reassessment date as YYYY-MM-DD.")],
+    )
+
+
 class DashboardFilterForm(Form):  # type: ignore[misc]  # WTForms' Form is untyped here too
     """The dashboard's search and filters: a GET form that only narrows what
     is shown, so it carries no CSRF token.  Choices are filled by the view."""
@@ -356,3 +384,10 @@ class ShareLinkForm(AppForm):
     the edition are read and checked by the view and the service."""
 
     label = StringField("For whom (optional)", validators=[Length(max=200)])
+
+
+class CommentForm(FlaskForm):  # type: ignore[misc]
+    """A comment or a reply.  The text is checked by
+    :func:`assessment.services.comments.check_text`, which says what is wrong."""
+
+    text = TextAreaField("Comment", render_kw={"rows": 4, "maxlength": COMMENT_MAX})

@@ -4,6 +4,12 @@ Every assessment belongs to one organisation and is pinned to the question
 bank id and version it was answered against.  ``revision`` counts saved
 changes; each answer remembers the revision that last changed it, which is
 how a conflicting edit is detected instead of silently overwritten.
+
+An assessment moves through the review workflow (:class:`Status`, see
+:mod:`assessment.services.workflow`): draft -> in review -> approved ->
+issued, and back from review to draft when a reviewer requests changes.  A
+reassessment turns an issued assessment into a draft again; what was issued
+stays in :class:`IssuedRevision`.
 """
 
 from __future__ import annotations
@@ -35,8 +41,25 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-STATUS_DRAFT = "draft"
-STATUS_SUBMITTED = "submitted"
+
+
+class Status(StrEnum):
+    """Where an assessment is in the review workflow (``assessments.status``)."""
+
+    DRAFT = "draft"  # editors answer
+    IN_REVIEW = "in_review"  # submitted for review: answers are read-only
+    APPROVED = "approved"  # a reviewer signed it off; an owner may issue it
+    ISSUED = "issued"  # final and immutable; only a reassessment reopens it
+
+
+STATUS_DRAFT = Status.DRAFT.value
+
+
+class Decision(StrEnum):
+    """A reviewer's decision on an assessment in review (``reviews.decision``)."""
+
+    APPROVED = "approved"
+    CHANGES_REQUESTED = "changes_requested"
 
 
 class Role(StrEnum):
@@ -109,6 +132,13 @@ class Assessment(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    issued_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Set at issue: when the programme is to be assessed again.
+    reassess_by: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # The revision at which the current round of answering began: 0 for the
+    # first, the reopening's revision for a reassessment.  An answer with a
+    # higher revision was saved in this round.
+    round_start_revision: Mapped[int] = mapped_column(Integer, default=0)
 
     organisation: Mapped[Organisation] = relationship()
     answers: Mapped[list[AnswerRecord]] = relationship(
@@ -126,10 +156,22 @@ class Assessment(Base):
         passive_deletes=True,
         order_by="(Evidence.question_id, Evidence.name, Evidence.sha256)",
     )
+    reviews: Mapped[list[Review]] = relationship(
+        back_populates="assessment",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Review.id",
+    )
 
     @property
     def is_submitted(self) -> bool:
-        return self.status == STATUS_SUBMITTED
+        """Whether it has left the draft state (in review, approved or issued):
+        the answers are read-only."""
+        return self.status != Status.DRAFT
+
+    @property
+    def is_issued(self) -> bool:
+        return self.status == Status.ISSUED
 
 
 class AnswerRecord(Base):
@@ -198,9 +240,63 @@ class AssessmentEvent(Base):
     action: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(String(200), default="")
     revision: Mapped[int] = mapped_column(Integer, default=0)
+    # What the event concerns, for the audit log to name it (ids, never text):
+    section_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    question_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    answer_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     assessment: Mapped[Assessment] = relationship(back_populates="events")
     user: Mapped[User | None] = relationship()
+
+
+class Review(Base):
+    """A reviewer's decision on an assessment in review: an approval, with
+    the sign-off the report prints (the reviewer's name and position as they
+    were then, the date and a statement), or a request for changes, whose
+    text the editors see.  ``revision`` is the assessment's revision the
+    decision made."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("assessments.id", ondelete="CASCADE"), index=True
+    )
+    revision: Mapped[int] = mapped_column(Integer)
+    decision: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    reviewer_name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[str] = mapped_column(String(200), default="")
+    text: Mapped[str] = mapped_column(Text, default="")  # statement, or the changes requested
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    assessment: Mapped[Assessment] = relationship(back_populates="reviews")
+
+
+class IssuedRevision(Base):
+    """An issued revision of an assessment, kept as issued: its exchange
+    document (answers and sign-off, as ``to_data`` writes it), who issued it
+    and when, and the reassessment date set then.  A reassessment changes
+    the assessment's answers, never this record."""
+
+    __tablename__ = "issued_revisions"
+    __table_args__ = (UniqueConstraint("assessment_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("assessments.id", ondelete="CASCADE"), index=True
+    )
+    revision: Mapped[int] = mapped_column(Integer)
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    issued_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    reassess_by: Mapped[dt.date] = mapped_column(Date)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    assessment: Mapped[Assessment] = relationship()
 
 
 class ReportRevision(Base):
@@ -387,3 +483,64 @@ class PasswordReset(Base):
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class AnswerRevision(Base):
+    """One saved value of one answer: every save of an answer adds a row, in
+    the same transaction as the save, so the answers of any revision can be
+    read back (the latest row per question at or before it; ``cleared``: the
+    answer was removed).  ``backfilled`` rows were made by migration 0011 from
+    the answers as they stood then, at the assessment's revision of then:
+    earlier revisions cannot be read back."""
+
+    __tablename__ = "answer_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("assessments.id", ondelete="CASCADE"), index=True
+    )
+    question_id: Mapped[str] = mapped_column(String(80))
+    revision: Mapped[int] = mapped_column(Integer)
+    cleared: Mapped[bool] = mapped_column(Boolean, default=False)
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(Text, default="")
+    confidence: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    saved_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    saved_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    backfilled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    saved_by: Mapped[User | None] = relationship()
+
+
+class Comment(Base):
+    """A member's comment on one question of an assessment, or a reply
+    (``parent_id``) to another comment.  A thread is resolved (and reopened)
+    at its first comment.  Comments are not part of the assessment's content:
+    they change no revision and never appear in the public edition."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("assessments.id", ondelete="CASCADE"), index=True
+    )
+    question_id: Mapped[str] = mapped_column(String(80))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    resolved_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])

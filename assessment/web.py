@@ -33,8 +33,10 @@ from assessment.services.reports import signing_files
 from assessment.views import (
     account,
     auth,
+    comments,
     dashboard,
     evidence,
+    history,
     invitations,
     members,
     reports,
@@ -42,6 +44,7 @@ from assessment.views import (
     upgrades,
     verify,
     wizard,
+    workflow,
 )
 
 csrf = CSRFProtect()
@@ -155,6 +158,9 @@ def create_app(config: Config | None = None) -> Flask:
         verify.bp,
         shares.bp,
         upgrades.bp,
+        comments.bp,
+        history.bp,
+        workflow.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -146,6 +146,7 @@ ACKNOWLEDGED, CONFLICT, REFUSED_SUBMITTED, FAILED = (
     "error",
 )
 SUBMITTED_NOTICE = "has been submitted and can no longer be changed"
+SUBMIT_EVENT = "submitted for review"  # the event of a submission
 CONFLICT_NOTICE = "Someone else changed this answer"
 READ_ONLY_NOTICE = "this assessment is read-only"
 
@@ -585,11 +586,11 @@ class Submitter(Member):
     """A member who submits an assessment when the driver says so."""
 
     def submit(self, assessment: str, barrier: threading.Barrier) -> int | None:
-        """Open the review page, wait at ``barrier``, post the submit form;
-        the reply's status (``None`` without one)."""
-        review = self.page("review page", f"/assessments/{assessment}/review")
+        """Open the submission's confirmation page, wait at ``barrier``, post
+        its form; the reply's status (``None`` without one)."""
         action = f"/assessments/{assessment}/submit"
-        forms = [f for f in read_forms(review.html) if f.action == action] if review else []
+        confirm = self.page("submit confirmation page", action)
+        forms = [f for f in read_forms(confirm.html) if f.action == action] if confirm else []
         try:
             barrier.wait(timeout=30)
         except threading.BrokenBarrierError:
@@ -886,12 +887,12 @@ def match_events(
     stored: dict[int, Event] = {}
     submitted: dict[int, list[Event]] = defaultdict(list)
     for event in db.events:
-        if event.action not in ("answers saved", "submitted"):
+        if event.action not in ("answers saved", SUBMIT_EVENT):
             continue
         spans = windows.get(event.user_id or -1, [])
         index = bisect.bisect_right([span[0] for span in spans], event.at) - 1
         owner = spans[index][2] if index >= 0 and event.at <= spans[index][1] else None
-        if event.action == "submitted":
+        if event.action == SUBMIT_EVENT:
             submitted[event.assessment_id].append(event)
             if not isinstance(owner, Attempt):
                 result.unmatched_events.append(f"submitted event {event.id}")

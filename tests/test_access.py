@@ -23,7 +23,12 @@ def test_the_route_list_is_derived_and_not_empty(app: Flask) -> None:
     assert {
         "wizard.section",
         "wizard.review",
-        "wizard.submit_assessment",
+        "workflow.submit",
+        "workflow.approve",
+        "workflow.request_changes",
+        "workflow.issue",
+        "workflow.reassess",
+        "workflow.issued",
         "reports.pdf",
         "reports.export",
     } <= endpoints
@@ -43,6 +48,9 @@ def test_other_organisation_gets_404_on_every_assessment_route(
         url = re.sub(r"<(?:[a-z]+:)?section_id>", "scoping.programme", url)
         url = re.sub(r"<int:link_id>", "1", url)
         url = re.sub(r"<int:evidence_id>", "1", url)
+        url = re.sub(r"<(?:[a-z]+:)?question_id>", "scope.operator", url)
+        url = re.sub(r"<int:comment_id>", "1", url)
+        url = re.sub(r"<int:revision>", "1", url)
         if method == "GET":
             response = intruder.get(url)
         else:
@@ -100,6 +108,7 @@ ORG_ARGUMENTS = {
     "link_id",
     "upgrade_id",
     "evidence_id",
+    "comment_id",
 }
 
 
@@ -157,6 +166,7 @@ def test_every_role_on_every_route_gets_what_the_table_says(
     from assessment.models import Invitation, Organisation, Role, User
     from assessment.services.accounts import add_user
     from assessment.services.assessments import get_for_organisation
+    from assessment.services.comments import add_comment
     from assessment.services.evidence import EvidenceLimits, add_evidence
     from assessment.services.members import invite
     from tests.conftest import TEST_PASSWORD
@@ -177,6 +187,17 @@ def test_every_role_on_every_route_gets_what_the_table_says(
         )
         invitation = invite(session, the_owner, "invited@example.org", Role.EDITOR).invitation
         target_id, invitation_id = target.id, invitation.id
+        bank = app.extensions["assessment"]["bank"]
+        question_id = bank.sections[0].questions[0].id
+        comment = add_comment(
+            session,
+            bank,
+            get_for_organisation(session, organisation.id, assessment_id),
+            the_owner,
+            question_id,
+            "A first comment",
+        )
+        comment_id = comment.id
         roles = {email: u.role for email, u in users.items()}
         config = app.extensions["assessment"]["config"]
         evidence = add_evidence(
@@ -199,9 +220,12 @@ def test_every_role_on_every_route_gets_what_the_table_says(
         "section_id": section_id,
         "link_id": "999999",
         "upgrade_id": "999999",
+        "revision": "1",
         "user_id": str(target_id),
         "invitation_id": str(invitation_id),
         "evidence_id": str(evidence_id),
+        "question_id": question_id,
+        "comment_id": str(comment_id),
         "token": "x" * 43,
         "filename": "css/app.css",
     }
@@ -294,6 +318,16 @@ def test_sensitive_endpoints_need_the_documented_permission(app: Flask) -> None:
             ("wizard.", "upgrades.", "dashboard.", "evidence.")
         ):
             assert needed is Permission.ANSWER, endpoint
+    workflow = {
+        "workflow.submit": Permission.ANSWER,
+        "workflow.reassess": Permission.ANSWER,
+        "workflow.approve": Permission.REVIEW,
+        "workflow.request_changes": Permission.REVIEW,
+        "workflow.issue": Permission.ISSUE,
+        "workflow.issued": Permission.READ,
+    }
+    for endpoint, permission in workflow.items():
+        assert permission_for(endpoint) is permission, endpoint
     assert permission_for("wizard.review") is Permission.READ
     assert permission_for("evidence.download") is Permission.READ
     assert permission_for("account.password") is Permission.ACCOUNT

@@ -150,6 +150,8 @@ def test_result_pages_pass_axe(app: Flask, live_server: str, axe_page: Page) -> 
         "/?q=nothing+like+this",
         "/?level=9",
         f"/assessments/{assessment_id}/review",
+        f"/assessments/{assessment_id}/submit",  # a confirmation page
+        f"/assessments/{assessment_id}/approve",  # 409: a draft is not in review
     ):
         page.goto(f"{live_server}{path}")
         assert _axe_violations(page) == [], path

@@ -39,6 +39,8 @@ from assessment.models import (
     AssessmentEvent,
     Organisation,
     ReportRevision,
+    Review,
+    Role,
     ShareLink,
     User,
     as_utc,
@@ -55,6 +57,7 @@ from assessment.services.assessments import (
 )
 from assessment.services.reports import request_report, signing_files
 from assessment.services.shares import create_link
+from assessment.services.workflow import submit_for_review
 from tests.conftest import TEST_PASSWORD
 from tests.helpers import BANK
 
@@ -335,7 +338,7 @@ def test_save_racing_submit_lands_before_it_or_is_refused(
         typed = f"Changed at submission {trial}"
         ana.get(url)
         save_body = ana.form({field_name(OPERATOR): typed, "action": "continue"})
-        boris.get(f"/assessments/{assessment_id}/review")
+        boris.get(f"/assessments/{assessment_id}/submit")  # the confirmation page
         submit_body = boris.form({})
         saved, submitted = race(
             (ana, url, save_body),
@@ -346,7 +349,7 @@ def test_save_racing_submit_lands_before_it_or_is_refused(
             assessment = session.scalars(
                 select(Assessment).where(Assessment.uuid == assessment_id)
             ).one()
-            submit_events = _events(session, assessment_id, "submitted")
+            submit_events = _events(session, assessment_id, "submitted for review")
             if len(submit_events) != 1:
                 problems.append(f"trial {trial}: {len(submit_events)} submitted events")
                 continue
@@ -371,7 +374,9 @@ def test_save_racing_submit_lands_before_it_or_is_refused(
                 ):
                     problems.append(f"trial {trial}: save stored after submission")
             elif saved.status == 409:
-                assert "has been submitted" in saved.html
+                assert "has been submitted and can no longer be changed: it is in review" in (
+                    saved.html
+                )
                 assert f'value="{typed}"' in saved.html
                 assert record.value != typed
                 assert save_events == []
@@ -386,21 +391,125 @@ def test_simultaneous_submits_submit_once(
     ana, boris = members
     problems = []
     for trial, assessment_id in enumerate(_drafts(sessions, TRIALS)):
-        review = f"/assessments/{assessment_id}/review"
+        submit = f"/assessments/{assessment_id}/submit"
         bodies = {}
         for member in (ana, boris):
-            member.get(review)
+            member.get(submit)
             bodies[member] = member.form({})
-        submit = f"/assessments/{assessment_id}/submit"
         replies = race((ana, submit, bodies[ana]), (boris, submit, bodies[boris]))
         with sessions() as session:
-            events = _events(session, assessment_id, "submitted")
+            events = _events(session, assessment_id, "submitted for review")
         statuses = sorted(r.status for r in replies)
         if statuses != [302, 409] or len(events) != 1:
             problems.append(f"trial {trial}: {statuses}, {len(events)} events")
             continue
         refused = next(r for r in replies if r.status == 409)
-        assert "already submitted" in refused.html
+        assert "already been submitted for review" in refused.html
+    assert not problems, f"{len(problems)} of {TRIALS} trials: {problems}"
+
+
+@pytest.fixture
+def reviewers(
+    members: tuple[Member, Member], live_server: str, sessions: sessionmaker[Session]
+) -> tuple[Member, Member]:
+    """Two reviewers of the organisation of ``members``, signed in."""
+    signed_in = []
+    with sessions() as session:
+        organisation = session.scalars(select(Organisation)).one()
+        for name in ("Rita", "Ravi"):
+            email = f"{name.lower()}@example.org"
+            add_user(session, organisation, name, email, TEST_PASSWORD, Role.REVIEWER)
+        session.commit()
+    for name in ("rita", "ravi"):
+        member = Member(live_server)
+        member.get("/login")
+        reply = member.post(
+            "/login", member.form({"email": f"{name}@example.org", "password": TEST_PASSWORD})
+        )
+        assert reply.status == 302
+        signed_in.append(member)
+    return signed_in[0], signed_in[1]
+
+
+def _in_review(sessions: sessionmaker[Session], count: int) -> list[str]:
+    """``count`` assessments in review that no reviewer edited."""
+    ids = _drafts(sessions, count)
+    with sessions() as session:
+        editor = session.scalars(select(User).where(User.email == "boris@example.org")).one()
+        for assessment_id in ids:
+            submit_for_review(session, BANK, get_by_uuid(session, assessment_id), editor)
+        session.commit()
+    return ids
+
+
+def _decisions(session: Session, assessment_id: str) -> list[Review]:
+    return list(
+        session.scalars(select(Review).join(Assessment).where(Assessment.uuid == assessment_id))
+    )
+
+
+def test_simultaneous_approvals_approve_once(
+    reviewers: tuple[Member, Member], sessions: sessionmaker[Session]
+) -> None:
+    """Two reviewers approve at the same moment: one sign-off is recorded,
+    the other reviewer gets 409 saying it is already approved."""
+    rita, ravi = reviewers
+    problems = []
+    for trial, assessment_id in enumerate(_in_review(sessions, TRIALS)):
+        approve = f"/assessments/{assessment_id}/approve"
+        bodies = {}
+        for member, position in ((rita, "Head of research"), (ravi, "Legal adviser")):
+            member.get(approve)
+            bodies[member] = member.form({"position": position})
+        replies = race((rita, approve, bodies[rita]), (ravi, approve, bodies[ravi]))
+        with sessions() as session:
+            events = _events(session, assessment_id, "approved")
+            decisions = _decisions(session, assessment_id)
+            status = get_by_uuid(session, assessment_id).status
+        statuses = sorted(r.status for r in replies)
+        if statuses != [302, 409] or len(events) != 1 or len(decisions) != 1:
+            problems.append(f"trial {trial}: {statuses}, {len(events)} events, {len(decisions)}")
+            continue
+        assert status == "approved"
+        winner = rita if replies[0].status == 302 else ravi
+        assert decisions[0].position == ("Head of research" if winner is rita else "Legal adviser")
+        refused = next(r for r in replies if r.status == 409)
+        assert "already been approved" in refused.html
+    assert not problems, f"{len(problems)} of {TRIALS} trials: {problems}"
+
+
+def test_approval_racing_a_request_for_changes_one_decision_stands(
+    reviewers: tuple[Member, Member], sessions: sessionmaker[Session]
+) -> None:
+    """One reviewer approves while another requests changes: exactly one
+    decision is taken and recorded, the status is the winner's, and the
+    other gets 409."""
+    rita, ravi = reviewers
+    problems = []
+    for trial, assessment_id in enumerate(_in_review(sessions, TRIALS)):
+        approve = f"/assessments/{assessment_id}/approve"
+        send_back = f"/assessments/{assessment_id}/request-changes"
+        rita.get(approve)
+        approval = rita.form({"position": "Head of research"})
+        ravi.get(send_back)
+        changes = ravi.form({"changes": f"Cite the court order ({trial})."})
+        approved, sent_back = race((rita, approve, approval), (ravi, send_back, changes))
+        with sessions() as session:
+            decisions = _decisions(session, assessment_id)
+            status = get_by_uuid(session, assessment_id).status
+            events = _events(session, assessment_id, "approved") + _events(
+                session, assessment_id, "changes requested"
+            )
+        statuses = sorted((approved.status, sent_back.status))
+        if statuses != [302, 409] or len(decisions) != 1 or len(events) != 1:
+            problems.append(f"trial {trial}: {statuses}, {len(decisions)} decisions")
+            continue
+        if approved.status == 302:
+            assert (status, decisions[0].decision) == ("approved", "approved")
+            assert "cannot be sent back with requested changes" in sent_back.html
+        else:
+            assert (status, decisions[0].decision) == ("draft", "changes_requested")
+            assert "cannot be approved" in approved.html
     assert not problems, f"{len(problems)} of {TRIALS} trials: {problems}"
 
 

@@ -22,11 +22,11 @@ from assessment.config import MIB, Config, ConfigError
 from assessment.db import transaction
 from assessment.engine.document import canonical_json, load_document, public_edition
 from assessment.models import (
-    STATUS_SUBMITTED,
     AnswerRecord,
     Assessment,
     Evidence,
     Role,
+    Status,
     User,
     utcnow,
 )
@@ -398,7 +398,7 @@ def test_removal_deletes_the_file_once_unused_and_stops_at_submission(team: Team
     assert not (folder / first.sha256).exists()
     assert [r.id for r in team.records()] == [image.id]
 
-    team.set(status=STATUS_SUBMITTED, submitted_at=utcnow())
+    team.set(status=Status.IN_REVIEW.value, submitted_at=utcnow())
     refused = editor.post(remove.format(image.id), page=team.section_url)
     assert refused.status_code == 409
     assert "can no longer be changed" in refused.get_data(as_text=True)

@@ -290,7 +290,7 @@ def test_dashboard_search_and_filters_narrow_the_list(two_organisations: dict[st
     }
     assert set(_dashboard_titles(demo, "?type=camera")) == {titles["moscow"], titles["junction"]}
     assert _dashboard_titles(demo, "?type=location&level=4&status=draft") == [titles["location"]]
-    assert _dashboard_titles(demo, "?status=submitted") == []
+    assert _dashboard_titles(demo, "?status=in_review") == []
     assert "No assessment matches" in demo.last_html
     # the whole form, as a browser sends it with nothing chosen
     assert set(_dashboard_titles(demo, "?q=&status=&level=&recommendation=&type=")) == everything

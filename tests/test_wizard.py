@@ -90,7 +90,7 @@ def test_whole_wizard_start_to_pdf(browser, signup, start_assessment) -> None:  
 
     review = browser.get(url).get_data(as_text=True)
     assert "still need" not in review
-    assert "Submit (the assessment becomes read-only)" in review
+    assert f'href="/assessments/{assessment_id}/submit">Submit for review</a>' in review
     exported = load_document(browser.get(f"/assessments/{assessment_id}/export.json").data, BANK)
     assert len(exported.answers) > 130
     actions = exported.answers_by_question()["safe.actions"].value
@@ -105,10 +105,11 @@ def test_whole_wizard_start_to_pdf(browser, signup, start_assessment) -> None:  
     ]
     expected = score(BANK, exported.answer_values(), exported.confidences())
 
-    response = browser.post(f"/assessments/{assessment_id}/submit", {}, page=url)
+    submit = f"/assessments/{assessment_id}/submit"
+    response = browser.post(submit, {}, page=submit)  # confirmed on a page of its own
     assert response.status_code == 302
     review = browser.get(url).get_data(as_text=True)
-    assert "Status: <strong>Submitted</strong>" in review
+    assert "Status: <strong>In review</strong>" in review
 
     # Read-only after submission.
     scoping = _section_url(assessment_id, "scoping.programme")
@@ -288,8 +289,14 @@ def test_review_flags_missing_required_and_refuses_submit(
     html = browser.get(review_url).get_data(as_text=True)
     assert "Not answered - required" in html
     assert f'href="/assessments/{assessment_id}/sections/payment.access#pay.court_order"' in html
-    browser.post(f"/assessments/{assessment_id}/submit", {}, page=review_url)
-    assert "still need an answer" in browser.get(review_url).get_data(as_text=True) or True
+    assert f"/assessments/{assessment_id}/submit" not in html  # no way to submit
+    submit = f"/assessments/{assessment_id}/submit"
+    page = browser.get(submit)
+    assert page.status_code == 409
+    assert "still need an answer" in page.get_data(as_text=True)
+    refused = browser.post(submit, {}, page=review_url)
+    assert refused.status_code == 409
+    assert "still need an answer" in refused.get_data(as_text=True)
     assert "Status: <strong>Draft</strong>" in browser.get(review_url).get_data(as_text=True)
 
 

@@ -22,7 +22,18 @@ from assessment.engine.inputs import JsonRejected, decode_json, unstorable_chara
 
 FORMAT_NAME = "rights-impact-assessment"
 FORMAT_VERSION = 1
-STATUSES = ("draft", "submitted")
+#: The statuses of the review workflow, and "submitted", which files written
+#: before the workflow existed carry (submission was final then).
+STATUS_LABELS = {
+    "draft": "Draft",
+    "in_review": "In review",
+    "approved": "Approved",
+    "issued": "Issued",
+    "submitted": "Submitted",
+}
+STATUSES = tuple(STATUS_LABELS)
+#: Longest sign-off statement accepted.
+STATEMENT_MAX = 2000
 _MAX_PROBLEMS_SHOWN = 20
 #: The kinds of evidence file an installation accepts (checked from the file's
 #: content when it is uploaded) and their media types.
@@ -93,6 +104,18 @@ class EvidenceRef:
 
 
 @dataclass(frozen=True, slots=True)
+class SignOff:
+    """The approval of an assessment as the report's cover shows it: the
+    approver's name and position as they were then, the date (``YYYY-MM-DD``)
+    and their statement."""
+
+    name: str
+    position: str
+    date: str
+    statement: str
+
+
+@dataclass(frozen=True, slots=True)
 class AssessmentDocument:
     """An assessment as plain values, independent of any database."""
 
@@ -110,6 +133,7 @@ class AssessmentDocument:
     revision: int
     answers: tuple[Answer, ...]
     evidence: tuple[EvidenceRef, ...] = ()
+    sign_off: SignOff | None = None  # approved or issued assessments only
 
     def answer_values(self) -> dict[str, Any]:
         """question id -> value, the input of progress and scoring."""
@@ -124,8 +148,10 @@ class AssessmentDocument:
 
 
 def to_data(document: AssessmentDocument) -> dict[str, Any]:
-    """The JSON-ready mapping of ``document`` (answers in question-id order)."""
-    return {
+    """The JSON-ready mapping of ``document`` (answers in question-id order).
+    ``assessment.sign_off`` is written only when there is one, so a document
+    without it gives the same bytes as before sign-off existed."""
+    data: dict[str, Any] = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         "bank": {"id": document.bank_id, "version": document.bank_version},
@@ -159,6 +185,15 @@ def to_data(document: AssessmentDocument) -> dict[str, Any]:
             else {}
         ),
     }
+    if document.sign_off is not None:
+        sign_off = document.sign_off
+        data["assessment"]["sign_off"] = {
+            "name": sign_off.name,
+            "position": sign_off.position,
+            "date": sign_off.date,
+            "statement": sign_off.statement,
+        }
+    return data
 
 
 def _evidence_data(evidence: EvidenceRef) -> dict[str, Any]:
@@ -311,6 +346,7 @@ def parse_document(data: Any, bank: Bank) -> AssessmentDocument:
     if isinstance(revision, bool) or not isinstance(revision, int) or revision < 0:
         problems.append("assessment.revision must be a whole number >= 0")
         revision = 0
+    sign_off = _sign_off(problems, meta.get("sign_off"))
 
     raw_answers = data.get("answers")
     if not isinstance(raw_answers, list):
@@ -362,7 +398,29 @@ def parse_document(data: Any, bank: Bank) -> AssessmentDocument:
         revision=revision,
         answers=tuple(answers),
         evidence=evidence,
+        sign_off=sign_off,
     )
+
+
+def _sign_off(problems: list[str], raw: Any) -> SignOff | None:
+    if raw is None:
+        return None
+    where = "assessment.sign_off"
+    if not isinstance(raw, Mapping):
+        problems.append(f"{where} must be an object")
+        return None
+    name = _text(problems, where, raw, "name", 200)
+    position = _text(problems, where, raw, "position", 200)
+    statement = _text(problems, where, raw, "statement", STATEMENT_MAX)
+    date = raw.get("date")
+    try:
+        dt.date.fromisoformat(date if isinstance(date, str) else "")
+    except ValueError:
+        problems.append(f"{where}.date must be a date (YYYY-MM-DD)")
+        return None
+    if not name.strip():
+        problems.append(f"{where}.name is required")
+    return SignOff(name=name, position=position, date=str(date), statement=statement)
 
 
 def decode_document(text: str | bytes) -> Any:

@@ -18,7 +18,12 @@ from assessment.engine.answers import Answer, is_not_applicable, is_unknown
 from assessment.engine.bank import CONFIDENCE_LABELS, Bank, Question, Weight
 from assessment.engine.conditions import describe, referenced_questions
 from assessment.engine.display import format_value, question_text
-from assessment.engine.document import EVIDENCE_KIND_LABELS, AssessmentDocument, canonical_json
+from assessment.engine.document import (
+    EVIDENCE_KIND_LABELS,
+    STATUS_LABELS,
+    AssessmentDocument,
+    canonical_json,
+)
 from assessment.engine.progress import Visibility, resolve
 from assessment.engine.scoring import (
     ACTION_POINTS,
@@ -43,7 +48,13 @@ from assessment.engine.scoring import (
     score,
 )
 
-REPORT_TEMPLATE_VERSION = "3"
+REPORT_TEMPLATE_VERSION = "4"
+#: What the cover says of an assessment not (yet) issued, by status.
+STATUS_NOTES = {
+    "draft": "Draft: answers may still change.",
+    "in_review": "In review: not yet approved; answers may still change.",
+    "approved": "Approved, not yet issued.",
+}
 ROLE_LABELS = {
     Role.SCALE: "Severity: scale",
     Role.SCOPE: "Severity: scope",
@@ -80,6 +91,18 @@ class HistoryEntry:
     who: str
     action: str
     revision: int
+
+
+@dataclass(frozen=True, slots=True)
+class CommentEntry:
+    """One comment of an unresolved thread, listed in the full edition:
+    ``depth`` 0 for the thread's first comment, 1 and more for replies."""
+
+    question_id: str
+    author: str
+    at: str
+    text: str
+    depth: int = 0
 
 
 class _References:
@@ -236,12 +259,18 @@ def build_report_context(
     now: dt.datetime | None = None,
     history: Sequence[HistoryEntry] | None = None,
     visibility: Visibility | None = None,
+    comments: Sequence[CommentEntry] | None = None,
+    changes: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything the report template shows, as dicts, lists and strings.
 
     ``visibility`` and ``result`` are worked out here unless the caller has
     them.  ``history`` is the assessment's change history; without it (a
     report rendered from a file) the report says the history is not included.
+    ``comments`` are the unresolved comments (full edition only; ``None``: not
+    known, as for a report rendered from a file), ``changes`` the comparison
+    with the last issued report (see
+    :func:`assessment.services.history.changes_for_report`; ``None``: not known).
     """
     facts = _facts(bank, document, result, visibility)
     findings = _findings(facts)
@@ -257,6 +286,8 @@ def build_report_context(
         "method": _method(facts),
         "history": _history(history),
         "evidence": _evidence(facts),
+        "open_comments": _open_comments(facts, comments),
+        "changes": changes,
     }
     context["refs"] = facts.citations.listing()  # after every part has cited
     return context
@@ -275,6 +306,9 @@ def _cover(facts: _Facts, now: dt.datetime | None) -> dict[str, Any]:
         "programme": document.programme,
         "organisation": document.organisation,
         "status": document.status,
+        "status_label": STATUS_LABELS.get(document.status, document.status),
+        "status_note": STATUS_NOTES.get(document.status, ""),
+        "sign_off": _sign_off(document),
         "uuid": document.uuid,
         "revision": document.revision,
         "bank": {"id": bank.id, "version": bank.version, "title": bank.title.get_text(lang)},
@@ -295,6 +329,19 @@ def _cover(facts: _Facts, now: dt.datetime | None) -> dict[str, Any]:
         "template_version": REPORT_TEMPLATE_VERSION,
         "progress": facts.visibility.percent,
         "assessor": sign_off if isinstance(sign_off, str) else "",
+    }
+
+
+def _sign_off(document: AssessmentDocument) -> dict[str, str] | None:
+    """The approval printed on the cover: who, their position, when, and what they signed."""
+    sign_off = document.sign_off
+    if sign_off is None:
+        return None
+    return {
+        "name": sign_off.name,
+        "position": sign_off.position,
+        "date": sign_off.date,
+        "statement": sign_off.statement,
     }
 
 
@@ -696,6 +743,38 @@ def _history(history: Sequence[HistoryEntry] | None) -> list[dict[str, Any]] | N
     if history is None:
         return None
     return [{"at": h.at, "who": h.who, "action": h.action, "revision": h.revision} for h in history]
+
+
+def _open_comments(
+    facts: _Facts, comments: Sequence[CommentEntry] | None
+) -> list[dict[str, Any]] | None:
+    """The unresolved comments grouped by question, in the order of the
+    questions; ``None`` when they are not known."""
+    if comments is None:
+        return None
+    order = {q.id: n for n, q in enumerate(facts.bank.questions)}
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for comment in comments:
+        grouped.setdefault(comment.question_id, []).append(
+            {
+                "author": comment.author,
+                "at": comment.at,
+                "text": comment.text,
+                "depth": comment.depth,
+            }
+        )
+    return [
+        {
+            "question": facts.label(question_id),
+            "section": facts.section_title(question_id)
+            if facts.bank.has_question(question_id)
+            else "",
+            "comments": entries,
+        }
+        for question_id, entries in sorted(
+            grouped.items(), key=lambda item: (order.get(item[0], len(order)), item[0])
+        )
+    ]
 
 
 def shown_field(field: Any, value: Any, language: str) -> str:

@@ -46,11 +46,12 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from assessment.engine.bank import Bank
 from assessment.engine.banks import BankSet, UnknownBankVersion, load_banks_cached
 from assessment.engine.document import AssessmentDocument
-from assessment.report.context import HistoryEntry
+from assessment.report.context import CommentEntry, HistoryEntry
 from assessment.report.render import RenderedReport, render_report
 from assessment.report.signing import SigningFiles, sign_report
 
@@ -77,6 +78,8 @@ class RenderJob:
     evidence_files: tuple[tuple[str, str], ...] = ()  # (sha256, path) of each evidence file
     embed_limit: int = 0  # the full edition embeds them if together at most this many bytes
     signing: SigningFiles | None = None  # sign the PDF with this key before storing it
+    comments: tuple[CommentEntry, ...] | None = None  # unresolved; full edition only
+    changes: dict[str, Any] | None = None  # since the last issued report, for this edition
 
 
 def sha256_path(target: Path) -> Path:
@@ -163,6 +166,8 @@ def run_job(job: RenderJob, banks: BankSet | Bank, collect_garbage: bool = True)
         collect_garbage=collect_garbage,
         evidence_files=dict(job.evidence_files),
         embed_limit=job.embed_limit,
+        comments=job.comments,
+        changes=job.changes,
     )
     if job.signing is not None:
         report = RenderedReport(sign_report(report.pdf, job.signing), report.sha256)

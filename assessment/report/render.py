@@ -39,7 +39,7 @@ from assessment.engine.document import (
     public_edition,
     withheld_count,
 )
-from assessment.report.context import HistoryEntry, build_report_context
+from assessment.report.context import CommentEntry, HistoryEntry, build_report_context
 from assessment.report.fetcher import ASSET_BASE, AssetOnlyURLFetcher
 from assessment.report.verify import EMBEDDED_NAME, SHA256_PREFIX
 
@@ -98,31 +98,57 @@ def render_report(
     collect_garbage: bool = True,
     evidence_files: Mapping[str, str] | None = None,
     embed_limit: int = 0,
+    comments: Sequence[CommentEntry] | None = None,
+    changes: dict[str, Any] | None = None,
 ) -> RenderedReport:
     """The ``edition`` ("full" or "public") of the report of ``document``, with
     the assessment embedded.  The public edition leaves out, in the text and
-    in the embedded data alike, every note and source marked confidential.
-    ``collect_garbage``: see :func:`render_pdf`.
+    in the embedded data alike, every note and source marked confidential, and
+    every comment (``comments`` are the unresolved ones, listed in the full
+    edition only).  ``changes``: the comparison with the last issued report,
+    for this edition.  ``collect_garbage``: see :func:`render_pdf`.
 
     ``evidence_files`` maps the SHA-256 of each evidence file of ``document``
     to where it is stored.  The full edition embeds them, each once, as PDF/A-3
     associated files when all are found, match their hashes and together
     take at most ``embed_limit`` bytes; otherwise (and always in the public
     edition) Appendix E lists them without embedding any, and says why."""
-    withheld = 0
-    if edition == "public":
-        withheld = withheld_count(document)
-        document = public_edition(document)
-    elif edition != "full":
-        raise ValueError(f"unknown edition {edition!r}")
+    document, context = edition_context(
+        bank, document, edition, now=now, history=history, comments=comments, changes=changes
+    )
     data = canonical_json(document)
-    context = build_report_context(bank, document, now=now, history=history)
-    context["edition"] = {"name": edition, "withheld": withheld}
     files = plan_evidence(context["evidence"], document, edition, evidence_files, embed_limit)
     pdf = render_pdf(
         context, fetcher, embedded=data, collect_garbage=collect_garbage, evidence=files
     )
     return RenderedReport(pdf, context["export_sha256"])
+
+
+def edition_context(
+    bank: Bank,
+    document: AssessmentDocument,
+    edition: str,
+    now: dt.datetime | None = None,
+    history: Sequence[HistoryEntry] | None = None,
+    comments: Sequence[CommentEntry] | None = None,
+    changes: dict[str, Any] | None = None,
+) -> tuple[AssessmentDocument, dict[str, Any]]:
+    """The document to embed in the ``edition`` of the report and the context
+    its HTML is rendered from (:func:`render_html`): for the public edition,
+    without confidential notes and sources and without any comment.  Raises
+    ``ValueError`` for an unknown edition."""
+    withheld = 0
+    if edition == "public":
+        withheld = withheld_count(document)
+        document = public_edition(document)
+        comments = None  # never in the public edition
+    elif edition != "full":
+        raise ValueError(f"unknown edition {edition!r}")
+    context = build_report_context(
+        bank, document, now=now, history=history, comments=comments, changes=changes
+    )
+    context["edition"] = {"name": edition, "withheld": withheld}
+    return document, context
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,13 @@
 """Assessments: create, read within an organisation, save answers page by
-page, submit, and convert to and from the exchange document.
+page, and convert to and from the exchange document.  The review workflow
+(submit, approve, issue, reassess) is in :mod:`assessment.services.workflow`.
 
 Every function here that changes an existing assessment first takes it for
 writing (:func:`take_for_writing`) and then decides on what is stored, so the
 check and the write are one atomic step: of two requests changing the same
 assessment at once, the second waits for the first to commit and then sees
-its result (a conflict, or a submitted assessment) instead of overwriting it.
+its result (a conflict, or an assessment no longer a draft) instead of
+overwriting it.
 """
 
 from __future__ import annotations
@@ -22,15 +24,17 @@ from sqlalchemy.orm import Session, selectinload
 from assessment.engine.answers import Answer, check_value
 from assessment.engine.bank import Bank, Confidence, Question
 from assessment.engine.banks import BankSet
-from assessment.engine.document import AssessmentDocument, EvidenceRef, evidence_order
+from assessment.engine.document import AssessmentDocument, EvidenceRef, SignOff, evidence_order
 from assessment.engine.progress import Visibility, resolve
 from assessment.models import (
-    STATUS_DRAFT,
-    STATUS_SUBMITTED,
     AnswerRecord,
+    AnswerRevision,
     Assessment,
     AssessmentEvent,
+    Decision,
     Organisation,
+    Review,
+    Status,
     User,
     as_utc,
     utcnow,
@@ -42,15 +46,12 @@ class AssessmentNotFound(LookupError):
 
 
 class AssessmentLocked(RuntimeError):
-    """The assessment is submitted and therefore read-only."""
+    """The assessment is no longer a draft (in review, approved or issued), so
+    its answers are read-only.  ``status`` is the status it was found in."""
 
-
-class AssessmentIncomplete(RuntimeError):
-    """Submit was asked for while required questions are unanswered."""
-
-    def __init__(self, missing: list[str]) -> None:
-        self.missing = missing
-        super().__init__(f"{len(missing)} required questions are unanswered")
+    def __init__(self, assessment_uuid: str, status: str = "") -> None:
+        self.status = status
+        super().__init__(assessment_uuid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,9 +134,19 @@ def bank_of(assessment: Assessment, banks: BankSet) -> Bank:
     return banks.get(assessment.bank_id, assessment.bank_version)
 
 
-def _record(
-    session: Session, assessment: Assessment, user: User | None, action: str, detail: str = ""
+def record_event(
+    session: Session,
+    assessment: Assessment,
+    user: User | None,
+    action: str,
+    detail: str = "",
+    *,
+    section_id: str | None = None,
+    question_id: str | None = None,
+    answer_count: int | None = None,
 ) -> None:
+    """Add an event to the assessment's change history (never answer or
+    comment text: ``detail`` and the ids name what happened, not what was said)."""
     session.add(
         AssessmentEvent(
             assessment=assessment,
@@ -143,6 +154,42 @@ def _record(
             action=action,
             detail=detail[:200],
             revision=assessment.revision,
+            section_id=section_id,
+            question_id=question_id,
+            answer_count=answer_count,
+        )
+    )
+
+
+_record = record_event
+
+
+def keep_history(
+    session: Session,
+    assessment: Assessment,
+    record: AnswerRecord | None,
+    *,
+    question_id: str,
+    revision: int,
+    user_id: int | None,
+) -> None:
+    """Add the value ``record`` now holds (``None``: the answer was cleared) to
+    the answer history, as saved at ``revision`` by ``user_id``.  Every change
+    to an answer calls this in the transaction that makes the change, so the
+    history holds every saved value or, when the change is rolled back, none."""
+    session.add(
+        AnswerRevision(
+            assessment_id=assessment.id,
+            question_id=question_id,
+            revision=revision,
+            cleared=record is None,
+            value=record.value if record is not None else None,
+            note=record.note if record is not None else "",
+            source=record.source if record is not None else "",
+            confidence=record.confidence if record is not None else None,
+            confidential=record.confidential if record is not None else False,
+            saved_at=record.updated_at if record is not None else utcnow(),
+            saved_by_id=user_id,
         )
     )
 
@@ -196,6 +243,10 @@ def create_assessment(
         )
     )
     session.flush()
+    for record in assessment.answers:
+        keep_history(
+            session, assessment, record, question_id=record.question_id, revision=1, user_id=user.id
+        )
     _record(session, assessment, user, "created")
     return assessment
 
@@ -263,12 +314,12 @@ def save_answers(
     An answer someone else changed after ``base_revision`` to something other
     than what is submitted is left alone and reported in ``conflicts``; so is
     one that a request saving at the same moment changed first.  Raises
-    :class:`AssessmentLocked` if the assessment is submitted, also when a
+    :class:`AssessmentLocked` if the assessment is not a draft, also when a
     submission at the same moment came first.
     """
     take_for_writing(session, assessment)
     if assessment.is_submitted:
-        raise AssessmentLocked(assessment.uuid)
+        raise AssessmentLocked(assessment.uuid, assessment.status)
     records = {record.question_id: record for record in assessment.answers}
     stored = answers_of(assessment)
     result = SaveResult()
@@ -282,6 +333,14 @@ def save_answers(
         if answer.value is None:
             if record is not None:
                 assessment.answers.remove(record)
+                keep_history(
+                    session,
+                    assessment,
+                    None,
+                    question_id=question_id,
+                    revision=new_revision,
+                    user_id=user.id,
+                )
                 result.changed.append(question_id)
             continue
         if record is None:
@@ -297,6 +356,14 @@ def save_answers(
         record.revision = new_revision
         record.updated_at = utcnow()
         record.updated_by_id = user.id
+        keep_history(
+            session,
+            assessment,
+            record,
+            question_id=question_id,
+            revision=new_revision,
+            user_id=user.id,
+        )
         result.changed.append(question_id)
     if result.changed:
         assessment.revision = new_revision
@@ -307,31 +374,28 @@ def save_answers(
             user,
             "answers saved",
             f"section {section_id}: {len(result.changed)} answers",
+            section_id=section_id,
+            answer_count=len(result.changed),
         )
     session.flush()
     return result
 
 
-def submit(session: Session, bank: Bank, assessment: Assessment, user: User) -> None:
-    """Mark the assessment submitted (read-only from then on).
-
-    Raises :class:`AssessmentLocked` if already submitted (of two submissions
-    at the same moment, exactly one succeeds) and :class:`AssessmentIncomplete`
-    while required questions are unanswered.  Answers saved at the same moment
-    are either part of the submitted revision or refused.
-    """
-    take_for_writing(session, assessment)
-    if assessment.is_submitted:
-        raise AssessmentLocked(assessment.uuid)
-    missing = visibility_of(assessment, bank).missing_required()
-    if missing:
-        raise AssessmentIncomplete([q.id for q in missing])
-    assessment.status = STATUS_SUBMITTED
-    assessment.submitted_at = utcnow()
-    assessment.updated_at = assessment.submitted_at
-    assessment.revision += 1
-    _record(session, assessment, user, "submitted")
-    session.flush()
+def sign_off_of(assessment: Assessment) -> SignOff | None:
+    """The approval that an approved or issued ``assessment`` carries (the
+    latest, given in this round), as the report prints it; ``None`` otherwise."""
+    if assessment.status not in (Status.APPROVED, Status.ISSUED):
+        return None
+    approvals = [r for r in assessment.reviews if r.decision == Decision.APPROVED]
+    if not approvals:
+        return None
+    approval: Review = approvals[-1]
+    return SignOff(
+        name=approval.reviewer_name,
+        position=approval.position,
+        date=as_utc(approval.at).date().isoformat(),
+        statement=approval.text,
+    )
 
 
 def to_document(assessment: Assessment) -> AssessmentDocument:
@@ -361,6 +425,7 @@ def to_document(assessment: Assessment) -> AssessmentDocument:
                 key=evidence_order,
             )
         ),
+        sign_off=sign_off_of(assessment),
     )
 
 
@@ -374,9 +439,11 @@ def import_document(
 
     The document's UUID is kept unless an assessment already has it, in which
     case the copy gets a fresh one.  The import starts as a draft when the
-    document was a draft, and keeps its submitted state otherwise.  Evidence
-    files are not imported: an exchange document lists them by hash, it does
-    not carry them (see docs/exchange-format.md).
+    document was a draft, and in review otherwise: only a reviewer of this
+    organisation approves and only its owner issues, so a sign-off in the
+    document is not carried over.  Evidence files are not imported: an
+    exchange document lists them by hash, it does not carry them (see
+    docs/exchange-format.md).
     """
     taken = session.scalar(select(Assessment.id).where(Assessment.uuid == document.uuid))
     imported_at = utcnow()
@@ -385,9 +452,7 @@ def import_document(
         organisation_id=organisation.id,
         title=document.title,
         programme=document.programme,
-        status=document.status
-        if document.status in (STATUS_DRAFT, STATUS_SUBMITTED)
-        else STATUS_DRAFT,
+        status=Status.DRAFT if document.status == Status.DRAFT else Status.IN_REVIEW,
         bank_id=document.bank_id,
         bank_version=document.bank_version,
         language=document.language,
@@ -395,7 +460,7 @@ def import_document(
         created_by_id=user.id if user else None,
         created_at=imported_at,
         updated_at=imported_at,
-        submitted_at=imported_at if document.status == STATUS_SUBMITTED else None,
+        submitted_at=imported_at if document.status != Status.DRAFT else None,
     )
     session.add(assessment)
     for answer in document.answers:
@@ -412,5 +477,14 @@ def import_document(
             )
         )
     session.flush()
+    for record in assessment.answers:
+        keep_history(
+            session,
+            assessment,
+            record,
+            question_id=record.question_id,
+            revision=1,
+            user_id=user.id if user else None,
+        )
     _record(session, assessment, user, "imported", f"from {document.uuid}")
     return assessment

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
+import json
 import time
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -26,9 +27,10 @@ from sqlalchemy.orm import Session
 from assessment.config import PROJECT_ROOT, Config
 from assessment.db import insert_unless_taken
 from assessment.engine.bank import Bank
+from assessment.engine.banks import BankSet
 from assessment.engine.document import AssessmentDocument
 from assessment.models import Assessment, ReportIssue, ReportRevision, as_utc, utcnow
-from assessment.report.context import HistoryEntry
+from assessment.report.context import CommentEntry, HistoryEntry
 from assessment.report.pool import (
     RenderFailed,
     RenderJob,
@@ -48,12 +50,15 @@ from assessment.report.signing import (
 )
 from assessment.report.verify import NO_DATA, EmbeddedData, NotAReport, read_report
 from assessment.services.assessments import to_document
+from assessment.services.comments import COMMENT_ACTIONS, ShownComment, threads
 from assessment.services.evidence import stored_files
+from assessment.services.history import changes_for_report, last_issued_revision
 
 REPORT_SOURCES = (
     PROJECT_ROOT / "templates" / "report" / "report.html",
     PROJECT_ROOT / "static" / "css" / "report.css",
     PROJECT_ROOT / "assessment" / "report" / "context.py",
+    PROJECT_ROOT / "assessment" / "report" / "changes.py",
     PROJECT_ROOT / "assessment" / "report" / "render.py",
     PROJECT_ROOT / "assessment" / "report" / "signing.py",
     PROJECT_ROOT / "assessment" / "engine" / "scoring.py",
@@ -93,28 +98,74 @@ def _template_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
+@dataclass(frozen=True, slots=True)
+class _Extras:
+    """What a report shows beyond the revision's content: the unresolved
+    comments (full edition) and the revision of the last issued report
+    before it; ``key`` names them in the cache file's name."""
+
+    comments: tuple[CommentEntry, ...] | None
+    base: int | None
+    key: str
+
+
+def _flatten(roots: list[ShownComment], depth: int = 0) -> list[CommentEntry]:
+    entries = []
+    for comment in roots:
+        entries.append(
+            CommentEntry(comment.question_id, comment.author, comment.at, comment.text, depth)
+        )
+        entries.extend(_flatten(comment.replies, depth + 1))
+    return entries
+
+
+def _extras(session: Session, assessment: Assessment, edition: str) -> _Extras:
+    comments: tuple[CommentEntry, ...] | None = None
+    if edition == "full":
+        found = threads(session, assessment)
+        comments = tuple(
+            entry
+            for roots in found.values()
+            for entry in _flatten([root for root in roots if not root.resolved])
+        )
+    base = last_issued_revision(session, assessment, before=assessment.revision)
+    shown = [[c.question_id, c.author, c.at, c.text, c.depth] for c in comments or ()]
+    digest = hashlib.sha256(json.dumps({"base": base, "comments": shown}).encode())
+    return _Extras(comments, base, digest.hexdigest()[:12])
+
+
 def _cache_path(
-    cache_dir: Path, assessment: Assessment, edition: str, certificate: CertificateInfo
+    cache_dir: Path,
+    assessment: Assessment,
+    edition: str,
+    certificate: CertificateInfo,
+    extras: _Extras,
 ) -> Path:
-    """``<cache>/<assessment uuid>/r<revision>-<template fingerprint>-<signer>-<edition>.pdf``
-    (``<signer>``: the start of the signing certificate's fingerprint)."""
+    """``<cache>/<assessment uuid>/r<revision>-<template fingerprint>-<signer>-<edition>-<extras>.pdf``
+    (``<signer>``: the start of the signing certificate's fingerprint;
+    ``<extras>``: see :class:`_Extras`)."""  # noqa: E501
     prefix = _current_prefix(assessment, certificate)
-    return cache_dir / assessment.uuid / f"{prefix}{edition}.pdf"
+    return cache_dir / assessment.uuid / f"{prefix}{edition}-{extras.key}.pdf"
 
 
 def _current_prefix(assessment: Assessment, certificate: CertificateInfo) -> str:
     return f"r{assessment.revision}-{template_fingerprint()}-{certificate.sha256[:12]}-"
 
 
-def _prune_stale(folder: Path, assessment: Assessment, certificate: CertificateInfo) -> None:
+def _prune_stale(
+    folder: Path, assessment: Assessment, certificate: CertificateInfo, target: Path, edition: str
+) -> None:
     """Clean the assessment's folder of the report cache (best effort: a
     read-only cache is left as it is).  Deleted: reports of earlier revisions,
-    templates or signing certificates, which can never be served again and hold assessment data;
+    templates or signing certificates, and those of this edition with other
+    comments or another base report, which can never be served again and hold
+    assessment data;
     temporaries of a write that was interrupted (a crash, a killed worker);
     and a hash or PDF whose partner is missing.  A temporary or a lone file
     younger than :data:`ORPHAN_SECONDS` may be a write still in progress and
     is left alone."""
     keep = _current_prefix(assessment, certificate)
+    same_edition = f"{keep}{edition}-"
     try:
         paths = list(folder.iterdir())
     except OSError:
@@ -125,7 +176,9 @@ def _prune_stale(folder: Path, assessment: Assessment, certificate: CertificateI
         if is_temporary(path) or _lacks_partner(path, names):
             if _age_seconds(path, now) > ORPHAN_SECONDS:
                 remove_quietly(path)
-        elif not path.name.startswith(keep):
+        elif not path.name.startswith(keep) or (
+            path.name.startswith(same_edition) and path.stem != target.stem
+        ):
             remove_quietly(path)
 
 
@@ -155,6 +208,7 @@ def request_report(
     evidence_dir: Path | None = None,
     embed_limit: int = 0,
     via: str = VIA_DOWNLOAD,
+    banks: BankSet | None = None,
 ) -> RenderedReport | None:
     """The ``edition`` of the report of ``assessment``, signed with
     ``signing`` and recorded as issued (``via``: how it is handed out);
@@ -171,9 +225,14 @@ def request_report(
     ``embed_limit`` bytes.  Raises
     :class:`~assessment.report.pool.RenderFailed` and
     :class:`~assessment.report.signing.SigningError`.
+
+    The full edition lists the unresolved comments, and both editions the
+    changes since the last issued report (against the bank versions in
+    ``banks``; by default only ``bank``): a report is cached for these too.
     """
     certificate = certificate_info(signing)
-    target = _cache_path(cache_dir, assessment, edition, certificate)
+    extras = _extras(session, assessment, edition)
+    target = _cache_path(cache_dir, assessment, edition, certificate, extras)
     report = read_stored(target)
     if report is None:
         # a reload while the report renders joins the render without reading the answers again
@@ -181,19 +240,18 @@ def request_report(
         if future is None:
             if not _read_one_revision(session, assessment):
                 return None  # changing under every attempt; the caller asks again shortly
-            # the revision may be newer
-            target = _cache_path(cache_dir, assessment, edition, certificate)
+            extras = _extras(session, assessment, edition)  # the revision may be newer
+            target = _cache_path(cache_dir, assessment, edition, certificate, extras)
             future = renderer.running(target) or renderer.submit(
-                RenderJob(
-                    document=to_document(assessment),
-                    edition=edition,
-                    history=_history(assessment),
-                    target=target,
-                    bank_id=bank.id,
-                    bank_version=bank.version,
-                    evidence_files=stored_files(evidence_dir, assessment)
-                    if evidence_dir is not None
-                    else (),
+                report_job(
+                    session,
+                    bank,
+                    assessment,
+                    edition,
+                    target,
+                    banks,
+                    extras,
+                    evidence_dir=evidence_dir,
                     embed_limit=embed_limit,
                     signing=signing,
                 )
@@ -203,15 +261,50 @@ def request_report(
         except FutureTimeout:
             return None
         except RenderFailed:
-            _prune_stale(target.parent, assessment, certificate)
+            _prune_stale(target.parent, assessment, certificate, target, edition)
             raise
         report = read_stored(target)
         if report is None:
             raise RenderFailed(f"the rendered report of {assessment.uuid} left the cache")
-        _prune_stale(target.parent, assessment, certificate)
+        _prune_stale(target.parent, assessment, certificate, target, edition)
     _record(session, assessment, report, edition)
     record_issue(session, assessment.uuid, assessment.revision, report, edition, certificate, via)
     return report
+
+
+def report_job(
+    session: Session,
+    bank: Bank,
+    assessment: Assessment,
+    edition: str,
+    target: Path,
+    banks: BankSet | None = None,
+    extras: _Extras | None = None,
+    evidence_dir: Path | None = None,
+    embed_limit: int = 0,
+    signing: SigningFiles | None = None,
+) -> RenderJob:
+    """What a report worker needs to render the ``edition`` of the report of
+    ``assessment`` (with its answers loaded) into ``target``: the document,
+    the change history without comment events, the unresolved comments (full
+    edition) and the changes since the last issued report (against the bank
+    versions in ``banks``), the evidence files stored under ``evidence_dir``
+    (embedded in the full edition within ``embed_limit`` bytes) and the key
+    to sign with."""
+    extras = extras or _extras(session, assessment, edition)
+    return RenderJob(
+        document=to_document(assessment),
+        edition=edition,
+        history=_history(assessment),
+        target=target,
+        bank_id=bank.id,
+        bank_version=bank.version,
+        evidence_files=stored_files(evidence_dir, assessment) if evidence_dir is not None else (),
+        embed_limit=embed_limit,
+        signing=signing,
+        comments=extras.comments,
+        changes=changes_for_report(session, banks or BankSet.of(bank), assessment, edition),
+    )
 
 
 def _read_one_revision(session: Session, assessment: Assessment) -> bool:
@@ -250,6 +343,7 @@ def _history(assessment: Assessment) -> tuple[HistoryEntry, ...]:
             revision=event.revision,
         )
         for event in assessment.events
+        if event.action not in COMMENT_ACTIONS  # comments stay out of every report's history
     )
 
 

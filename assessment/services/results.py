@@ -23,12 +23,14 @@ from assessment.engine.banks import BankSet
 from assessment.engine.document import AssessmentDocument
 from assessment.engine.progress import Visibility, resolve
 from assessment.engine.scoring import ScoringResult, score
-from assessment.models import STATUS_DRAFT, STATUS_SUBMITTED, Assessment
+from assessment.models import Assessment, Status
 from assessment.report.context import build_result_context
 from assessment.services.assessments import to_document
 
 #: The statuses the dashboard offers to filter by, in workflow order.
-STATUSES = (STATUS_DRAFT, STATUS_SUBMITTED)
+STATUSES = tuple(s.value for s in Status)
+#: A reassessment is shown as due this long before its date (and overdue after it).
+DUE_SOON = dt.timedelta(days=30)
 #: Longest search text accepted (the title and programme hold at most 200 characters).
 SEARCH_MAX = 200
 
@@ -92,6 +94,7 @@ class DashboardRow:
     programme_types: tuple[str, ...]
     older: bool  # pinned to a bank version older than the current one
     reassessment_due: dt.date | None
+    reassessment: str | None = None  # "due" or "overdue" (see reassessment_state)
 
     @property
     def progress(self) -> int | None:
@@ -103,20 +106,34 @@ class DashboardRow:
 
 
 def reassessment_due(assessment: Assessment) -> dt.date | None:
-    """When the assessment is due to be assessed again.
+    """When the assessment is due to be assessed again: the date set when it
+    was last issued (kept while a reassessment is under way), or ``None``
+    for one never issued."""
+    return assessment.reassess_by
 
-    Assessments have no reassessment date yet: it is set when an assessment is
-    issued, which the review-and-issue workflow (issue 12) adds.  Until then
-    every assessment answers ``None`` and the dashboard shows "not set".
-    """
+
+def reassessment_state(due: dt.date | None, today: dt.date) -> str | None:
+    """``"overdue"`` once ``due`` has passed, ``"due"`` from :data:`DUE_SOON`
+    before it, otherwise (or without a date) ``None``."""
+    if due is None:
+        return None
+    if due < today:
+        return "overdue"
+    if due - today <= DUE_SOON:
+        return "due"
     return None
 
 
 def dashboard_rows(
-    session: Session, organisation_id: int, banks: BankSet, filters: DashboardFilters
+    session: Session,
+    organisation_id: int,
+    banks: BankSet,
+    filters: DashboardFilters,
+    today: dt.date | None = None,
 ) -> list[DashboardRow]:
     """The organisation's assessments that match ``filters``, most recently
-    changed first, each scored once.
+    changed first, each scored once, with whether their reassessment is due
+    or overdue on ``today`` (default: today in UTC).
 
     The search (case-insensitive, in title and programme) and the status are
     applied by the database; the level, recommendation and programme type need
@@ -127,7 +144,11 @@ def dashboard_rows(
     query = (
         select(Assessment)
         .where(Assessment.organisation_id == organisation_id)
-        .options(selectinload(Assessment.answers), selectinload(Assessment.organisation))
+        .options(
+            selectinload(Assessment.answers),
+            selectinload(Assessment.organisation),
+            selectinload(Assessment.reviews),  # the sign-off of approved and issued ones
+        )
         .order_by(Assessment.updated_at.desc(), Assessment.id.desc())
     )
     search = filters.search.strip()
@@ -140,9 +161,10 @@ def dashboard_rows(
         )
     if filters.status:
         query = query.where(Assessment.status == filters.status)
+    today = today or dt.datetime.now(dt.UTC).date()
     rows = []
     for assessment in session.scalars(query):
-        row = _row(assessment, banks)
+        row = _row(assessment, banks, today)
         if _matches(row, filters):
             rows.append(row)
     return rows
@@ -157,9 +179,11 @@ def statuses_of(session: Session, organisation_id: int) -> list[str]:
     return [*STATUSES, *sorted(set(found) - set(STATUSES))]
 
 
-def _row(assessment: Assessment, banks: BankSet) -> DashboardRow:
+def _row(assessment: Assessment, banks: BankSet, today: dt.date) -> DashboardRow:
+    due = reassessment_due(assessment)
+    state = reassessment_state(due, today)
     if not banks.has(assessment.bank_id, assessment.bank_version):
-        return DashboardRow(assessment, None, (), True, reassessment_due(assessment))
+        return DashboardRow(assessment, None, (), True, due, state)
     bank = banks.get(assessment.bank_id, assessment.bank_version)
     document = to_document(assessment)
     types_question = bank.role("programme_types")
@@ -169,7 +193,8 @@ def _row(assessment: Assessment, banks: BankSet) -> DashboardRow:
         scored=score_document(bank, document),
         programme_types=tuple(_strings(types)),
         older=not banks.is_current(assessment.bank_id, assessment.bank_version),
-        reassessment_due=reassessment_due(assessment),
+        reassessment_due=due,
+        reassessment=state,
     )
 
 

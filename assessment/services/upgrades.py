@@ -15,7 +15,13 @@ from assessment.engine.bank import Bank
 from assessment.engine.banks import BankSet
 from assessment.engine.versions import UpgradePlan, plan_upgrade
 from assessment.models import Assessment, AssessmentEvent, BankUpgrade, User, utcnow
-from assessment.services.assessments import AssessmentLocked, answers_of, bank_of
+from assessment.services.assessments import (
+    AssessmentLocked,
+    answers_of,
+    bank_of,
+    keep_history,
+    take_for_writing,
+)
 
 
 class AlreadyCurrent(RuntimeError):
@@ -56,13 +62,22 @@ def upgrade_to_current(
     submitted assessment, :class:`AlreadyCurrent`, and
     :class:`~assessment.engine.banks.UnknownBankVersion`.
     """
+    take_for_writing(session, assessment)  # a submission at the same moment comes first
     if assessment.is_submitted:
-        raise AssessmentLocked(assessment.uuid)
+        raise AssessmentLocked(assessment.uuid, assessment.status)
     plan = preview_upgrade(assessment, banks)
     kept = {answer.question_id for answer in plan.carried}
     for record in list(assessment.answers):
         if record.question_id not in kept:
             assessment.answers.remove(record)
+            keep_history(
+                session,
+                assessment,
+                None,
+                question_id=record.question_id,
+                revision=assessment.revision + 1,
+                user_id=user.id,
+            )
     changes: list[dict[str, str | None]] = []
     for item in plan.to_review:
         old = plan.left.get(item.question_id)

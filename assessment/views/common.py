@@ -65,6 +65,7 @@ def report_download(
         evidence_dir=config.evidence_dir,
         embed_limit=config.evidence_embed_max_bytes,
         via=via,
+        banks=app_banks(),
     )
     if report is None:
         return None

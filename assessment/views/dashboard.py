@@ -14,6 +14,7 @@ from assessment.services.assessments import (
     programme_types_question,
 )
 from assessment.services.results import DashboardFilters, dashboard_rows, statuses_of
+from assessment.services.workflow import status_label
 
 bp = Blueprint("dashboard", __name__)
 
@@ -22,7 +23,7 @@ def _filter_form(statuses: list[str]) -> DashboardFilterForm:
     """The search and filter form, read from the query string, with its choices."""
     form = DashboardFilterForm(request.args)
     form.status.choices = [SelectChoice("", "Any status")] + [
-        SelectChoice(s, s.capitalize()) for s in statuses
+        SelectChoice(s, status_label(s)) for s in statuses
     ]
     form.level.choices = [SelectChoice("", "Any level")] + [
         SelectChoice(str(n), numeral) for n, numeral in IMPACT_NUMERALS.items()

@@ -1,4 +1,5 @@
-"""The wizard: one section per page, review, submit.
+"""The wizard: one section per page, and the review page (the workflow's
+steps are in :mod:`assessment.views.workflow`).
 
 Every POST stores that page's valid answers at once.  Which questions show
 is decided on the server from the stored answers, so the wizard needs no
@@ -19,7 +20,6 @@ from assessment.engine.bank import CONFIDENCE_LABELS, Bank, Question
 from assessment.engine.display import format_value
 from assessment.engine.progress import Visibility
 from assessment.forms import (
-    ActionForm,
     SectionForm,
     form_data_for,
     make_section_form,
@@ -27,17 +27,17 @@ from assessment.forms import (
 )
 from assessment.models import Assessment
 from assessment.services.assessments import (
-    AssessmentIncomplete,
     AssessmentLocked,
     SubmittedAnswer,
     answers_of,
     save_answers,
-    submit,
     visibility_of,
 )
+from assessment.services.comments import threads
 from assessment.services.evidence import by_question as evidence_by_question
 from assessment.services.evidence import megabytes
 from assessment.services.results import findings_of
+from assessment.services.workflow import locked_message, pending_changes, workflow_state
 from assessment.views.common import own_assessment, pinned_bank
 
 bp = Blueprint("wizard", __name__, url_prefix="/assessments/<assessment_id>")
@@ -76,11 +76,13 @@ def _render_section(
         previous=previous,
         following=following,
         notice=notice,
+        pending=pending_changes(assessment),
         lang=assessment.language,
         current_bank=app_bank(),
         evidence=evidence_by_question(assessment),
         evidence_error=evidence_error,
         evidence_limit=megabytes(config.evidence_file_max_bytes),
+        comment_threads=threads(db(), assessment, [q.id for q in questions]),
     )
     return html, status
 
@@ -137,7 +139,7 @@ def _refused_as_submitted(
         form,
         questions,
         status=409,
-        notice="This assessment has been submitted and can no longer be changed.",
+        notice=locked_message(assessment.status),
     )
 
 
@@ -182,7 +184,7 @@ def section(assessment_id: str, section_id: str) -> Any:
         result = save_answers(
             db(), assessment, require_user(), submitted, base_revision, section_id
         )
-    except AssessmentLocked:  # submitted by someone else while this page was being saved
+    except AssessmentLocked:  # submitted (or more) by someone else while this page was saved
         return _refused_as_submitted(assessment, bank, visibility, section_id, form, questions)
     for question_id, theirs in result.conflicts.items():
         shown = format_value(bank.question(question_id), theirs.value, assessment.language)
@@ -254,10 +256,17 @@ def _render_review(assessment: Assessment, bank: Bank) -> str:
     visibility = findings.visibility
     stored = answers_of(assessment)
     lang = assessment.language
+    comment_threads = threads(db(), assessment)
     sections = [
         {
             "progress": progress,
             "missing": sum(1 for q in progress.visible if q.required and q.id not in stored),
+            "open_comments": sum(
+                1
+                for q in progress.visible
+                for root in comment_threads.get(q.id, [])
+                if not root.resolved
+            ),
             "rows": [
                 {
                     "question": question,
@@ -280,27 +289,9 @@ def _render_review(assessment: Assessment, bank: Bank) -> str:
         sections=sections,
         missing=visibility.missing_required(),
         confidence_labels=CONFIDENCE_LABELS,
+        workflow=workflow_state(db(), assessment),
         lang=lang,
         current_bank=app_bank(),
         evidence=evidence_by_question(assessment),
+        comment_threads=comment_threads,
     )
-
-
-@bp.route("/submit", methods=["POST"])
-@login_required
-def submit_assessment(assessment_id: str) -> Response | tuple[str, int]:
-    """Submit, then back to the review page.  409 with the review page if it
-    was already submitted (also by someone else a moment earlier)."""
-    assessment = own_assessment(assessment_id)
-    bank = pinned_bank(assessment)
-    ActionForm().validate_on_submit()
-    try:
-        submit(db(), bank, assessment, require_user())
-    except AssessmentLocked:
-        flash("This assessment was already submitted.")
-        return _render_review(assessment, bank), 409
-    except AssessmentIncomplete as error:
-        flash(f"{len(error.missing)} required questions still need an answer.")
-    else:
-        flash("Submitted. The assessment is now read-only.")
-    return redirect(url_for("wizard.review", assessment_id=assessment.uuid))

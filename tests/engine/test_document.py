@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from assessment.engine.bank import Confidence
 from assessment.engine.document import (
     AssessmentDocument,
     DocumentError,
+    SignOff,
     canonical_json,
     load_document,
     to_data,
@@ -34,6 +36,34 @@ def test_document_round_trips_byte_for_byte() -> None:
     assert again.answers_by_question() == document.answers_by_question()
     assert (again.uuid, again.title, again.revision) == (document.uuid, document.title, 3)
     assert canonical_json(again) == canonical_json(document)
+
+
+def test_a_sign_off_round_trips_and_is_left_out_when_there_is_none() -> None:
+    draft = _document(Answer("scope.programme_types", ["camera"]))
+    assert "sign_off" not in to_data(draft)["assessment"]  # the bytes of a draft do not change
+    signed = replace(
+        draft,
+        status="approved",
+        sign_off=SignOff(
+            "Ana Lima", "Head of research", "2026-03-01", "I approve «this».\nSigned."
+        ),
+    )
+    data = to_data(signed)["assessment"]
+    assert data["sign_off"] == {
+        "name": "Ana Lima",
+        "position": "Head of research",
+        "date": "2026-03-01",
+        "statement": "I approve «this».\nSigned.",
+    }
+    again = load_document(canonical_json(signed), BANK)
+    assert again.sign_off == signed.sign_off
+    assert again.status == "approved"
+    assert canonical_json(again) == canonical_json(signed)
+
+
+@pytest.mark.parametrize("status", ["draft", "in_review", "approved", "issued", "submitted"])
+def test_every_workflow_status_and_the_old_submitted_are_read(status: str) -> None:
+    assert load_document(json.dumps(_data(assessment__status=status)), BANK).status == status
 
 
 def _data(**changes: Any) -> dict[str, Any]:
@@ -62,7 +92,16 @@ def _data(**changes: Any) -> dict[str, Any]:
             "answers[0] (lim.legal_basis): Answer yes, no",
         ),
         ({"answers": [{"question": "desc.people_affected", "value": "many"}]}, "Enter a number"),
-        ({"assessment__status": "approved"}, "assessment.status must be one of"),
+        ({"assessment__status": "final"}, "assessment.status must be one of"),
+        ({"assessment__sign_off": "Ana"}, "assessment.sign_off must be an object"),
+        (
+            {"assessment__sign_off": {"name": "Ana", "date": "yesterday"}},
+            "assessment.sign_off.date must be a date (YYYY-MM-DD)",
+        ),
+        (
+            {"assessment__sign_off": {"name": " ", "date": "2026-03-01"}},
+            "assessment.sign_off.name is required",
+        ),
         ({"answers": "none"}, "'answers' must be a list"),
     ],
 )
