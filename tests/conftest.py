@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from assessment.config import Config
 from assessment.db import make_engine
@@ -163,3 +163,30 @@ def start_assessment() -> Callable[..., str]:
         return match.group(1)
 
     return start
+
+
+@pytest.fixture
+def blank_engine(
+    database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Engine]:
+    """An empty database of the kind under test, apart from the suite's own, for
+    migration tests: a SQLite file, or on PostgreSQL a schema of the test module's
+    own name, dropped afterwards."""
+    if not database_url.startswith("postgresql"):
+        engine = create_engine(f"sqlite:///{tmp_path / 'migration.sqlite3'}")
+        yield engine
+        engine.dispose()
+        return
+    schema = "migration_" + request.module.__name__.rsplit(".", 1)[-1]
+    admin = create_engine(database_url)
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    engine = create_engine(database_url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()

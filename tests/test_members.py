@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from alembic import command
 from flask import Flask
-from sqlalchemy import Engine, create_engine, inspect, select, text
+from sqlalchemy import Engine, inspect, select, text
 
 from assessment.config import Config, ConfigError
 from assessment.db import transaction
@@ -527,33 +527,6 @@ def test_smtp_settings_are_read_from_the_environment(
 
 
 # --- migration ---------------------------------------------------------------------------
-
-MIGRATION_SCHEMA = "members_migration"
-
-
-@pytest.fixture
-def blank_engine(database_url: str, tmp_path: Any) -> Iterator[Engine]:
-    """An empty database of the kind under test, apart from the suite's own."""
-    if not database_url.startswith("postgresql"):
-        engine = create_engine(f"sqlite:///{tmp_path / 'migration.sqlite3'}")
-        yield engine
-        engine.dispose()
-        return
-    admin = create_engine(database_url)
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {MIGRATION_SCHEMA} CASCADE"))
-        connection.execute(text(f"CREATE SCHEMA {MIGRATION_SCHEMA}"))
-    engine = create_engine(
-        database_url, connect_args={"options": f"-csearch_path={MIGRATION_SCHEMA}"}
-    )
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {MIGRATION_SCHEMA} CASCADE"))
-        admin.dispose()
-
 
 def test_existing_members_become_owners(blank_engine: Engine) -> None:
     upgrade(blank_engine, "0007")

@@ -3,38 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from alembic import command
-from sqlalchemy import Engine, MetaData, create_engine, insert, select, text
+from sqlalchemy import Engine, MetaData, insert, select
 
 from assessment.migrate import alembic_config, upgrade
-
-SCHEMA = "share_use_migration"
-
-
-@pytest.fixture
-def blank_engine(database_url: str, tmp_path: Path) -> Iterator[Engine]:
-    """An empty database of the kind under test, apart from the suite's own."""
-    if not database_url.startswith("postgresql"):
-        engine = create_engine(f"sqlite:///{tmp_path / 'migration.sqlite3'}")
-        yield engine
-        engine.dispose()
-        return
-    admin = create_engine(database_url)
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    engine = create_engine(database_url, connect_args={"options": f"-csearch_path={SCHEMA}"})
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {SCHEMA} CASCADE"))
-        admin.dispose()
 
 
 def _at(day: int, hour: int, minute: int) -> dt.datetime:

@@ -11,15 +11,13 @@ import datetime as dt
 import html
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic import command
 from flask import Flask
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.datastructures import MultiDict
 
@@ -513,29 +511,6 @@ def test_the_dashboard_shows_due_and_overdue_reassessments(team: Team) -> None:
 
 
 # --- migration ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def blank_engine(database_url: str, tmp_path: Path) -> Iterator[Engine]:
-    """An empty database of the kind under test, apart from the suite's own."""
-    if not database_url.startswith("postgresql"):
-        engine = create_engine(f"sqlite:///{tmp_path / 'migration.sqlite3'}")
-        yield engine
-        engine.dispose()
-        return
-    schema = "workflow_migration"
-    admin = create_engine(database_url)
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = create_engine(database_url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def test_submitted_assessments_go_to_review_and_back(blank_engine: Engine) -> None:
