@@ -51,8 +51,12 @@ lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+# The suite runs on every core (pytest-xdist, one test file per worker at a time);
+# PYTEST_ARGS adds options, e.g. PYTEST_ARGS=--database-tests-only.
+PYTEST_WORKERS ?= auto
+PYTEST_ARGS ?=
 pytest: $(VENV)/.dev-installed system-deps
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test: lint pytest
 

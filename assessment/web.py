@@ -20,7 +20,7 @@ from assessment.access import current_user, install_access, limiter, role_of
 from assessment.cli import register_cli
 from assessment.config import PROJECT_ROOT, Config
 from assessment.db import make_engine, make_session_factory
-from assessment.engine.banks import load_banks
+from assessment.engine.banks import BankSet, load_banks
 from assessment.engine.display import wording
 from assessment.forms import ActionForm, check_bank_supported
 from assessment.logs import RedactShareTokens
@@ -50,8 +50,10 @@ from assessment.views import (
 csrf = CSRFProtect()
 
 
-def create_app(config: Config | None = None) -> Flask:
-    """Build the app for ``config`` (default: :meth:`Config.from_env`).
+def create_app(config: Config | None = None, banks: BankSet | None = None) -> Flask:
+    """Build the app for ``config`` (default: :meth:`Config.from_env`), with
+    the question banks of ``config.bank_dir`` — or ``banks``, when the caller
+    has already loaded that folder (the tests load it once per run).
 
     Raises :class:`~assessment.engine.loader.BankError` or
     :class:`~assessment.forms.UnsupportedQuestionType` for a bank it cannot use,
@@ -80,7 +82,7 @@ def create_app(config: Config | None = None) -> Flask:
     )
     if config.signing_key_file is not None:  # an organisation's own key: refuse a bad one now
         load_signer(signing_files(config))
-    banks = load_banks(config.bank_dir)
+    banks = banks or load_banks(config.bank_dir)
     for bank in banks.banks:
         check_bank_supported(bank)
     engine = make_engine(config.database_url)

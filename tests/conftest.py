@@ -25,11 +25,51 @@ CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 HIDDEN_RE = re.compile(r'<input id="[^"]*" name="([^"]+)" type="hidden" value="([^"]*)"')
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="run only the tests that reach the database (CI's second, PostgreSQL run: "
+        "the others do not depend on which database is configured)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--database-tests-only"):
+        return
+    kept, dropped = [], []
+    for item in items:
+        uses_database = "migrated_engine" in getattr(item, "fixturenames", ())
+        (kept if uses_database else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """The PostgreSQL database ``<name>_<worker>`` next to ``url``'s, created
+    when missing, so that parallel workers (pytest-xdist) never share tables."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"{engine.url.database}_{worker}"
+    try:
+        with engine.connect() as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).first()
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return engine.url.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+    """SQLite in the run's temporary folder (one per worker), or
+    ``TEST_DATABASE_URL`` — on PostgreSQL one database per parallel worker."""
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
-        return url
+        return url if worker_id == "master" else _worker_database(url, worker_id)
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
 
 
@@ -66,9 +106,12 @@ def config(database_url: str, clean_db: Engine, tmp_path: Path) -> Config:
 
 @pytest.fixture
 def app(config: Config) -> Iterator[Flask]:
+    from assessment.config import DEFAULT_BANK_DIR
     from assessment.web import create_app
+    from tests.helpers import BANKS
 
-    application = create_app(config)
+    shared = BANKS if Path(config.bank_dir) == Path(DEFAULT_BANK_DIR) else None
+    application = create_app(config, banks=shared)
     yield application
     application.extensions["assessment"]["renderer"].shutdown()
     application.extensions["assessment"]["engine"].dispose()

@@ -7,6 +7,8 @@ import re
 import pytest
 from flask import Flask
 
+from tests.helpers import BANKS
+
 
 def _assessment_routes(app: Flask) -> list[tuple[str, str, str]]:
     routes = []
@@ -138,7 +140,7 @@ def test_an_endpoint_missing_from_the_table_is_refused_to_everyone(config, brows
     from assessment.access import UnlistedEndpoint, permission_for
     from assessment.web import create_app
 
-    application = create_app(config)
+    application = create_app(config, banks=BANKS)
     application.add_url_rule("/unlisted", "unlisted", lambda: "reachable")
     try:
         with pytest.raises(UnlistedEndpoint):

@@ -22,6 +22,7 @@ from assessment.services import accounts, passwords, sessions
 from assessment.services.accounts import add_user, remove_member, set_password
 from assessment.services.passwords import WeakPassword, check_new_password
 from tests.conftest import TEST_PASSWORD, Browser
+from tests.helpers import BANKS
 
 EMAIL = "ana@example.org"
 
@@ -34,7 +35,7 @@ def make_app(config: Config) -> Iterator[Callable[..., Flask]]:
     made: list[Flask] = []
 
     def make(**changes: Any) -> Flask:
-        application = create_app(config.with_overrides(**changes))
+        application = create_app(config.with_overrides(**changes), banks=BANKS)
         made.append(application)
         return application
 

@@ -36,7 +36,7 @@ from assessment.services.accounts import add_user
 from assessment.services.assessments import to_document
 from assessment.services.evidence import display_name, sniff_kind
 from tests.conftest import TEST_PASSWORD, Browser
-from tests.helpers import BANK
+from tests.helpers import BANK, BANKS
 
 SECTION = "scoping.programme"
 QUESTION = "scope.programme_types"  # answered when the assessment is started
@@ -264,7 +264,8 @@ def test_size_limits_per_file_and_per_assessment(
     from assessment.web import create_app
 
     small = create_app(
-        config.with_overrides(evidence_file_max_bytes=2000, evidence_assessment_max_bytes=3000)
+        config.with_overrides(evidence_file_max_bytes=2000, evidence_assessment_max_bytes=3000),
+        banks=BANKS,
     )
     try:
         team = _team(small, lambda: Browser(small.test_client()), signup, start_assessment)

@@ -32,6 +32,7 @@ from assessment.report.verify import (
 )
 from tests import pdf_bombs
 from tests.conftest import TEST_PASSWORD, Browser
+from tests.helpers import BANKS
 
 EXAMPLE = Path(__file__).parents[1] / "assessment" / "examples" / "moscow_cameras.json"
 PAST_A_LIMIT = "unpacks to more than 8 MB"
@@ -62,7 +63,7 @@ def make_app(config: Config) -> Iterator[Callable[..., Flask]]:
     made: list[Flask] = []
 
     def make(**changes: Any) -> Flask:
-        application = create_app(config.with_overrides(**changes))
+        application = create_app(config.with_overrides(**changes), banks=BANKS)
         made.append(application)
         return application
 

@@ -19,6 +19,7 @@ from assessment.access import db
 from assessment.config import Config
 from assessment.models import Organisation, User
 from assessment.web import create_app
+from tests.helpers import BANKS
 
 PROBE_EMAIL = "leak-probe-7f3a@example.org"
 PROBE_NAME = "Confidential witness Zq9"
@@ -109,7 +110,7 @@ def test_database_errors_are_logged_without_values(
 
 
 def _app(config: Config, secure: bool) -> Flask:
-    return create_app(config.with_overrides(secure_cookies=secure))
+    return create_app(config.with_overrides(secure_cookies=secure), banks=BANKS)
 
 
 @pytest.mark.parametrize("secure", [True, False])

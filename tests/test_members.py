@@ -31,6 +31,7 @@ from assessment.services import members as members_service
 from assessment.services.accounts import LastOwner, add_user, change_role, remove_member
 from assessment.services.mail import SmtpSettings
 from tests.conftest import TEST_PASSWORD, Browser
+from tests.helpers import BANKS
 
 LINK = re.compile(
     r'<code class="share-url">http://localhost(/(?:invite|reset)/[A-Za-z0-9_-]+)</code>'
@@ -448,7 +449,7 @@ def mail_app(config: Config, inbox: tuple[Inbox, int]) -> Iterator[Flask]:
     from assessment.web import create_app
 
     smtp = SmtpSettings(host="127.0.0.1", port=inbox[1], sender="tool@example.org", security="none")
-    application = create_app(config.with_overrides(smtp=smtp))
+    application = create_app(config.with_overrides(smtp=smtp), banks=BANKS)
     yield application
     application.extensions["assessment"]["renderer"].shutdown()
     application.extensions["assessment"]["engine"].dispose()
@@ -486,7 +487,7 @@ def test_when_mail_fails_the_link_is_still_shown(
     smtp = SmtpSettings(
         host="127.0.0.1", port=_free_port(), sender="t@example.org", security="none"
     )
-    application = create_app(config.with_overrides(smtp=smtp))
+    application = create_app(config.with_overrides(smtp=smtp), banks=BANKS)
     try:
         owner = signup(Browser(application.test_client()))
         response, path = _invite(owner, "nomail@example.org")

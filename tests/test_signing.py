@@ -40,6 +40,7 @@ from assessment.report.signing import (
 )
 from assessment.services.reports import signing_files
 from assessment.web import create_app
+from tests.helpers import BANKS
 
 
 def _small_pdf() -> bytes:
@@ -230,9 +231,9 @@ def test_app_refuses_an_unusable_organisation_key(config: Config, tmp_path: Path
     other = _organisation_files(tmp_path / "other")
     bad = config.with_overrides(signing_key_file=other.key, signing_cert_file=files.certificate)
     with pytest.raises(SigningError, match="does not belong"):
-        create_app(bad)
+        create_app(bad, banks=BANKS)
     good = config.with_overrides(signing_key_file=files.key, signing_cert_file=files.certificate)
-    app = create_app(good)
+    app = create_app(good, banks=BANKS)
     try:
         printed = app.test_cli_runner().invoke(args=["certificate"])
         digest = hashlib.sha256(

@@ -38,7 +38,7 @@ from assessment.report.signing import CERTIFICATE_NAME, KEY_NAME
 from assessment.report.verify import read_embedded
 from assessment.web import create_app
 from tests.conftest import Browser
-from tests.helpers import BANK
+from tests.helpers import BANK, BANKS
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def app(
         report_workers=1,  # the report is rendered by a worker process, as in production
         report_wait_seconds=120,
     )
-    application = create_app(config)
+    application = create_app(config, banks=BANKS)
     application.test_cli_runner().invoke(args=["seed-demo"])
     yield application
     application.extensions["assessment"]["renderer"].shutdown()
@@ -501,7 +501,7 @@ def test_the_certificate_fingerprint_is_shown_for_pinning(app: Flask, issued) ->
 
 def test_verify_upload_size_limit(app: Flask) -> None:
     config = app.extensions["assessment"]["config"]
-    small = create_app(config.with_overrides(max_upload_bytes=2000))
+    small = create_app(config.with_overrides(max_upload_bytes=2000), banks=BANKS)
     visitor = Browser(small.test_client())
     visitor.get("/verify")
     fits = visitor.post(
