@@ -99,10 +99,15 @@ def axe_violations(page: Page) -> list[str]:
     ]
 
 
-def axe_violations_as(person: Page, axe_page: Page) -> list[str]:
-    """axe-core's violations on the page ``person`` is on, seen as they see it:
-    ``axe_page`` takes their cookies (their session) and opens the same URL."""
+def axe_violations_as(
+    person: Page, axe_page: Page, url: str | None = None, status: int = 200
+) -> list[str]:
+    """axe-core's violations on the page ``person`` is on (or on ``url``), seen
+    as they see it: ``axe_page`` takes their cookies (their session) and opens
+    the same URL, which must answer ``status``."""
     axe_page.context.clear_cookies()
     axe_page.context.add_cookies(person.context.cookies())  # type: ignore[arg-type]  # same shape
-    axe_page.goto(person.url)
+    response = axe_page.goto(url or person.url)
+    assert response is not None
+    assert response.status == status, (url or person.url, response.status)
     return axe_violations(axe_page)
