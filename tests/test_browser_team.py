@@ -35,6 +35,7 @@ from assessment.report.signing import CERTIFICATE_NAME
 from tests.browser import axe_violations, axe_violations_as, js_off_context
 from tests.conftest import TEST_PASSWORD
 from tests.helpers import BANK
+from tests.test_concurrency import _FormReader  # a form as a browser sends it
 
 OPERATOR = "scope.operator"
 FIRST_SECTION = "scoping.programme"
@@ -52,16 +53,22 @@ def _submit(page: Page) -> None:
 
 def _answer_required(page: Page) -> None:
     """Answer every required question on this section page that has no answer
-    yet: the first option of a choice, a short text, a number or a date."""
+    yet: the first option of a choice, a short text, a number or a date.  The
+    page is read once (as a browser would send its form) to know which."""
     section_id = page.url.split("#")[0].rsplit("/", 1)[1]
+    html = page.content()
+    shown = set(re.findall(r'<div class="question[^"]*" id="([^"]+)"', html))
+    reader = _FormReader()
+    reader.feed(html)
+    answered = {name for form in reader.forms for name, value in form if value.strip()}
     for question in BANK.section(section_id).questions:
-        if not question.required or page.locator(f"[id='{question.id}']").count() == 0:
+        name = field_name(question.id)
+        if not question.required or question.id not in shown or name in answered:
             continue
-        field = page.locator(f"[name='{field_name(question.id)}']")
+        field = page.locator(f"[name='{name}']")
         if question.is_choice or question.type is QuestionType.MULTIPLE_CHOICE:
-            if page.locator(f"[name='{field_name(question.id)}']:checked").count() == 0:
-                field.first.check()
-        elif not field.input_value():
+            field.first.check()
+        else:
             field.fill(TEXT_ANSWERS.get(question.type, "Answered in the browser"))
 
 
@@ -239,6 +246,8 @@ def test_a_team_of_three_takes_an_assessment_to_a_signed_report(
         assert "Changes requested" in editor.content()
         assert "Name the operator precisely." in editor.content()
         assert "Which police department runs the cameras?" in editor.content()
+        review_url = f"{assessment_url}/review"
+        assert axe_violations_as(editor, axe_page, review_url) == [], "review, changes requested"
         _save_operator(editor, section_url, "City police, traffic department")
         editor.goto(f"{assessment_url}/questions/{OPERATOR}/comments")
         editor.click("text=Resolve thread")
@@ -252,6 +261,7 @@ def test_a_team_of_three_takes_an_assessment_to_a_signed_report(
         refused = editor.goto(f"{assessment_url}/approve")
         assert refused is not None
         assert refused.status == 403
+        assert axe_violations_as(editor, axe_page, status=403) == [], "refused approval"
         reviewer.goto(f"{assessment_url}/review")
         reviewer.click("main a:text-is('Approve')")
         assert _h1(reviewer) == "Approve and sign off"
@@ -272,6 +282,8 @@ def test_a_team_of_three_takes_an_assessment_to_a_signed_report(
 
         # --- the owner issues --------------------------------------------------------------
         owner.goto(f"{assessment_url}/review")
+        assert "Approved by Rita, Legal adviser" in owner.locator("main").inner_text()
+        assert axe_violations_as(owner, axe_page) == [], "review page, approved"
         owner.click("main a:text-is('Issue')")
         assert _h1(owner) == "Issue the assessment"
         assert axe_violations_as(owner, axe_page) == [], "issue page"
@@ -329,6 +341,12 @@ def test_a_team_of_three_takes_an_assessment_to_a_signed_report(
         verdict = verifier.locator("section.verdict")
         assert verdict.get_attribute("data-outcome") == "issued"
         assert "this exact file was issued here" in verdict.inner_text()
+        axe_page.context.clear_cookies()  # the verdict, checked as the auditor sees it
+        axe_page.goto(f"{base}/verify")
+        axe_page.set_input_files("#report", pdf_path)
+        axe_page.click("main form button[type=submit]")
+        assert axe_page.locator("section.verdict[data-outcome=issued]").count() == 1
+        assert axe_violations(axe_page) == [], "verify page, issued here"
 
         # --- a reassessment shows what changed ---------------------------------------------
         editor.goto(f"{assessment_url}/review")
