@@ -321,6 +321,7 @@ def test_a_team_of_three_takes_an_assessment_to_a_signed_report(
         assert status.bottom_line
         assert status.intact
         assert status.valid
+        assert status.trusted  # the installation's certificate, pinned
         assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE
         cover = subprocess.run(
             ["pdftotext", "-f", "1", "-l", "1", str(pdf_path), "-"],
