@@ -20,6 +20,8 @@ from assessment.db import make_engine
 from assessment.migrate import upgrade
 from assessment.models import Base
 
+pytest_plugins = ("tests.browser",)  # the browser tests' fixtures
+
 TEST_PASSWORD = "correct horse battery"
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 HIDDEN_RE = re.compile(r'<input id="[^"]*" name="([^"]+)" type="hidden" value="([^"]*)"')

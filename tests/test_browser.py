@@ -4,62 +4,12 @@ safest mode: everything must work with plain forms and links."""
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
-from playwright.sync_api import Browser, Page, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import Page
 
-from assessment.config import Config
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def config(config: Config) -> Config:
-    """Reports render in a worker process and downloads do not wait for them:
-    the browser gets the "being prepared" page and must follow its refresh."""
-    return config.with_overrides(report_workers=1, report_wait_seconds=0)
-
-
-@pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "Chromium missing: `make test` installs Debian's chromium"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(chromium: Browser) -> Iterator[Page]:
-    context = chromium.new_context(java_script_enabled=False, accept_downloads=True)
-    yield context.new_page()
-    context.close()
+from tests.browser import axe_violations
 
 
 def test_wizard_works_without_javascript(live_server: str, page: Page, tmp_path: Path) -> None:
@@ -111,33 +61,12 @@ def test_wizard_works_without_javascript(live_server: str, page: Page, tmp_path:
     assert pdf.read_bytes().startswith(b"%PDF")
 
 
-@pytest.fixture
-def axe_page(chromium: Browser) -> Iterator[Page]:
-    """A page with JavaScript on, for axe-core only: the app's pages have no
-    scripts of their own, so the DOM axe checks is the one users get without."""
-    context = chromium.new_context(java_script_enabled=True)
-    yield context.new_page()
-    context.close()
-
-
-def _axe_violations(page: Page) -> list[str]:
-    """axe-core's violations on the page, every ``<details>`` opened first so
-    that what it hides is checked too."""
-    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
-    results = Axe().run(page).response
-    assert len(results["passes"]) > 10, "axe-core did not run its checks"
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-        for v in results["violations"]
-    ]
-
-
-def test_result_pages_pass_axe(app: Flask, live_server: str, axe_page: Page) -> None:
+def test_result_pages_pass_axe(served_app: Flask, live_server: str, axe_page: Page) -> None:
     """The review page with its result and the dashboard with its filters
     (also showing a refused filter) have no axe-core violations."""
     from assessment.demo import DEMO_EMAIL, DEMO_FILE, DEMO_PASSWORD
 
-    app.test_cli_runner().invoke(args=["seed-demo"])
+    served_app.test_cli_runner().invoke(args=["seed-demo"])
     assessment_id = json.loads(DEMO_FILE.read_text(encoding="utf-8"))["assessment"]["uuid"]
     page = axe_page
     page.goto(f"{live_server}/login")
@@ -154,4 +83,4 @@ def test_result_pages_pass_axe(app: Flask, live_server: str, axe_page: Page) -> 
         f"/assessments/{assessment_id}/approve",  # 409: a draft is not in review
     ):
         page.goto(f"{live_server}{path}")
-        assert _axe_violations(page) == [], path
+        assert axe_violations(page) == [], path

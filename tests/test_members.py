@@ -529,6 +529,7 @@ def test_smtp_settings_are_read_from_the_environment(
 
 # --- migration ---------------------------------------------------------------------------
 
+
 def test_existing_members_become_owners(blank_engine: Engine) -> None:
     upgrade(blank_engine, "0007")
     now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)

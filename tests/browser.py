@@ -1,0 +1,113 @@
+"""What the browser tests share: Debian's Chromium driven by Playwright, the
+app served on a local port as in production (reports rendered by a worker
+process, downloads not waiting for them), pages with JavaScript off for the
+people who act and with it on for axe-core only.
+
+The fixtures are registered in tests/conftest.py."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from flask import Flask
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from werkzeug.serving import make_server
+
+from assessment.config import Config
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def served_app(config: Config) -> Iterator[Flask]:
+    """The app the browser talks to. Reports render in a worker process and
+    downloads do not wait for them: the browser gets the "being prepared"
+    page and must follow its refresh."""
+    from assessment.web import create_app
+
+    application = create_app(config.with_overrides(report_workers=1, report_wait_seconds=0))
+    yield application
+    application.extensions["assessment"]["renderer"].shutdown()
+    application.extensions["assessment"]["engine"].dispose()
+
+
+@pytest.fixture
+def live_server(served_app: Flask) -> Iterator[str]:
+    """The base URL of ``served_app`` on a free local port."""
+    server = make_server("127.0.0.1", 0, served_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "Chromium missing: `make test` installs Debian's chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def js_off_context(chromium: Browser) -> BrowserContext:
+    """A browser profile of its own with JavaScript off, as in Tor Browser's
+    safest mode; downloads accepted."""
+    return chromium.new_context(java_script_enabled=False, accept_downloads=True)
+
+
+@pytest.fixture
+def page(chromium: Browser) -> Iterator[Page]:
+    context = js_off_context(chromium)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def axe_page(chromium: Browser) -> Iterator[Page]:
+    """A page with JavaScript on, for axe-core only: the app's pages have no
+    scripts of their own, so the DOM axe checks is the one users get without."""
+    context = chromium.new_context(java_script_enabled=True)
+    yield context.new_page()
+    context.close()
+
+
+def axe_violations(page: Page) -> list[str]:
+    """axe-core's violations on the page, every ``<details>`` opened first so
+    that what it hides is checked too."""
+    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+    results = Axe().run(page).response
+    assert len(results["passes"]) > 10, "axe-core did not run its checks"
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results["violations"]
+    ]
+
+
+def axe_violations_as(
+    person: Page, axe_page: Page, url: str | None = None, status: int = 200
+) -> list[str]:
+    """axe-core's violations on the page ``person`` is on (or on ``url``), seen
+    as they see it: ``axe_page`` takes their cookies (their session) and opens
+    the same URL, which must answer ``status``."""
+    axe_page.context.clear_cookies()
+    axe_page.context.add_cookies(person.context.cookies())  # type: ignore[arg-type]  # same shape
+    response = axe_page.goto(url or person.url)
+    assert response is not None
+    assert response.status == status, (url or person.url, response.status)
+    return axe_violations(axe_page)
