@@ -26,6 +26,7 @@ from assessment.report.context import HistoryEntry
 from assessment.report.fetcher import ASSET_BASE, AssetOnlyURLFetcher, RefusedURL
 from assessment.report.render import STATIC_DIR, render_report
 from tests.helpers import BANK, make_document
+from tests.pdf_text import flat_pdf_text
 
 FONTS = {ASSET_BASE + "fonts/DejaVuSans.ttf", ASSET_BASE + "fonts/DejaVuSans-Bold.ttf"}
 
@@ -166,11 +167,6 @@ def hostile_document(hostile: HostileText) -> tuple[AssessmentDocument, list[str
     return document, expected
 
 
-def _flat_text(pdf: bytes) -> str:
-    reader = PdfReader(io.BytesIO(pdf))
-    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
-
-
 def _images(pdf: bytes) -> int:
     count = 0
     for page in PdfReader(io.BytesIO(pdf)).pages:
@@ -201,7 +197,7 @@ def test_hostile_text_in_every_field_renders_as_text_and_fetches_nothing(
     assert server.hits == []
     assert fetcher.refused == []
     assert set(fetcher.requested) <= FONTS
-    text = _flat_text(pdf)
+    text = flat_pdf_text(pdf)
     missing = [f"{m} ({hostile.fields[m]})" for m in expected if f"{m} " not in text + " "]
     assert missing == [], "fields missing from the report"
     assert f'<img src="{server.base}/i' in text

@@ -39,6 +39,7 @@ from assessment.report.verify import read_embedded
 from assessment.web import create_app
 from tests.conftest import Browser
 from tests.helpers import BANK, BANKS
+from tests.pdf_text import flat_pdf_text
 
 
 @pytest.fixture(scope="module")
@@ -562,9 +563,7 @@ def test_public_edition_leaves_out_every_confidential_note_and_source(
     public = browser.get(f"/assessments/{assessment_id}/report.pdf?edition=public").data
 
     def everything(pdf: bytes) -> str:
-        reader = PdfReader(io.BytesIO(pdf))
-        text = " ".join(page.extract_text() for page in reader.pages)
-        return " ".join(text.split()) + read_embedded(pdf).data.decode()
+        return flat_pdf_text(pdf) + read_embedded(pdf).data.decode()
 
     full_text, public_text = everything(full), everything(public)
     for secret in ("WHISTLEBLOWER-NOTE-7731", "SECRET-SOURCE-4412"):
