@@ -376,7 +376,7 @@ def register_cli(app: Flask) -> None:
                 {
                     "id": r,
                     "citation": bank.references[r].citation,
-                    "provision": bank.references[r].provision,
+                    "provision": bank.references[r].provision.get_text(document.language),
                 }
                 for r in recommendation["references"]
             ]

@@ -75,3 +75,22 @@ def test_the_engagement_record_is_shown_with_what_people_said() -> None:
         assert cell in section
     empty = _text(_junction(Answer("part.engagement", [])))
     assert "No engagement with affected people is recorded" in empty
+
+
+def test_references_give_their_provision_in_the_language_of_the_assessment() -> None:
+    english = _junction()
+    english_refs = build_report_context(BANK, english)["refs"]
+    russian_refs = build_report_context(BANK, dataclasses.replace(english, language="ru"))["refs"]
+    assert english_refs, "the report cites no reference"
+    provisions = {
+        (r.citation, r.provision.get_text("en"), r.provision.get_text("ru"))
+        for r in BANK.references.values()
+    }
+    for in_english, in_russian in zip(english_refs, russian_refs, strict=True):
+        assert in_english["citation"] == in_russian["citation"]  # citations stay as published
+        assert in_english["provision"] != in_russian["provision"]
+        assert (
+            in_english["citation"],
+            in_english["provision"],
+            in_russian["provision"],
+        ) in provisions

@@ -233,8 +233,10 @@ class CumulativeRule:
 
 @dataclass(frozen=True, slots=True)
 class FrameworkElement:
+    """One element of a framework, e.g. the N&P principle of legality."""
+
     id: str
-    label: str
+    label: Text
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +244,7 @@ class Framework:
     """A standard whose elements the bank's questions map to (``maps_to``)."""
 
     id: str
-    title: str
+    title: Text
     elements: tuple[FrameworkElement, ...]
 
 
@@ -260,11 +262,13 @@ class RecommendationRule:
 
 @dataclass(frozen=True, slots=True)
 class Reference:
-    """An entry of the bank's references catalogue."""
+    """An entry of the bank's references catalogue.  ``citation`` is the
+    instrument's name as published (one language); ``provision`` says which part
+    of it and why, in every language of the bank."""
 
     id: str
     citation: str
-    provision: str
+    provision: Text
     url: str | None = None
 
 

@@ -433,17 +433,50 @@ class _Loader:
             if entry["id"] in references:
                 raise BankError(display, f"reference '{entry['id']}' is defined twice")
             references[entry["id"]] = Reference(
-                entry["id"], entry["citation"], entry["provision"], entry.get("url")
+                entry["id"],
+                entry["citation"],
+                self._catalogue_text(
+                    entry["provision"], data, display, f"provision of reference {entry['id']}"
+                ),
+                entry.get("url"),
             )
         return references
+
+    def _catalogue_text(
+        self, raw: str | Mapping[str, str], file_data: Mapping[str, Any], display: str, owner: str
+    ) -> Text:
+        """A catalogue text: ``{en: ..., ru: ...}``; a format-1 file may give a
+        plain string, which is English.  Raises :class:`BankError` for a plain
+        string in a format-2 file or a language ``bank.yaml`` does not list."""
+        if isinstance(raw, str):
+            if file_data.get("format_version") != 1:
+                raise BankError(
+                    display, f"{owner}: a plain string needs format_version 1; give {{en: ...}}"
+                )
+            return Text({"en": raw})
+        for language in raw:
+            if language not in self.languages:
+                raise BankError(
+                    display,
+                    f"{owner}: text in language '{language}', which bank.yaml does not list",
+                )
+        return Text(raw)
 
     def _load_frameworks(self, name: str) -> tuple[Framework, ...]:
         display, data = self._catalogue(name, "frameworks")
         frameworks = tuple(
             Framework(
                 f["id"],
-                f["title"],
-                tuple(FrameworkElement(e["id"], e["label"]) for e in f["elements"]),
+                self._catalogue_text(f["title"], data, display, f"title of framework {f['id']}"),
+                tuple(
+                    FrameworkElement(
+                        e["id"],
+                        self._catalogue_text(
+                            e["label"], data, display, f"label of element {f['id']}:{e['id']}"
+                        ),
+                    )
+                    for e in f["elements"]
+                ),
             )
             for f in data["frameworks"]
         )

@@ -108,8 +108,9 @@ class CommentEntry:
 class _References:
     """Numbers references in order of first citation, for "[n]" links."""
 
-    def __init__(self, bank: Bank) -> None:
+    def __init__(self, bank: Bank, language: str) -> None:
         self.bank = bank
+        self.language = language
         self.order: list[str] = []
 
     def cite(self, reference_ids: Iterable[str]) -> list[int]:
@@ -125,7 +126,7 @@ class _References:
             {
                 "number": number,
                 "citation": self.bank.references[r].citation,
-                "provision": self.bank.references[r].provision,
+                "provision": self.bank.references[r].provision.get_text(self.language),
             }
             for number, r in enumerate(self.order, start=1)
         ]
@@ -201,7 +202,7 @@ def _facts(
         document=document,
         visibility=visibility,
         result=result,
-        citations=_References(bank),
+        citations=_References(bank, document.language),
         answers=document.answers_by_question(),
     )
 

@@ -137,16 +137,16 @@ _CATALOGUES2 = {
 format_version: 2
 bank: mini
 references:
-- {id: ref-a, citation: A citation, provision: art. 1}
+- {id: ref-a, citation: A citation, provision: {en: art. 1}}
 """,
     "frameworks.yaml": """\
 format_version: 2
 bank: mini
 frameworks:
 - id: fw
-  title: A framework
+  title: {en: A framework}
   elements:
-  - {id: one, label: One}
+  - {id: one, label: {en: One}}
 """,
     "recommendations.yaml": """\
 format_version: 2

@@ -657,3 +657,66 @@ def test_malformed_format2_manifest(mini_bank: Path, old: str, new: str, problem
     message = str(caught.value)
     assert message.startswith("Question bank error in questions/bank.yaml: ")
     assert problem in message
+
+
+def test_catalogue_texts_are_keyed_by_language() -> None:
+    bank = load_bank(DEFAULT_BANK_DIR)
+    glukhin = bank.references["glukhin"]
+    assert glukhin.citation == "ECtHR, Glukhin v. Russia, no. 11519/20"
+    assert glukhin.provision.get_text("en").startswith("judgment of 4 July 2023")
+    assert glukhin.provision.get_text("ru").startswith("постановление от 4 июля 2023")
+    siracusa = next(f for f in bank.frameworks if f.id == "siracusa")
+    assert siracusa.title.get_text("ru").startswith("Сиракузские принципы")
+    assert siracusa.elements[0].label == {
+        "en": "Prescribed by law (§§15-18)",
+        "ru": "Предусмотрено законом (§§ 15–18)",
+    }
+
+
+def test_format1_catalogue_strings_are_english(mini_bank: Path) -> None:
+    _as_format1(mini_bank)
+    _edit(mini_bank / "references.yaml", "provision: {en: art. 1}", "provision: art. 1")
+    _edit(mini_bank / "frameworks.yaml", "title: {en: A framework}", "title: A framework")
+    _edit(mini_bank / "frameworks.yaml", "label: {en: One}", "label: One")
+    bank = load_bank(mini_bank)
+    assert bank.references["ref-a"].provision == {"en": "art. 1"}
+    assert bank.frameworks[0].title == {"en": "A framework"}
+    assert bank.frameworks[0].elements[0].label.get_text("ru") == "One"
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "problem"),
+    [
+        (
+            "references.yaml",
+            "provision: {en: art. 1}",
+            "provision: art. 1",
+            "provision of reference ref-a: a plain string needs format_version 1",
+        ),
+        (
+            "frameworks.yaml",
+            "title: {en: A framework}",
+            "title: A framework",
+            "title of framework fw: a plain string needs format_version 1",
+        ),
+        (
+            "frameworks.yaml",
+            "label: {en: One}",
+            "label: One",
+            "label of element fw:one: a plain string needs format_version 1",
+        ),
+        (
+            "references.yaml",
+            "provision: {en: art. 1}",
+            "provision: {en: art. 1, de: Art. 1}",
+            "provision of reference ref-a: text in language 'de', which bank.yaml does not list",
+        ),
+    ],
+)
+def test_malformed_catalogue_text(
+    mini_bank: Path, file: str, old: str, new: str, problem: str
+) -> None:
+    _edit(mini_bank / file, old, new)
+    with pytest.raises(BankError) as caught:
+        load_bank(mini_bank)
+    assert str(caught.value).startswith(f"Question bank error in questions/{file}: {problem}")
