@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from assessment.config import Config
@@ -135,6 +136,52 @@ def _only_organisation(session: Session) -> Organisation:
             f"there are several organisations ({shown}{more}): choose one with --organisation-id ID"
         )
     return organisations[0]
+
+
+def _target_organisation(session: Session, organisation_id: int | None) -> Organisation:
+    """Organisation ``organisation_id``, or the only one when it is ``None``.
+    Raises :class:`click.ClickException` when there is no such organisation,
+    or none or several to choose from."""
+    if organisation_id is None:
+        return _only_organisation(session)
+    found = session.get(Organisation, organisation_id)
+    if found is None:
+        raise click.ClickException(f"no organisation {organisation_id}")
+    return found
+
+
+def _import_paths(arguments: tuple[str, ...]) -> list[str]:
+    """The files ``import`` reads, in order: each argument as given, except
+    that a directory stands for the ``*.json`` files directly in it, sorted
+    by name (a directory without any stays in the list, to be refused)."""
+    paths: list[str] = []
+    for argument in arguments:
+        folder = Path(argument)
+        found = sorted(p for p in folder.glob("*.json") if p.is_file()) if folder.is_dir() else []
+        if found:
+            paths.extend(str(p) for p in found)
+        else:
+            paths.append(argument)
+    return paths
+
+
+def _import_file(path: str, organisation_id: int) -> str:
+    """Import ``path`` into organisation ``organisation_id`` in a transaction
+    of its own; the new assessment's UUID.  Raises
+    :class:`click.ClickException` naming ``path`` and the reason when the
+    file cannot be read, is not a valid exchange file or intact report, or
+    cannot be stored; then nothing of it is stored."""
+    if Path(path).is_dir():
+        raise click.ClickException(f"{path}: a directory without *.json files")
+    document = _read_document(path)
+    try:
+        with transaction(_sessions()) as session:
+            organisation = _target_organisation(session, organisation_id)
+            return import_document(session, organisation, document).uuid
+    except SQLAlchemyError as error:
+        # The driver's message (its values already hidden, see assessment.db).
+        reason = str(error.orig) if isinstance(error, DBAPIError) else type(error).__name__
+        raise click.ClickException(f"{path}: not stored: {reason}") from None
 
 
 def _config() -> Config:
@@ -282,27 +329,48 @@ def register_cli(app: Flask) -> None:
             sys.stdout.buffer.write(canonical_json(to_document(assessment)) + b"\n")
 
     @app.cli.command("import")
-    @click.argument("file", type=click.Path(dir_okay=False))
-    # FILE may also be a report PDF: its embedded data are imported if intact.
+    @click.argument("files", nargs=-1, required=True, type=click.Path())
+    # A FILE may also be a report PDF (its embedded data are imported if intact)
+    # or a directory (every *.json file in it, in name order; not its subdirectories).
     @click.option(
         "--organisation-id",
         type=int,
         default=None,
         help="Target organisation (required when there is more than one).",
     )
-    def import_command(file: str, organisation_id: int | None) -> None:
-        """Create an assessment from an exchange JSON FILE or a report PDF; all or nothing."""
-        document = _read_document(file)
+    def import_command(files: tuple[str, ...], organisation_id: int | None) -> None:
+        """Create an assessment from each exchange JSON FILE or report PDF
+        (a directory stands for the *.json files in it); each file all or nothing.
+
+        Files are imported one after another, each in its own transaction: a
+        refused file leaves nothing behind and does not undo the files before
+        it.  With several files a summary follows, and the exit code is 1 when
+        any file was refused.
+        """
         with transaction(_sessions()) as session:
-            if organisation_id is None:
-                organisation = _only_organisation(session)
-            else:
-                found = session.get(Organisation, organisation_id)
-                if found is None:
-                    raise click.ClickException(f"no organisation {organisation_id}")
-                organisation = found
-            assessment = import_document(session, organisation, document)
-            click.echo(f"Imported as {assessment.uuid} into organisation {organisation.id}.")
+            target = _target_organisation(session, organisation_id).id
+        if len(files) == 1 and not Path(files[0]).is_dir():
+            assessment_id = _import_file(files[0], target)
+            click.echo(f"Imported as {assessment_id} into organisation {target}.")
+            return
+        imported = 0
+        refused: list[str] = []
+        paths = _import_paths(files)
+        for path in paths:
+            try:
+                assessment_id = _import_file(path, target)
+            except click.ClickException as error:
+                refused.append(error.message)
+                click.echo(f"Refused: {error.message}", err=True)
+                continue
+            imported += 1
+            click.echo(f"Imported {path} as {assessment_id} into organisation {target}.")
+        click.echo(f"Imported {imported} of {len(paths)} files; refused {len(refused)}.")
+        if refused:
+            click.echo("Refused, nothing of them stored:", err=True)
+            for message in refused:
+                click.echo(f"  {message}", err=True)
+            raise SystemExit(1)
 
     @app.cli.command("render")
     @click.argument("file", type=click.Path(dir_okay=False))
