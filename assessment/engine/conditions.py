@@ -222,4 +222,3 @@ def _same(answer: Any, expected: Any) -> bool:
     if isinstance(answer, str) and isinstance(expected, int | float):
         return answer == str(expected)
     return bool(answer == expected)
-

@@ -21,9 +21,7 @@ def wording(question: Question, bank: Bank, answers: Mapping[str, Any], language
     that ``answers`` give (see :func:`question_text`)."""
     status_question = bank.role("status")
     status = answers.get(status_question) if status_question else None
-    return question_text(question, status if isinstance(status, str) else None).get_text(
-        language
-    )
+    return question_text(question, status if isinstance(status, str) else None).get_text(language)
 
 
 def format_value(question: Question, value: Any, language: str = "en") -> str:

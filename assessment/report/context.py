@@ -437,9 +437,7 @@ def _limitation_test(facts: _Facts) -> list[dict[str, Any]]:
             if question_id == RESIDUAL:
                 decided_by.append(
                     {
-                        "question": facts._(
-                            "Highest residual risk, weighed against shown benefit"
-                        ),
+                        "question": facts._("Highest residual risk, weighed against shown benefit"),
                         "answer": facts._(RISK_LABELS[value]),
                         "outcome": facts._(
                             OUTCOME_LABELS["met" if outcome == "met" else "not_met"]

@@ -69,6 +69,13 @@ def translations(language: str) -> gettext.NullTranslations:
     return Translations(compiled, domain=DOMAIN)
 
 
+def report_languages() -> tuple[str, ...]:
+    """The languages with a ``report`` catalogue, besides English."""
+    return tuple(
+        sorted(p.parent.parent.name for p in TRANSLATIONS_DIR.glob(CATALOGUE.format(language="*")))
+    )
+
+
 def N_(message: str) -> str:  # noqa: N802  # the usual name of gettext's no-op marker
     """Mark ``message`` for the catalogue where it is defined; it is
     translated where it is shown."""
