@@ -126,7 +126,7 @@ MULTIPLIERS: dict[str, int] = {
 _NUMBER = re.compile(
     r"(?P<sign>[-+\u2212]?)\s*(?P<digits>\d(?:[\d ,.]*\d)?)\s*(?P<word>[^\W\d_]+\.?)?", re.UNICODE
 )
-_GROUPED = re.compile(r"\d{1,3}(?:(?P<sep>[ ,])\d{3})(?:(?P=sep)\d{3})*")
+_GROUPED = re.compile(r"[1-9]\d{0,2}(?:(?P<sep>[ ,])\d{3})(?:(?P=sep)\d{3})*")
 
 #: What the messages say, by language; an unknown language reads as English.
 _NUMBER_MESSAGES = {

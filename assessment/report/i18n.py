@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date
+from babel.messages.catalog import Catalog
 from babel.messages.extract import extract
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
 from babel.support import Translations
 
 from assessment.engine.bank import CONFIDENCE_LABELS
@@ -178,3 +179,39 @@ def extract_report_messages(root: Path) -> dict[str | tuple[str, str], list[str]
     for label in engine_labels():
         found.setdefault(label, []).append("assessment/engine (label)")
     return found
+
+
+def update_catalogue(root: Path, language: str) -> list[str]:
+    """Bring the ``report`` catalogue of ``language`` in step with the
+    strings the report uses (extracted under the project folder ``root``):
+    new msgids are added untranslated, changed ones are kept as fuzzy
+    suggestions and unused ones are dropped.  Returns the msgids that now lack
+    a translation (the completeness test fails until they have one)."""
+    template = Catalog(domain=DOMAIN)
+    for msgid, where in extract_report_messages(root).items():
+        locations = [
+            (path, int(line)) if line.isdigit() else (place, 0)
+            for place in where
+            for path, _, line in [place.rpartition(":")]
+        ]
+        template.add(msgid, locations=locations)
+    path = catalogue_path(language)
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=language, domain=DOMAIN)
+    catalog.update(template, no_fuzzy_matching=False)
+    catalog.obsolete.clear()
+    with path.open("wb") as po:
+        write_po(po, catalog, width=100, include_lineno=False)
+    untranslated = []
+    for message in catalog:
+        forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        if message.id and (message.fuzzy or not all(forms)):
+            untranslated.append(str(message.id))
+    return untranslated
+
+
+if __name__ == "__main__":  # python -m assessment.report.i18n ru
+    import sys
+
+    for missing in update_catalogue(Path(__file__).resolve().parents[2], sys.argv[1]):
+        print(f"untranslated: {missing}")

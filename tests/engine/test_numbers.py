@@ -58,6 +58,7 @@ def test_numbers_are_read_as_people_write_them(text: str, language: str, value: 
     [
         ("12,7", "en", "12.7"),  # a decimal comma in English
         ("1,5", "en", "12.7"),
+        ("0,125", "en", "12.7"),  # not 125: a first group has no leading zero
         ("17,0000", "en", "170,000"),  # groups of three
         ("170,000", "ru", "170\u202f000"),  # thousands or a fraction?
         ("170.000", "ru", "170\u202f000"),
