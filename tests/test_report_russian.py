@@ -75,6 +75,16 @@ def test_every_report_string_has_a_russian_translation() -> None:
     assert not problems, "placeholders differ:\n" + "\n".join(problems)
 
 
+def test_no_text_of_the_report_template_is_left_outside_gettext() -> None:
+    """Words between the tags of report.html must all be inside ``_()`` or
+    ``ngettext()``: what remains once expressions, statements and tags are
+    taken out is untranslatable."""
+    source = (PROJECT_ROOT / "templates" / "report" / "report.html").read_text(encoding="utf-8")
+    bare = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|<[^>]+>", "\n", source, flags=re.DOTALL)
+    words = {line.strip() for line in bare.splitlines() if re.search("[A-Za-z]{2,}", line)}
+    assert words == {"SHA-256"}
+
+
 def test_a_russian_assessments_report_is_russian_with_russian_typography() -> None:
     people = Answer("desc.people_affected", 170000.5)
     page = _page(_junction("ru", people, Answer("lim.legal_basis", UNKNOWN)))
@@ -88,6 +98,7 @@ def test_a_russian_assessments_report_is_russian_with_russian_typography() -> No
         assert f">{heading}</h2>" in page
     assert "Executive summary" not in text
     assert "Not answered" not in text
+    assert "None." not in text
     assert f"Создано 23 ноября 2026{NARROW_NBSP}г." in text  # the assessment's created_at
     assert f"Сформировано 3 декабря 2026{NARROW_NBSP}г., 09:05 UTC" in text
     assert f"170{NARROW_NBSP}000,5" in text  # thousands apart, decimal comma
