@@ -21,6 +21,7 @@ from assessment.config import PROJECT_ROOT
 from assessment.engine.answers import Answer
 from assessment.engine.bank import UNKNOWN
 from assessment.engine.document import AssessmentDocument, load_document
+from assessment.report.changes import Side, build_changes
 from assessment.report.context import build_report_context
 from assessment.report.i18n import (
     catalogue_path,
@@ -170,3 +171,20 @@ def test_a_russian_report_pdf_is_russian_and_verifies(app: Flask, tmp_path: Path
     assert json.loads(embedded.data)["assessment"]["language"] == "ru"
     verified = runner.invoke(args=["verify", str(out)])
     assert verified.exit_code == 0, verified.output
+
+
+def test_the_comparison_with_the_last_issued_report_is_in_russian() -> None:
+    before = _junction("ru")
+    after = dataclasses.replace(
+        _junction("ru", Answer("lim.legal_basis", UNKNOWN, note="Закон отменён")), revision=2
+    )
+    changes = build_changes(Side(BANK, before), Side(BANK, after))
+    changes["base"] = before.revision
+    context = build_report_context(BANK, after, now=NOW, changes=changes)
+    text = _text(render_html(context))
+    section = text.split("Изменения с последнего выпущенного отчёта")[-1]
+    assert "По сравнению с редакцией 1, последним выпущенным отчётом: изменён 1 ответ;" in section
+    assert "Изменено: ответ, примечание, источник, достоверность;" in section
+    assert "примечание теперь: Закон отменён;" in section
+    assert "источник теперь: нет; достоверность теперь: не указана" in section
+    assert "Выполнено Не выполнено (изменено)" in section  # legality: its verdict changed
