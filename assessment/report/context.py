@@ -344,7 +344,7 @@ def _cover(facts: _Facts, now: dt.datetime | None) -> dict[str, Any]:
         "created_at": words.date(document.created_at),
         "updated_at": words.date(document.updated_at),
         "submitted_at": words.date(document.submitted_at or ""),
-        "generated_at": words.moment(moment.astimezone(dt.UTC)),
+        "generated_at": words.moment(moment),
         "generated_iso": moment.isoformat(timespec="seconds"),
         "edition": {"name": "full", "withheld": 0},
         "export_sha256": hashlib.sha256(canonical_json(document)).hexdigest(),
