@@ -41,7 +41,7 @@ from assessment.engine.answers import (
 )
 from assessment.engine.bank import CONFIDENCE_LABELS, Bank, Question, QuestionType
 from assessment.engine.document import STATEMENT_MAX
-from assessment.engine.inputs import unstorable_message
+from assessment.engine.inputs import number_text, unstorable_message
 from assessment.services.assessments import SubmittedAnswer
 from assessment.services.comments import COMMENT_MAX
 from assessment.services.results import SEARCH_MAX
@@ -227,8 +227,9 @@ def make_section_form(questions: Iterable[Question], language: str) -> type[Sect
     return type("BoundSectionForm", (SectionForm,), attributes)
 
 
-def read_answer(fields: QuestionFields) -> SubmittedAnswer:
+def read_answer(fields: QuestionFields, language: str = "en") -> SubmittedAnswer:
     """The validated answer in ``fields``; an empty answer clears the question.
+    Numbers are read as written in ``language``, the assessment's.
 
     Raises :class:`AnswerValueError` with the message to show next to the field.
     """
@@ -245,12 +246,15 @@ def read_answer(fields: QuestionFields) -> SubmittedAnswer:
     )
     if empty:
         return SubmittedAnswer(None)
-    value = check_value(fields.question, raw)
+    value = check_value(fields.question, raw, language)
     return SubmittedAnswer(value, note, source, confidence, bool(fields.confidential.data))
 
 
-def form_data_for(answers: Mapping[str, Any], questions: Iterable[Question]) -> dict[str, Any]:
-    """Initial field data from stored answers (engine ``Answer`` objects)."""
+def form_data_for(
+    answers: Mapping[str, Any], questions: Iterable[Question], language: str = "en"
+) -> dict[str, Any]:
+    """Initial field data from stored answers (engine ``Answer`` objects);
+    numbers as written in ``language``, so that they read back the same."""
     data: dict[str, Any] = {}
     for question in questions:
         answer = answers.get(question.id)
@@ -259,16 +263,23 @@ def form_data_for(answers: Mapping[str, Any], questions: Iterable[Question]) -> 
         name = field_name(question.id)
         value = answer.value
         if question.type is QuestionType.GROUP:
-            data[name] = [{k: str(v) for k, v in row.items()} for row in value] + [{}]
+            data[name] = [{k: _field_text(v, language) for k, v in row.items()} for row in value]
+            data[name].append({})
         elif isinstance(value, list):
             data[name] = [str(v) for v in value]
         else:
-            data[name] = str(value)
+            data[name] = _field_text(value, language)
         data[f"{name}-note"] = answer.note
         data[f"{name}-source"] = answer.source
         data[f"{name}-confidence"] = answer.confidence.value if answer.confidence else ""
         data[f"{name}-confidential"] = answer.confidential
     return data
+
+
+def _field_text(value: Any, language: str) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return number_text(value, language)
+    return str(value)
 
 
 class LoginForm(AppForm):

@@ -7,6 +7,8 @@ import re
 from typing import Any
 
 from pypdf import PdfReader
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from assessment.config import DEFAULT_BANK_DIR
 from assessment.engine.bank import RESERVED_OPTION_VALUES, Question, QuestionType
@@ -14,6 +16,7 @@ from assessment.engine.document import load_document
 from assessment.engine.loader import load_bank_cached
 from assessment.engine.scoring import score
 from assessment.forms import field_name
+from assessment.models import Assessment
 
 BANK = load_bank_cached(str(DEFAULT_BANK_DIR))
 
@@ -314,3 +317,32 @@ def test_save_and_exit_and_back(browser, signup, start_assessment) -> None:  # t
     assert "Camera network" in dashboard
     assert "Draft" in dashboard
     assert re.search(r"\d+%", dashboard)
+
+
+def test_a_russian_assessment_reads_numbers_as_written_in_russian(
+    app, browser, signup, start_assessment
+) -> None:  # type: ignore[no-untyped-def]
+    """In a Russian assessment "12,7 млн" is twelve point seven million; an
+    ambiguous "170,000" is refused with an example, and what was typed stays."""
+    signup(browser)
+    assessment_id = start_assessment(browser, ["camera"])
+    with Session(app.extensions["assessment"]["engine"]) as session:
+        session.execute(
+            update(Assessment).where(Assessment.uuid == assessment_id).values(language="ru")
+        )
+        session.commit()
+    url = _section_url(assessment_id, "description.scale")
+    people = field_name("desc.people_affected")
+    browser.get(url)
+    refused = browser.post(url, {people: "170,000", "action": "continue"})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert 'value="170,000"' in html
+    assert "напишите 170\u202f000, если это тысячи" in html
+
+    browser.get(url)
+    saved = browser.post(url, {people: "12,7 млн", "action": "continue"})
+    assert saved.status_code == 302
+    exported = browser.get(f"/assessments/{assessment_id}/export.json").get_json()
+    answers = {a["question"]: a["value"] for a in exported["answers"]}
+    assert answers["desc.people_affected"] == 12_700_000

@@ -33,7 +33,7 @@ from assessment.engine.bank import (
     Question,
     QuestionType,
 )
-from assessment.engine.inputs import unstorable_message
+from assessment.engine.inputs import NumberRejected, read_number, unstorable_message
 
 SHORT_TEXT_MAX = 200
 LONG_TEXT_MAX = 20_000
@@ -123,13 +123,12 @@ def _text_checker(default_max: int) -> Callable[[Question, Any], Any]:
     return check
 
 
-def _check_number(question: Question, value: Any) -> Any:
+def _check_number(question: Question, value: Any, language: str = "en") -> Any:
     if isinstance(value, str):
-        text = value.strip().replace(" ", "").replace("\u00a0", "").replace(",", "")
         try:
-            value = int(text) if text.lstrip("-").isdigit() else float(text)
-        except ValueError:
-            raise AnswerValueError("Enter a number, for example 170000 or 2.5.") from None
+            value = read_number(value, language)
+        except NumberRejected as error:
+            raise AnswerValueError(str(error)) from None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise AnswerValueError("Enter a number, for example 170000 or 2.5.")
     if question.minimum is not None and value < question.minimum:
@@ -152,7 +151,7 @@ def _check_date(question: Question, value: Any) -> Any:
         raise AnswerValueError("Enter a real date as YYYY-MM-DD, e.g. 2020-03-30.") from None
 
 
-def _check_group(question: Question, value: Any) -> Any:
+def _check_group(question: Question, value: Any, language: str = "en") -> Any:
     if not isinstance(value, list):
         raise AnswerValueError("A repeatable group's answer is a list of rows.")
     rows: list[dict[str, Any]] = []
@@ -168,7 +167,7 @@ def _check_group(question: Question, value: Any) -> Any:
         for field in question.fields:
             if field.id in row and row[field.id] not in (None, "", []):
                 try:
-                    checked[field.id] = check_value(field, row[field.id])
+                    checked[field.id] = check_value(field, row[field.id], language)
                 except AnswerValueError as error:
                     raise AnswerValueError(f"Row {number}, {field.id}: {error}") from None
             elif field.required:
@@ -193,9 +192,11 @@ VALUE_CHECKERS: Mapping[QuestionType, Callable[[Question, Any], Any]] = {
 }
 
 
-def check_value(question: Question, value: Any) -> Any:
+def check_value(question: Question, value: Any, language: str = "en") -> Any:
     """Return ``value`` normalised for ``question`` (trimmed text, ISO date, int
-    scale level, options in bank order).
+    scale level, options in bank order).  A number typed as text is read as
+    people write numbers in ``language``, the assessment's
+    (:func:`~assessment.engine.inputs.read_number`): "170 000", "12,7 млн".
 
     Raises :class:`AnswerValueError` with a message fit to show the user.
     """
@@ -203,6 +204,10 @@ def check_value(question: Question, value: Any) -> Any:
         checker = VALUE_CHECKERS[question.type]
     except KeyError:  # pragma: no cover - the loader rejects unknown types
         raise AnswerValueError(f"unsupported question type {question.type}") from None
+    if question.type is QuestionType.NUMBER:
+        return _check_number(question, value, language)
+    if question.type is QuestionType.GROUP:
+        return _check_group(question, value, language)
     return checker(question, value)
 
 

@@ -11,7 +11,7 @@ A condition is data from the bank, for example::
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -153,31 +153,63 @@ def referenced_questions(condition: Condition | None) -> Iterator[str]:
             yield from referenced_questions(inner)
 
 
-def describe(condition: Condition, label_of: Mapping[str, str] | None = None) -> str:
+def _same_text(text: str) -> str:
+    return text
+
+
+def _straight_quotes(text: str) -> str:
+    return f'"{text}"'
+
+
+def describe(
+    condition: Condition,
+    label_of: Mapping[str, str] | None = None,
+    translate: Callable[[str], str] = _same_text,
+    quote: Callable[[str], str] = _straight_quotes,
+) -> str:
     """Plain-English statement of ``condition`` for reports ("shown only when ...").
 
     ``label_of`` maps question ids to the short text used in place of the id.
+    ``translate`` gives the connecting words in another language (a gettext
+    function: its msgids are in the report's catalogue), ``quote`` puts a
+    label or a value in that language's quotation marks.
     """
     names = label_of or {}
+    _ = translate
 
     def name(question: str) -> str:
-        return f'"{names[question]}"' if question in names else question
+        return quote(names[question]) if question in names else question
+
+    def show(value: Any) -> str:
+        return quote(value) if isinstance(value, str) else str(value)
+
+    def inner(part: Condition) -> str:
+        return describe(part, names, translate, quote)
 
     match condition:
         case Equals(question, value):
-            return f"{name(question)} is {_show(value)}"
+            return _("%(question)s is %(value)s") % {
+                "question": name(question),
+                "value": show(value),
+            }
         case OneOf(question, values):
-            return f"{name(question)} is one of {', '.join(_show(v) for v in values)}"
+            return _("%(question)s is one of %(values)s") % {
+                "question": name(question),
+                "values": ", ".join(show(v) for v in values),
+            }
         case Includes(question, value):
-            return f"{name(question)} includes {_show(value)}"
+            return _("%(question)s includes %(value)s") % {
+                "question": name(question),
+                "value": show(value),
+            }
         case Answered(question):
-            return f"{name(question)} is answered"
+            return _("%(question)s is answered") % {"question": name(question)}
         case AllOf(conditions):
-            return " and ".join(f"({describe(c, names)})" for c in conditions)
+            return _(" and ").join(f"({inner(c)})" for c in conditions)
         case AnyOf(conditions):
-            return " or ".join(f"({describe(c, names)})" for c in conditions)
-        case Not(inner):
-            return f"not ({describe(inner, names)})"
+            return _(" or ").join(f"({inner(c)})" for c in conditions)
+        case Not(negated):
+            return _("not (%(condition)s)") % {"condition": inner(negated)}
     raise TypeError(f"not a condition: {condition!r}")  # pragma: no cover
 
 
@@ -190,7 +222,3 @@ def _same(answer: Any, expected: Any) -> bool:
     if isinstance(answer, str) and isinstance(expected, int | float):
         return answer == str(expected)
     return bool(answer == expected)
-
-
-def _show(value: Any) -> str:
-    return f'"{value}"' if isinstance(value, str) else str(value)

@@ -21,9 +21,7 @@ def wording(question: Question, bank: Bank, answers: Mapping[str, Any], language
     that ``answers`` give (see :func:`question_text`)."""
     status_question = bank.role("status")
     status = answers.get(status_question) if status_question else None
-    return question_text(question, status if isinstance(status, str) else None).get_text(
-        language
-    )
+    return question_text(question, status if isinstance(status, str) else None).get_text(language)
 
 
 def format_value(question: Question, value: Any, language: str = "en") -> str:
@@ -46,5 +44,17 @@ def format_value(question: Question, value: Any, language: str = "en") -> str:
             labels.append(option.label.get_text(language) if option else str(item))
         return ", ".join(labels)
     if question.type is QuestionType.NUMBER and isinstance(value, int | float):
-        return f"{value:,}".replace(",", "\u202f")
+        return format_number(value, language)
     return str(value)
+
+
+#: The decimal sign of each language that does not write a point.
+DECIMAL_SIGNS = {"ru": ","}
+
+
+def format_number(value: float, language: str = "en") -> str:
+    """``value`` as written in ``language``: thousands apart by a narrow no-break
+    space (U+202F) and the language's decimal sign ("170\u202f000.5" in English,
+    "170\u202f000,5" in Russian)."""
+    text = f"{value:,}".replace(",", "\u202f")
+    return text.replace(".", DECIMAL_SIGNS.get(language, "."))

@@ -1,5 +1,5 @@
 """Bounds on what the tool accepts from outside: text a database can store,
-and JSON of bounded size and nesting.
+JSON of bounded size and nesting, and numbers as people write them.
 
 Pure Python, used wherever text or JSON enters: the web forms
 (:mod:`assessment.forms`), the answer checks shared by the wizard and the
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from typing import Any
 
 MAX_JSON_BYTES = 8 * 1024 * 1024
@@ -96,3 +97,135 @@ def _depth(data: Any) -> int:
         deepest = max(deepest, level)
         stack.extend((child, level + 1) for child in children)
     return deepest
+
+
+# --- numbers as people write them ------------------------------------------------
+
+
+class NumberRejected(ValueError):
+    """Text that is not read as a number; the message, in the language the
+    number was read in, says why and gives an example of what is accepted."""
+
+
+#: Longer text is not read as a number (a bank's largest bound has 13 digits).
+NUMBER_MAX_CHARACTERS = 60
+#: Spaces people put between thousands: space, no-break, narrow no-break, thin.
+_GROUP_SPACES = re.compile("[ \u00a0\u202f\u2009]")
+#: Words and abbreviations after a number, in English and Russian alike
+#: (lower case, without a final full stop).
+MULTIPLIERS: dict[str, int] = {
+    **dict.fromkeys(("k", "thousand", "тыс", "тысяча", "тысячи", "тысяч"), 10**3),
+    **dict.fromkeys(
+        ("m", "mn", "mln", "million", "millions", "млн", "миллион", "миллиона", "миллионов"),
+        10**6,
+    ),
+    **dict.fromkeys(
+        ("bn", "billion", "billions", "млрд", "миллиард", "миллиарда", "миллиардов"), 10**9
+    ),
+}
+_NUMBER = re.compile(
+    r"(?P<sign>[-+\u2212]?)\s*(?P<digits>\d(?:[\d ,.]*\d)?)\s*(?P<word>[^\W\d_]+\.?)?", re.UNICODE
+)
+_GROUPED = re.compile(r"[1-9]\d{0,2}(?:(?P<sep>[ ,])\d{3})(?:(?P=sep)\d{3})*")
+
+#: What the messages say, by language; an unknown language reads as English.
+_NUMBER_MESSAGES = {
+    "en": {
+        "example": "Enter a number, for example 170000, 170,000, 170 000, 12.7 or 12.7 million.",
+        "decimal_comma": "Write decimals with a point, for example 12.7; a comma separates "
+        "thousands, as in 170,000.",
+    },
+    "ru": {
+        "example": "Введите число, например 170000, 170 000, 12,7 или 12,7 млн.",
+        "ambiguous": "Непонятно, что значит «{text}»: напишите {thousands}, если это тысячи, "
+        "или {decimal} — если это дробь.",
+    },
+}
+#: The decimal sign of each language; the other sign is read as it may be.
+_DECIMAL_SIGN = {"en": ".", "ru": ","}
+
+
+def read_number(text: str, language: str = "en") -> int | float:
+    """The number ``text`` means, read as people write numbers in ``language``.
+
+    Accepted in both languages: digits with an optional sign (``-``, ``+`` or
+    the minus sign U+2212), thousands apart by spaces (ordinary, no-break, narrow no-break or
+    thin: "170 000"), and a word or abbreviation after the number: k,
+    thousand, тыс., m, mn, million, млн, bn, billion, млрд ("12,7 млн",
+    "12.7 million", "1.5k").  In English the decimal sign is a point and a
+    comma separates thousands ("170,000", "1,234.5"); "12,7" is refused.  In
+    Russian the decimal sign is a comma ("12,7"); a point is read as one too
+    ("12.7"), except where one to three digits are followed by a comma or a
+    point and exactly three more ("170,000", "170.000"): that may be
+    thousands or a fraction, and is refused.  A whole result is an ``int``.
+
+    Raises :class:`NumberRejected` with a message in ``language`` (English for
+    a language without messages) that gives an example of what is accepted.
+    """
+    messages = _NUMBER_MESSAGES.get(language, _NUMBER_MESSAGES["en"])
+    decimal_sign = _DECIMAL_SIGN.get(language, ".")
+    cleaned = _GROUP_SPACES.sub(" ", text).strip()
+    if len(cleaned) > NUMBER_MAX_CHARACTERS:
+        raise NumberRejected(messages["example"])
+    match = _NUMBER.fullmatch(cleaned)
+    if match is None or "  " in match["digits"]:
+        raise NumberRejected(messages["example"])
+    multiplier = 1
+    if match["word"]:
+        multiplier = MULTIPLIERS.get(match["word"].lower().rstrip("."), 0)
+        if not multiplier:
+            raise NumberRejected(messages["example"])
+    digits = match["digits"]
+    if decimal_sign == ".":
+        whole, _, fraction = digits.partition(".")
+        if "." in fraction or (fraction and not fraction.isdigit()):
+            raise NumberRejected(messages["example"])
+        if "," in whole and not _GROUPED.fullmatch(whole):
+            raise NumberRejected(messages.get("decimal_comma", messages["example"]))
+    else:
+        separators = [c for c in digits if c in ",."]
+        if len(separators) > 1:
+            raise NumberRejected(messages["example"])
+        whole, _, fraction = digits.replace(".", ",").partition(",")
+        ambiguous = (
+            separators
+            and len(fraction) == 3
+            and whole.isdigit()
+            and len(whole) <= 3
+            and not whole.startswith("0")
+        )
+        if ambiguous and "ambiguous" in messages:
+            raise NumberRejected(
+                messages["ambiguous"].format(
+                    text=cleaned,
+                    thousands=f"{whole}\u202f{fraction}",
+                    decimal=f"{whole},{fraction.rstrip('0') or '0'}",
+                )
+            )
+    if not whole.isdigit() and not _GROUPED.fullmatch(whole):
+        raise NumberRejected(messages["example"])
+    number = Decimal(whole.replace(" ", "").replace(",", "") + ("." + fraction if fraction else ""))
+    if match["sign"] in ("-", "\u2212"):
+        number = -number
+    value = number * multiplier
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)
+
+
+def number_text(value: float, language: str = "en") -> str:
+    """``value`` as text for a form field that :func:`read_number` reads back,
+    in ``language``, as the same value: plain digits, no exponent, and the
+    language's decimal sign ("12.7"; "12,7" in Russian, where a fraction of
+    exactly three digits gets a fourth, "1,1250", so as not to read as
+    thousands)."""
+    text = format(Decimal(repr(value)), "f") if isinstance(value, float) else str(value)
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    sign = _DECIMAL_SIGN.get(language, ".")
+    if sign == "." or "." not in text:
+        return text
+    whole, fraction = text.split(".")
+    if len(fraction) == 3 and len(whole.lstrip("-")) <= 3 and not whole.lstrip("-").startswith("0"):
+        fraction += "0"
+    return f"{whole}{sign}{fraction}"

@@ -29,7 +29,7 @@ its only implementation.  In short:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -718,12 +718,15 @@ def score(
     confidence: Mapping[str, Confidence | None] | None = None,
     language: str = "en",
     visibility: Visibility | None = None,
+    translate: Callable[[str], str] | None = None,
 ) -> ScoringResult:
     """Score ``answers`` (question id -> value) against ``bank``.
 
     ``confidence`` (question id -> the assessor's confidence) sets the credit of
     safeguards and the confidence of findings.  ``visibility`` may be passed if
-    already worked out for the same answers.  Pure and deterministic; answers to
+    already worked out for the same answers.  ``translate`` (a gettext
+    function; its msgids are in the report's catalogue) words the reasons in
+    ``language``; without it they are in English.  Pure and deterministic; answers to
     questions that do not apply are ignored, and unanswered required questions
     count as unknown.
     """
@@ -759,28 +762,34 @@ def score(
     def step_names(findings: Iterable[StepFinding]) -> str:
         return ", ".join(bank.step(s.step_id).label.get_text(language) for s in findings)
 
+    _ = translate or str
     reasons: list[str] = []
     highest = max((r.residual for r in rights if r.counted), default=1)
     top = [r for r in rights if r.counted and r.residual == highest]
     top_names = ", ".join(label(r.right_id) for r in top)
-    reasons.append(f"Highest residual risk: {RISK_LABELS[highest]} ({top_names}).")
+    reasons.append(
+        _("Highest residual risk: %(risk)s (%(rights)s).")
+        % {"risk": _(RISK_LABELS[highest]), "rights": top_names}
+    )
     failed = [s for s in steps if s.verdict == NOT_MET]
     failed_core = [s for s in failed if bank.step(s.step_id).core]
     partly = [s for s in steps if s.verdict == PARTLY_MET]
     insufficient = [s for s in steps if s.verdict == INSUFFICIENT]
     if failed and highest < 3:
-        reasons.append("Raised to III: a limitation-test step is not met.")
+        reasons.append(_("Raised to III: a limitation-test step is not met."))
     if failed_core and highest < 4:
-        reasons.append("Raised to IV: a core limitation-test step is not met.")
+        reasons.append(_("Raised to IV: a core limitation-test step is not met."))
     for element in bank.absolute:
         if element.id in central.absolute:
             reasons.append(
-                f"Cannot be balanced away: {element.label.get_text(language)} (level IV)."
+                _("Cannot be balanced away: %(element)s (level IV).")
+                % {"element": element.label.get_text(language)}
             )
     for right in rights:
         if right.excluded and right.engaged:
             reasons.append(
-                f"Excluded by the assessor although answers engage it: {label(right.right_id)}."
+                _("Excluded by the assessor although answers engage it: %(right)s.")
+                % {"right": label(right.right_id)}
             )
 
     status_value = visibility.answers.get(status_question) if status_question else None
@@ -788,22 +797,30 @@ def score(
         recommendation = "do_not_proceed"
         if failed_core:
             reasons.append(
-                f"Not justifiable while these core steps fail: {step_names(failed_core)}."
+                _("Not justifiable while these core steps fail: %(steps)s.")
+                % {"steps": step_names(failed_core)}
             )
         elif not central.absolute:
-            reasons.append("Residual risk remains very high after the reported safeguards.")
+            reasons.append(_("Residual risk remains very high after the reported safeguards."))
         if status_value in RUNNING_STATUSES:
             recommendation = "suspend"
-            reasons.append("The programme is already in use, so it should be suspended.")
+            reasons.append(_("The programme is already in use, so it should be suspended."))
     elif failed or impact == 3 or partly or insufficient:
         recommendation = "proceed_with_conditions"
         if failed:
-            reasons.append(f"Conditions: remedy the steps not met ({step_names(failed)}).")
+            reasons.append(
+                _("Conditions: remedy the steps not met (%(steps)s).")
+                % {"steps": step_names(failed)}
+            )
         if partly:
-            reasons.append(f"Conditions: remedy the deficiencies of {step_names(partly)}.")
+            reasons.append(
+                _("Conditions: remedy the deficiencies of %(steps)s.")
+                % {"steps": step_names(partly)}
+            )
         if insufficient:
             reasons.append(
-                f"Conditions: supply the missing information for {step_names(insufficient)}."
+                _("Conditions: supply the missing information for %(steps)s.")
+                % {"steps": step_names(insufficient)}
             )
     else:
         recommendation = "proceed"
@@ -812,8 +829,12 @@ def score(
     if known_only.impact < impact:
         unknown_decisive = _unknown_behind(central, known_only.impact)
         reasons.append(
-            f"Level {IMPACT_NUMERALS[impact]} rather than {IMPACT_NUMERALS[known_only.impact]} "
-            f"because of unknown answers: {', '.join(unknown_decisive)}."
+            _("Level %(level)s rather than %(known)s because of unknown answers: %(questions)s.")
+            % {
+                "level": IMPACT_NUMERALS[impact],
+                "known": IMPACT_NUMERALS[known_only.impact],
+                "questions": ", ".join(unknown_decisive),
+            }
         )
 
     applicable_ids = visibility.visible_question_ids

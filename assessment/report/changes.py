@@ -3,7 +3,8 @@ the web page that compares revisions and for the report's "Changes since the
 last issued report": the answers that differ, and each side's limitation-test
 verdicts, impact level and recommendation, each side scored with
 :func:`~assessment.engine.scoring.score` against the bank version it was
-answered against.
+answered against.  Words are in the language of the newer revision's
+assessment (the ``report`` catalogue, :mod:`assessment.report.i18n`).
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from assessment.engine.display import format_value
 from assessment.engine.document import AssessmentDocument
 from assessment.engine.progress import resolve
 from assessment.engine.scoring import VERDICT_LABELS, ScoringResult, score
+from assessment.report.i18n import N_, report_language
 
 PART_LABELS = {
-    "value": "answer",
-    "note": "note",
-    "source": "source",
-    "confidence": "confidence",
-    "confidential": "confidentiality",
+    "value": N_("answer"),
+    "note": N_("note"),
+    "source": N_("source"),
+    "confidence": N_("confidence"),
+    "confidential": N_("confidentiality"),
 }
 
 
@@ -46,23 +48,24 @@ def _score(side: Side) -> ScoringResult:
         side.document.confidences(),
         side.document.language,
         visibility=visibility,
+        translate=report_language(side.document.language).gettext,
     )
 
 
-def _summary(side: Side, result: ScoringResult) -> dict[str, Any]:
+def _summary(side: Side, result: ScoringResult, language: str) -> dict[str, Any]:
     low, high = result.range_numerals
     return {
         "revision": side.document.revision,
         "bank_version": side.bank.version,
         "level": result.impact_numeral,
         "range": low if low == high else f"{low}-{high}",
-        "recommendation": result.recommendation_label,
+        "recommendation": report_language(language).gettext(result.recommendation_label),
     }
 
 
 def _shown(bank: Bank, answer: Answer | None, language: str) -> str:
     if answer is None:
-        return "Not answered"
+        return report_language(language).gettext("Not answered")
     if not bank.has_question(answer.question_id):
         return str(answer.value)
     return format_value(bank.question(answer.question_id), answer.value, language)
@@ -79,9 +82,10 @@ def _answer_row(before: Side, after: Side, change: AnswerChange) -> dict[str, An
     else:  # pragma: no cover - a stored answer always names a question of its bank
         label, section = qid, ""
     old, new = change.before, change.after
+    _ = report_language(language).gettext
 
     def confidence(answer: Answer | None) -> str:
-        return CONFIDENCE_LABELS[answer.confidence] if answer and answer.confidence else ""
+        return _(CONFIDENCE_LABELS[answer.confidence]) if answer and answer.confidence else ""
 
     return {
         "id": qid,
@@ -91,6 +95,7 @@ def _answer_row(before: Side, after: Side, change: AnswerChange) -> dict[str, An
         "after": _shown(after.bank, new, language),
         "value_changed": "value" in change.parts,
         "parts": [PART_LABELS[p] for p in change.parts],
+        "part_labels": [_(PART_LABELS[p]) for p in change.parts],
         "note": (old.note if old else "", new.note if new else ""),
         "source": (old.source if old else "", new.source if new else ""),
         "confidence": (confidence(old), confidence(new)),
@@ -102,9 +107,11 @@ def build_changes(before: Side, after: Side) -> dict[str, Any]:
     """The comparison of ``before`` and ``after``: both sides' level, range
     and recommendation, every limitation-test step with both verdicts, and
     every answer that differs (in the order of the questions)."""
-    old_result, new_result = _score(before), _score(after)
-    old_summary, new_summary = _summary(before, old_result), _summary(after, new_result)
     language = after.document.language
+    _ = report_language(language).gettext
+    old_result, new_result = _score(before), _score(after)
+    old_summary = _summary(before, old_result, language)
+    new_summary = _summary(after, new_result, language)
     old_steps = {s.step_id: s.verdict for s in old_result.steps}
     steps = []
     for finding in new_result.steps:
@@ -112,8 +119,8 @@ def build_changes(before: Side, after: Side) -> dict[str, Any]:
         steps.append(
             {
                 "label": after.bank.step(finding.step_id).label.get_text(language),
-                "before": VERDICT_LABELS[old] if old else "Not assessed",
-                "after": VERDICT_LABELS[finding.verdict],
+                "before": _(VERDICT_LABELS[old]) if old else _("Not assessed"),
+                "after": _(VERDICT_LABELS[finding.verdict]),
                 "changed": old != finding.verdict,
             }
         )
@@ -121,8 +128,8 @@ def build_changes(before: Side, after: Side) -> dict[str, Any]:
         steps.append(
             {
                 "label": before.bank.step(step_id).label.get_text(language),
-                "before": VERDICT_LABELS[old],
-                "after": "Not assessed",
+                "before": _(VERDICT_LABELS[old]),
+                "after": _("Not assessed"),
                 "changed": True,
             }
         )

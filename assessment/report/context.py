@@ -47,31 +47,45 @@ from assessment.engine.scoring import (
     TraceItem,
     score,
 )
+from assessment.report.i18n import N_, ReportLanguage, report_language
 
 REPORT_TEMPLATE_VERSION = "4"
 #: What the cover says of an assessment not (yet) issued, by status.
 STATUS_NOTES = {
-    "draft": "Draft: answers may still change.",
-    "in_review": "In review: not yet approved; answers may still change.",
-    "approved": "Approved, not yet issued.",
+    "draft": N_("Draft: answers may still change."),
+    "in_review": N_("In review: not yet approved; answers may still change."),
+    "approved": N_("Approved, not yet issued."),
 }
 ROLE_LABELS = {
-    Role.SCALE: "Severity: scale",
-    Role.SCOPE: "Severity: scope",
-    Role.IRREMEDIABILITY: "Severity: irremediability",
-    Role.VULNERABILITY: "Severity: vulnerable groups (+1)",
-    Role.LIKELIHOOD: "Likelihood",
-    Role.CUMULATIVE: "Likelihood: programmes combined",
-    Role.SAFEGUARD: "Safeguard (credit points)",
-    Role.ACTION_PLAN: "Implemented measures (credit points)",
+    Role.SCALE: N_("Severity: scale"),
+    Role.SCOPE: N_("Severity: scope"),
+    Role.IRREMEDIABILITY: N_("Severity: irremediability"),
+    Role.VULNERABILITY: N_("Severity: vulnerable groups (+1)"),
+    Role.LIKELIHOOD: N_("Likelihood"),
+    Role.CUMULATIVE: N_("Likelihood: programmes combined"),
+    Role.SAFEGUARD: N_("Safeguard (credit points)"),
+    Role.ACTION_PLAN: N_("Implemented measures (credit points)"),
+}
+#: The role of an answer in a module's findings ("scale level 3 for ...").
+ROLE_WORDS = {
+    Role.SCALE: N_("scale"),
+    Role.SCOPE: N_("scope"),
+    Role.IRREMEDIABILITY: N_("irremediability"),
+    Role.VULNERABILITY: N_("vulnerability"),
+    Role.LIKELIHOOD: N_("likelihood"),
+    Role.CUMULATIVE: N_("cumulative"),
+    Role.SAFEGUARD: N_("safeguard"),
+    Role.ACTION_PLAN: N_("action_plan"),
 }
 OUTCOME_LABELS = {
-    "met": "supports",
-    "not_met": "fails",
-    UNKNOWN_OUTCOME: "not known: fails, burden on the state",
-    GAP: "not known: information gap",
-    NOT_APPLICABLE_OUTCOME: "does not apply: not counted",
+    "met": N_("supports"),
+    "not_met": N_("fails"),
+    UNKNOWN_OUTCOME: N_("not known: fails, burden on the state"),
+    GAP: N_("not known: information gap"),
+    NOT_APPLICABLE_OUTCOME: N_("does not apply: not counted"),
 }
+#: How sure a right's finding is (``RightFinding.confidence``).
+FINDING_CONFIDENCE = {"high": N_("high"), "medium": N_("medium"), "low": N_("low")}
 #: Module findings list answers at or above this level (and every unknown one).
 NOTABLE_LEVEL = 3
 DESCRIPTION_MODULE = "description"
@@ -141,11 +155,16 @@ class _Facts:
     visibility: Visibility
     result: ScoringResult
     citations: _References
+    words: ReportLanguage
     answers: dict[str, Answer] = field(default_factory=dict)
 
     @property
     def lang(self) -> str:
         return self.document.language
+
+    def _(self, message: str) -> str:
+        """``message`` (a msgid of the ``report`` catalogue) in the report's language."""
+        return self.words.gettext(message)
 
     @property
     def values(self) -> Any:
@@ -169,7 +188,7 @@ class _Facts:
 
     def shown(self, question_id: str, value: Any) -> str:
         if value is None:
-            return "Not answered"
+            return self._("Not answered")
         return format_value(self.bank.question(question_id), value, self.lang)
 
     def role_answer(self, role: str) -> tuple[str | None, Any]:
@@ -194,8 +213,14 @@ def _facts(
     unless the caller has them (one call to :func:`score` either way)."""
     values = document.answer_values()
     visibility = visibility or resolve(bank, values)
+    words = report_language(document.language)
     result = result or score(
-        bank, values, document.confidences(), document.language, visibility=visibility
+        bank,
+        values,
+        document.confidences(),
+        document.language,
+        visibility=visibility,
+        translate=words.gettext,
     )
     return _Facts(
         bank=bank,
@@ -203,6 +228,7 @@ def _facts(
         visibility=visibility,
         result=result,
         citations=_References(bank, document.language),
+        words=words,
         answers=document.answers_by_question(),
     )
 
@@ -298,32 +324,35 @@ def build_report_context(
 
 
 def _cover(facts: _Facts, now: dt.datetime | None) -> dict[str, Any]:
-    document, bank, lang = facts.document, facts.bank, facts.lang
+    document, bank, lang, words = facts.document, facts.bank, facts.lang, facts.words
+    _ = facts._
     moment = now or dt.datetime.now(dt.UTC)
-    _, sign_off = facts.role_answer("sign_off")
+    _question, sign_off = facts.role_answer("sign_off")
     return {
         "lang": lang,
         "title": document.title,
         "programme": document.programme,
         "organisation": document.organisation,
         "status": document.status,
-        "status_label": STATUS_LABELS.get(document.status, document.status),
-        "status_note": STATUS_NOTES.get(document.status, ""),
-        "sign_off": _sign_off(document),
+        "status_label": _(STATUS_LABELS[document.status])
+        if document.status in STATUS_LABELS
+        else document.status,
+        "status_note": _(STATUS_NOTES[document.status]) if document.status in STATUS_NOTES else "",
+        "sign_off": _sign_off(document, words),
         "uuid": document.uuid,
         "revision": document.revision,
         "bank": {"id": bank.id, "version": bank.version, "title": bank.title.get_text(lang)},
-        "created_at": document.created_at[:10],
-        "updated_at": document.updated_at[:10],
-        "submitted_at": (document.submitted_at or "")[:10],
-        "generated_at": moment.strftime("%Y-%m-%d %H:%M UTC"),
+        "created_at": words.date(document.created_at),
+        "updated_at": words.date(document.updated_at),
+        "submitted_at": words.date(document.submitted_at or ""),
+        "generated_at": words.moment(moment),
         "generated_iso": moment.isoformat(timespec="seconds"),
         "edition": {"name": "full", "withheld": 0},
         "export_sha256": hashlib.sha256(canonical_json(document)).hexdigest(),
         "keywords": ", ".join(
             [
-                "human rights impact assessment",
-                "surveillance",
+                _("human rights impact assessment"),
+                _("surveillance"),
                 *(m.title.get_text(lang) for m in _programme_modules(facts)),
             ]
         ),
@@ -333,7 +362,7 @@ def _cover(facts: _Facts, now: dt.datetime | None) -> dict[str, Any]:
     }
 
 
-def _sign_off(document: AssessmentDocument) -> dict[str, str] | None:
+def _sign_off(document: AssessmentDocument, words: ReportLanguage) -> dict[str, str] | None:
     """The approval printed on the cover: who, their position, when, and what they signed."""
     sign_off = document.sign_off
     if sign_off is None:
@@ -341,7 +370,7 @@ def _sign_off(document: AssessmentDocument) -> dict[str, str] | None:
     return {
         "name": sign_off.name,
         "position": sign_off.position,
-        "date": sign_off.date,
+        "date": words.date(sign_off.date),
         "statement": sign_off.statement,
     }
 
@@ -355,7 +384,7 @@ def _summary(facts: _Facts) -> dict[str, Any]:
         "range_low": low,
         "range_high": high,
         "completeness": result.completeness,
-        "recommendation": result.recommendation_label,
+        "recommendation": facts._(result.recommendation_label),
         "reasons": list(result.reasons),
         "method_version": result.method_version,
         "unknown_decisive": [
@@ -401,17 +430,19 @@ def _limitation_test(facts: _Facts) -> list[dict[str, Any]]:
     steps = []
     for finding in facts.result.steps:
         step = facts.bank.step(finding.step_id)
-        label = VERDICT_LABELS[finding.verdict]
+        label = facts._(VERDICT_LABELS[finding.verdict])
         if finding.presumed:
-            label += " (burden of proof on the state)"
+            label += facts._(" (burden of proof on the state)")
         decided_by = []
         for question_id, value, outcome in finding.trace:
             if question_id == RESIDUAL:
                 decided_by.append(
                     {
-                        "question": "Highest residual risk, weighed against shown benefit",
-                        "answer": RISK_LABELS[value],
-                        "outcome": "supports" if outcome == "met" else "fails",
+                        "question": facts._("Highest residual risk, weighed against shown benefit"),
+                        "answer": facts._(RISK_LABELS[value]),
+                        "outcome": facts._(
+                            OUTCOME_LABELS["met" if outcome == "met" else "not_met"]
+                        ),
                     }
                 )
                 continue
@@ -421,7 +452,8 @@ def _limitation_test(facts: _Facts) -> list[dict[str, Any]]:
                 {
                     "question": facts.text(question),
                     "answer": facts.shown(question_id, value),
-                    "outcome": OUTCOME_LABELS[outcome] + (" (decisive)" if decisive else ""),
+                    "outcome": facts._(OUTCOME_LABELS[outcome])
+                    + (facts._(" (decisive)") if decisive else ""),
                 }
             )
         steps.append(
@@ -457,17 +489,21 @@ def _rights(facts: _Facts) -> list[dict[str, Any]]:
                 "excluded": finding.excluded,
                 "counted": finding.counted,
                 "engaged_by": [facts.label(q) for q in finding.engaged_by],
-                "severity": f"{finding.severity} {LEVEL_LABELS[finding.severity]}",
-                "likelihood": f"{finding.likelihood} {LEVEL_LABELS[finding.likelihood]}",
+                "severity": f"{finding.severity} {facts._(LEVEL_LABELS[finding.severity])}",
+                "likelihood": f"{finding.likelihood} {facts._(LEVEL_LABELS[finding.likelihood])}",
                 "inherent": finding.inherent,
-                "inherent_label": RISK_LABELS[finding.inherent],
+                "inherent_label": facts._(RISK_LABELS[finding.inherent]),
                 "residual": finding.residual,
-                "residual_label": RISK_LABELS[finding.residual],
-                "residual_detail": (
-                    f"severity {finding.residual_severity}, "
-                    f"likelihood {finding.residual_likelihood}"
-                ),
+                "residual_label": facts._(RISK_LABELS[finding.residual]),
+                "residual_detail": facts._("severity %(severity)s, likelihood %(likelihood)s")
+                % {
+                    "severity": finding.residual_severity,
+                    "likelihood": finding.residual_likelihood,
+                },
                 "confidence": finding.confidence,
+                "confidence_label": facts._(FINDING_CONFIDENCE[finding.confidence])
+                if finding.confidence in FINDING_CONFIDENCE
+                else finding.confidence,
                 "drivers": [
                     _driver(facts, item)
                     for item in finding.trace
@@ -479,16 +515,18 @@ def _rights(facts: _Facts) -> list[dict[str, Any]]:
 
 
 def _driver(facts: _Facts, item: TraceItem) -> dict[str, Any]:
+    _ = facts._
     if item.role is Role.CUMULATIVE:
-        question, answer = "Several programmes or data sources are combined", "yes"
+        question, answer = _("Several programmes or data sources are combined"), _("yes")
     elif item.role is Role.ACTION_PLAN:
-        question, answer = facts.label(item.question_id), f"{item.value} measures"
+        question = facts.label(item.question_id)
+        answer = _("%(count)s measures") % {"count": item.value}
     else:
         question = facts.label(item.question_id)
-        answer = "Not known" if item.unknown else facts.shown(item.question_id, item.value)
-    unit = "points" if item.role in (Role.SAFEGUARD, Role.ACTION_PLAN) else "level"
+        answer = _("Not known") if item.unknown else facts.shown(item.question_id, item.value)
+    unit = _("points") if item.role in (Role.SAFEGUARD, Role.ACTION_PLAN) else _("level")
     return {
-        "role": ROLE_LABELS[item.role],
+        "role": _(ROLE_LABELS[item.role]),
         "question": question,
         "answer": answer,
         "effect": item.effect,
@@ -537,10 +575,12 @@ def _module_findings(facts: _Facts, recommendations: list[dict[str, Any]]) -> li
                     item.question_id,
                     {
                         "question": facts.label(item.question_id),
-                        "answer": "Not known"
+                        "answer": facts._("Not known")
                         if item.unknown
                         else facts.shown(item.question_id, item.value),
+                        "unknown": item.unknown,
                         "role": item.role.value,
+                        "role_label": facts._(ROLE_WORDS[item.role]),
                         "effect": item.effect,
                         "rights": [],
                     },
@@ -550,7 +590,7 @@ def _module_findings(facts: _Facts, recommendations: list[dict[str, Any]]) -> li
             f
             for f in seen.values()
             if f["role"] not in (Role.SAFEGUARD, Role.ACTION_PLAN)
-            and (f["effect"] >= NOTABLE_LEVEL or f["answer"] == "Not known")
+            and (f["effect"] >= NOTABLE_LEVEL or f["unknown"])
         ]
         modules.append(
             {
@@ -646,7 +686,7 @@ def _answers_appendix(facts: _Facts) -> list[dict[str, Any]]:
                     "required": question.required,
                     "note": answer.note if answer else "",
                     "source": answer.source if answer else "",
-                    "confidence": CONFIDENCE_LABELS[answer.confidence]
+                    "confidence": facts._(CONFIDENCE_LABELS[answer.confidence])
                     if answer and answer.confidence
                     else "",
                     "evidence": evidence_count.get(question.id, 0),
@@ -665,32 +705,34 @@ def _answers_appendix(facts: _Facts) -> list[dict[str, Any]]:
 
 def _skipped(facts: _Facts) -> list[dict[str, str]]:
     labels = {q.id: q.text.get_text(facts.lang) for q in facts.bank.questions}
+    _ = facts._
     return [
         {
             "id": item.question.id,
             "text": item.question.text.get_text(facts.lang),
-            "reason": "Cannot be known before the programme runs"
+            "reason": _("Cannot be known before the programme runs")
             if item.condition is None
-            else f"Shown only when {describe(item.condition, labels)}",
+            else _("Shown only when %(condition)s")
+            % {"condition": describe(item.condition, labels, _, facts.words.quote)},
         }
         for item in facts.visibility.skipped
     ]
 
 
 def _method(facts: _Facts) -> dict[str, Any]:
-    bank, lang = facts.bank, facts.lang
+    bank, lang, _ = facts.bank, facts.lang, facts._
     return {
         "version": METHOD_VERSION,
         "matrix": [
-            [RISK_LABELS[RISK_MATRIX[sev][lik]] for lik in range(1, 5)] for sev in range(1, 5)
+            [_(RISK_LABELS[RISK_MATRIX[sev][lik]]) for lik in range(1, 5)] for sev in range(1, 5)
         ],
         "matrix_levels": [[RISK_MATRIX[sev][lik] for lik in range(1, 5)] for sev in range(1, 5)],
-        "levels": LEVEL_LABELS,
+        "levels": {level: _(label) for level, label in LEVEL_LABELS.items()},
         "unknown_level": UNKNOWN_LEVEL,
         "base_likelihood": BASE_LIKELIHOOD,
         "points_per_step": POINTS_PER_STEP,
         "evidence_points": {
-            (CONFIDENCE_LABELS[c] if c else "No confidence given"): points
+            (_(CONFIDENCE_LABELS[c]) if c else _("No confidence given")): points
             for c, points in EVIDENCE_POINTS.items()
         },
         "action_points": ACTION_POINTS,
@@ -699,10 +741,11 @@ def _method(facts: _Facts) -> dict[str, Any]:
         "core_steps": [s.label.get_text(lang) for s in bank.steps if s.core],
         "state_burden_steps": [s.label.get_text(lang) for s in bank.steps if s.burden_on_state],
         "strict_steps": [s.label.get_text(lang) for s in bank.steps if s.strict_when],
+        "top_risk": _(RISK_LABELS[max(RISK_LABELS)]),
     }
 
 
-NOT_EMBEDDED_FROM_FILE = (
+NOT_EMBEDDED_FROM_FILE = N_(
     "The files are not embedded: this report was rendered from an exchange file, which "
     "lists evidence by hash only; the installation that holds the assessment keeps the files."
 )
@@ -723,21 +766,24 @@ def _evidence(facts: _Facts) -> dict[str, Any]:
                 "question": facts.text(facts.bank.question(evidence.question_id)) if known else "",
                 "withheld": evidence.withheld,
                 "name": evidence.name,
-                "kind": EVIDENCE_KIND_LABELS.get(evidence.kind, evidence.kind),
-                "size": _size_text(evidence.size),
+                "kind": facts._(EVIDENCE_KIND_LABELS[evidence.kind])
+                if evidence.kind in EVIDENCE_KIND_LABELS
+                else evidence.kind,
+                "size": size_text(evidence.size, facts.words),
                 "sha256": evidence.sha256,
                 "attachment": "",
             }
         )
-    return {"files": files, "embedded": False, "note": NOT_EMBEDDED_FROM_FILE}
+    return {"files": files, "embedded": False, "note": facts._(NOT_EMBEDDED_FROM_FILE)}
 
 
-def _size_text(size: int) -> str:
+def size_text(size: int, words: ReportLanguage) -> str:
+    """A file size as the report writes it ("1.5 MB", "12 KB", "300 bytes")."""
     if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} MB"
+        return words.gettext("%(size)s MB") % {"size": words.number(round(size / 2**20, 1))}
     if size >= 1024:
-        return f"{size // 1024} KB"
-    return f"{size} bytes"
+        return words.gettext("%(size)s KB") % {"size": words.number(size // 1024)}
+    return words.ngettext("%(num)d byte", "%(num)d bytes", size) % {"num": size}
 
 
 def _history(history: Sequence[HistoryEntry] | None) -> list[dict[str, Any]] | None:

@@ -41,6 +41,7 @@ from assessment.engine.document import (
 )
 from assessment.report.context import CommentEntry, HistoryEntry, build_report_context
 from assessment.report.fetcher import ASSET_BASE, AssetOnlyURLFetcher
+from assessment.report.i18n import ReportLanguage, report_language, translations
 from assessment.report.verify import EMBEDDED_NAME, SHA256_PREFIX
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
@@ -73,19 +74,46 @@ class RenderedReport:
 
 
 @cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+def _environment(language: str) -> jinja2.Environment:
+    """The report's Jinja environment for ``language``: its words come from
+    the ``report`` catalogue (:mod:`assessment.report.i18n`)."""
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    environment.install_gettext_translations(  # type: ignore[attr-defined]  # added by the i18n extension
+        translations(language), newstyle=True
+    )
+    return environment
 
 
 def render_html(context: dict[str, Any]) -> str:
-    """The report as an HTML string (autoescaped)."""
-    return _environment().get_template("report/report.html").render(**context)
+    """The report as an HTML string (autoescaped), in the language of the
+    assessment (``context["lang"]``)."""
+    template = _environment(context["lang"]).get_template("report/report.html")
+    return template.render(**context)
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string literal."""
+    escaped = "".join(ch if ch.isalnum() or ch in " .,-:" else f"\\{ord(ch):x} " for ch in text)
+    return f'"{escaped}"'
+
+
+def page_stylesheet(language: str) -> str:
+    """The running header and the page numbers of every page, in ``language``
+    (CSS ``content`` cannot be translated in the stylesheet itself)."""
+    _ = report_language(language).gettext
+    header = _css_string(_("Rights-impact assessment"))
+    page, of = _css_string(_("Page ")), _css_string(_(" of "))
+    return (
+        f"@page {{ @top-right {{ content: {header}; }} "
+        f"@bottom-right {{ content: {page} counter(page) {of} counter(pages); }} }}"
+    )
 
 
 def render_report(
@@ -171,6 +199,8 @@ def plan_evidence(
     """Decide whether the evidence files are embedded, fill in Appendix E's
     ``listing`` accordingly (the attachment names, ``embedded`` and ``note``)
     and return the files to embed (each distinct file once)."""
+    words = report_language(document.language)
+    _ = words.gettext
     shown = [e for e in document.evidence if not e.withheld]
     if not shown:
         listing.update(embedded=False, note="")
@@ -178,7 +208,7 @@ def plan_evidence(
     if edition != "full":
         listing.update(
             embedded=False,
-            note="The public edition does not embed evidence files; the full edition does.",
+            note=_("The public edition does not embed evidence files; the full edition does."),
         )
         return []
     if evidence_files is None or not evidence_files:
@@ -188,11 +218,12 @@ def plan_evidence(
     if total > embed_limit:
         listing.update(
             embedded=False,
-            note=(
-                f"The files are not embedded: together they take {_mb(total)}, more than the "
-                f"{_mb(embed_limit)} this installation embeds in a report. Each can be checked "
+            note=_(
+                "The files are not embedded: together they take %(total)s, more than the "
+                "%(limit)s this installation embeds in a report. Each can be checked "
                 "against its SHA-256 above."
-            ),
+            )
+            % {"total": _mb(total, words), "limit": _mb(embed_limit, words)},
         )
         return []
     attachments: dict[str, EvidenceAttachment] = {}
@@ -204,8 +235,10 @@ def plan_evidence(
         if hashlib.sha256(data).hexdigest() != sha256:
             listing.update(
                 embedded=False,
-                note="The files are not embedded: a stored file is missing or does not match "
-                "its recorded SHA-256.",
+                note=_(
+                    "The files are not embedded: a stored file is missing or does not match "
+                    "its recorded SHA-256."
+                ),
             )
             return []
         name = f"evidence-{number:02d}-{evidence.file_name()}"
@@ -215,14 +248,16 @@ def plan_evidence(
             row["attachment"] = attachments[row["sha256"]].name
     listing.update(
         embedded=True,
-        note="Each file is embedded in this PDF as an associated file (see the attachments "
-        "panel of a PDF reader), named as below; its description holds its SHA-256.",
+        note=_(
+            "Each file is embedded in this PDF as an associated file (see the attachments "
+            "panel of a PDF reader), named as below; its description holds its SHA-256."
+        ),
     )
     return list(attachments.values())
 
 
-def _mb(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
+def _mb(size: int, words: ReportLanguage) -> str:
+    return words.gettext("%(size)s MB") % {"size": words.number(round(size / 2**20, 1))}
 
 
 def render_pdf(
@@ -279,6 +314,9 @@ def _render_locked(
         url_fetcher=fetcher,
         font_config=font_config,
     )
+    pages = CSS(
+        string=page_stylesheet(context["lang"]), url_fetcher=fetcher, font_config=font_config
+    )
     html = HTML(string=render_html(context), base_url=ASSET_BASE, url_fetcher=fetcher)
     attachments = []
     if embedded is not None:
@@ -302,7 +340,7 @@ def _render_locked(
             )
         )
     pdf: bytes = html.write_pdf(
-        stylesheets=[stylesheet],
+        stylesheets=[stylesheet, pages],
         font_config=font_config,
         attachments=attachments,
         pdf_variant=PDF_VARIANT,

@@ -43,10 +43,18 @@ from pypdf.errors import LimitReachedError
 from pypdf.generic import StreamObject
 
 from assessment.engine.inputs import MAX_JSON_BYTES
+from assessment.report.i18n import report_language, report_languages
 
 EMBEDDED_NAME = "assessment.json"
 SHA256_PREFIX = "sha256:"
-PRINTED_LABEL = "SHA-256 of the embedded data:"
+PRINTED_LABEL = "SHA-256 of the embedded data:"  # on the cover, in the report's language
+
+
+def printed_labels() -> tuple[str, ...]:
+    """The cover's label before the printed hash, in every report language."""
+    translated = (report_language(code).gettext(PRINTED_LABEL) for code in report_languages())
+    return tuple(dict.fromkeys((PRINTED_LABEL, *translated)))
+
 
 MIB = 1024 * 1024
 MAX_STREAM_BYTES = MAX_JSON_BYTES
@@ -171,9 +179,12 @@ def read_embedded(pdf: bytes) -> EmbeddedData:
     declared = (
         description.removeprefix(SHA256_PREFIX) if description.startswith(SHA256_PREFIX) else None
     )
-    label = "".join(PRINTED_LABEL.split())
-    at = text.find(label)
-    printed = text[at + len(label) : at + len(label) + 64] if at >= 0 else None
+    printed = None
+    for label in ("".join(each.split()) for each in printed_labels()):
+        at = text.find(label)
+        if at >= 0:
+            printed = text[at + len(label) : at + len(label) + 64]
+            break
     return EmbeddedData(
         data=data,
         sha256=hashlib.sha256(data).hexdigest(),

@@ -62,6 +62,10 @@ REPORT_SOURCES = (
     PROJECT_ROOT / "assessment" / "report" / "render.py",
     PROJECT_ROOT / "assessment" / "report" / "signing.py",
     PROJECT_ROOT / "assessment" / "engine" / "scoring.py",
+    PROJECT_ROOT / "assessment" / "engine" / "conditions.py",
+    PROJECT_ROOT / "assessment" / "engine" / "display.py",
+    PROJECT_ROOT / "assessment" / "report" / "i18n.py",
+    *sorted((PROJECT_ROOT / "assessment" / "translations").glob("*/LC_MESSAGES/report.po")),
 )
 READ_ATTEMPTS = 3
 ORPHAN_SECONDS = 600  # a temporary or a lone hash this old is left from a failed write

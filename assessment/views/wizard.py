@@ -106,7 +106,8 @@ def stored_section_page(
         return redirect(url_for("wizard.review", assessment_id=assessment.uuid))
     questions = progress.visible
     form_class = make_section_form(questions, assessment.language)
-    form = form_class(formdata=None, data=form_data_for(answers_of(assessment), questions))
+    stored = form_data_for(answers_of(assessment), questions, assessment.language)
+    form = form_class(formdata=None, data=stored)
     form.base_revision.data = str(assessment.revision)
     return _render_section(
         assessment,
@@ -160,7 +161,7 @@ def section(assessment_id: str, section_id: str) -> Any:
     stored = answers_of(assessment)
 
     if request.method == "GET":
-        form = form_class(formdata=None, data=form_data_for(stored, questions))
+        form = form_class(formdata=None, data=form_data_for(stored, questions, assessment.language))
         form.base_revision.data = str(assessment.revision)
         return _render_section(assessment, bank, visibility, section_id, form, questions)
 
@@ -173,7 +174,7 @@ def section(assessment_id: str, section_id: str) -> Any:
     for question in questions:
         fields = form.question_fields(question)
         try:
-            submitted[question.id] = read_answer(fields)
+            submitted[question.id] = read_answer(fields, assessment.language)
         except AnswerValueError as error:
             errors[question.id] = [str(error)]
     try:  # without the revision the page was loaded at, assume the oldest: never overwrite blindly
