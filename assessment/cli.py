@@ -55,6 +55,7 @@ from assessment.services.assessments import (
     visibility_of,
 )
 from assessment.services.reports import record_rendered_file, signing_files, verify_report
+from assessment.services.summaries import refresh_summary
 
 
 def _bank() -> Bank:
@@ -302,6 +303,7 @@ def register_cli(app: Flask) -> None:
                     raise click.ClickException(f"no organisation {organisation_id}")
                 organisation = found
             assessment = import_document(session, organisation, document)
+            refresh_summary(session, assessment, _banks())
             click.echo(f"Imported as {assessment.uuid} into organisation {organisation.id}.")
 
     @app.cli.command("render")

@@ -37,6 +37,7 @@ from assessment.services.comments import threads
 from assessment.services.evidence import by_question as evidence_by_question
 from assessment.services.evidence import megabytes
 from assessment.services.results import findings_of
+from assessment.services.summaries import store_summary
 from assessment.services.workflow import locked_message, pending_changes, workflow_state
 from assessment.views.common import own_assessment, pinned_bank
 
@@ -186,6 +187,8 @@ def section(assessment_id: str, section_id: str) -> Any:
         )
     except AssessmentLocked:  # submitted (or more) by someone else while this page was saved
         return _refused_as_submitted(assessment, bank, visibility, section_id, form, questions)
+    if result.changed:
+        store_summary(db(), assessment, bank)
     for question_id, theirs in result.conflicts.items():
         shown = format_value(bank.question(question_id), theirs.value, assessment.language)
         errors.setdefault(question_id, []).append(
