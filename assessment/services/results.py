@@ -218,9 +218,14 @@ def dashboard_page(
     refresh_stale(session, organisation_id, banks)
     conditions = _conditions(organisation_id, filters)
     joined = fresh_summary()  # a stale one (of a bank version not installed) reads as none
-    total = session.scalar(
-        select(func.count(Assessment.id)).outerjoin(AssessmentSummary, joined).where(*conditions)
-    ) or 0
+    total = (
+        session.scalar(
+            select(func.count(Assessment.id))
+            .outerjoin(AssessmentSummary, joined)
+            .where(*conditions)
+        )
+        or 0
+    )
     pages = max(1, math.ceil(total / page_size))
     number = min(max(page, 1), pages)
     sort = sort_key(sort)
