@@ -1,7 +1,11 @@
 """The dashboard at any size: a page at a time, sorted by a column heading's
 link, filtered in the database on summaries kept per revision; the summary
 follows every change of the answers, and the number of SQL statements a
-dashboard page costs does not grow with the organisation."""
+dashboard page costs does not grow with the organisation.  A section save
+reads the answers once, in one query, after the assessment is taken for
+writing, and works out visibility once for the answers as found and once
+for the answers as saved (shared with the summary's scoring).  Counted,
+not timed."""
 
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from assessment.db import transaction
 from assessment.demo import EXAMPLES
 from assessment.engine.banks import load_exchange
 from assessment.engine.document import AssessmentDocument
+from assessment.engine.progress import Visibility, resolve
 from assessment.engine.scoring import IMPACT_NUMERALS, METHOD_VERSION, ScoringResult, score
 from assessment.engine.summary import summarise
 from assessment.forms import field_name
@@ -408,3 +413,67 @@ def test_migration_0014_fills_the_summaries_of_existing_assessments(blank_engine
         config.attributes["connection"] = connection
         command.downgrade(config, "0012")
     assert "assessment_summaries" not in sa.inspect(blank_engine).get_table_names()
+
+
+LEGALITY = "limitation.legality"
+
+
+def _record(
+    team: Team, monkeypatch: pytest.MonkeyPatch, action: Callable[[], Any]
+) -> tuple[list[str], int, Any]:
+    """The SQL statements ``action`` runs, the times it works out visibility, its result."""
+    from assessment.engine import summary
+    from assessment.services import assessments
+
+    resolved = 0
+
+    def counting(*args: Any, **kwargs: Any) -> Visibility:
+        nonlocal resolved
+        resolved += 1
+        return resolve(*args, **kwargs)
+
+    monkeypatch.setattr(assessments, "resolve", counting)
+    monkeypatch.setattr(summary, "resolve", counting)
+    statements: list[str] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(team.engine, "before_cursor_execute", keep)
+    try:
+        result = action()
+    finally:
+        event.remove(team.engine, "before_cursor_execute", keep)
+    return statements, resolved, result
+
+
+def _reads(statements: list[str], table: str) -> int:
+    return sum(1 for s in statements if s.startswith("SELECT") and f" FROM {table} " in f"{s} ")
+
+
+def test_a_save_reads_the_answers_once_and_works_out_visibility_once_per_answer_set(
+    team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (assessment_id,) = team.add(JUNCTION, "Junction")
+    url = f"/assessments/{assessment_id}/sections/{LEGALITY}"
+    team.browser.get(url)
+    statements, resolved, reply = _record(
+        team, monkeypatch, lambda: team.browser.post(url, {field_name("lim.legal_basis"): "no"})
+    )
+    assert reply.status_code == 302, reply.get_data(as_text=True)
+    assert _reads(statements, "answers") == 1
+    assert _reads(statements, "assessments") == 2  # found, then read again once taken
+    assert statements.index(next(s for s in statements if s.startswith("UPDATE assessments"))) < (
+        statements.index(next(s for s in statements if " FROM answers " in f"{s} "))
+    )  # the answers are read after the assessment is taken for writing
+    assert resolved == 2  # the answers as found, the answers as saved (and their summary)
+    assert sum(1 for s in statements if "assessment_summaries" in s) == 1
+
+    # the same page again, nothing changed: no second visibility, no summary written
+    team.browser.get(url)
+    form = {field_name("lim.legal_basis"): "no"}
+    statements, resolved, reply = _record(team, monkeypatch, lambda: team.browser.post(url, form))
+    assert reply.status_code == 302
+    assert _reads(statements, "answers") == 1
+    assert resolved == 1
+    assert not any("assessment_summaries" in s for s in statements)

@@ -22,19 +22,20 @@ from sqlalchemy.orm import Session, selectinload
 from assessment.engine.bank import Bank
 from assessment.engine.banks import BankSet
 from assessment.engine.scoring import METHOD_VERSION
-from assessment.engine.summary import Scored, Summary, summarise
+from assessment.engine.summary import Scored, score_document, summarise
 from assessment.models import Assessment, AssessmentSummary, utcnow
 from assessment.services.assessments import to_document
 
 
-def store_summary(
-    session: Session, assessment: Assessment, bank: Bank, scored: Scored | None = None
-) -> Summary:
-    """Work out the summary of ``assessment`` as it stands (scored against
-    ``bank``, the version it is pinned to, unless ``scored`` is that scoring)
-    and store it at the assessment's revision, in one statement that inserts
-    or replaces it.  A summary stored meanwhile for a later revision is kept."""
-    summary = summarise(bank, to_document(assessment), scored)
+def store_summary(session: Session, assessment: Assessment, bank: Bank) -> Scored:
+    """Score ``assessment`` as it stands against ``bank`` (the version it is
+    pinned to) and store its summary at the assessment's revision, in one
+    statement that inserts or replaces it; returns the scoring, whose
+    visibility is the assessment's.  A summary stored meanwhile for a later
+    revision is kept."""
+    document = to_document(assessment)
+    scored = score_document(bank, document)
+    summary = summarise(bank, document, scored)
     values = {
         "revision": assessment.revision,
         "bank_id": assessment.bank_id,
@@ -53,7 +54,7 @@ def store_summary(
             where=table.c.revision <= statement.excluded.revision,
         )
     )
-    return summary
+    return scored
 
 
 def refresh_summary(session: Session, assessment: Assessment, banks: BankSet) -> bool:
