@@ -56,6 +56,7 @@ from assessment.services.assessments import (
     visibility_of,
 )
 from assessment.services.reports import record_rendered_file, signing_files, verify_report
+from assessment.services.summaries import refresh_summary
 
 
 def _bank() -> Bank:
@@ -177,7 +178,9 @@ def _import_file(path: str, organisation_id: int) -> str:
     try:
         with transaction(_sessions()) as session:
             organisation = _target_organisation(session, organisation_id)
-            return import_document(session, organisation, document).uuid
+            assessment = import_document(session, organisation, document)
+            refresh_summary(session, assessment, _banks())
+            return assessment.uuid
     except SQLAlchemyError as error:
         # The driver's message (its values already hidden, see assessment.db).
         reason = str(error.orig) if isinstance(error, DBAPIError) else type(error).__name__

@@ -16,6 +16,7 @@ from assessment.engine.banks import BankSet, load_exchange
 from assessment.models import Assessment, User
 from assessment.services.accounts import create_organisation_with_user
 from assessment.services.assessments import import_document
+from assessment.services.summaries import refresh_summary
 
 DEMO_EMAIL = "demo@example.org"
 DEMO_PASSWORD = "quarantine-cameras-2020"  # noqa: S105 - published demo login, local data only
@@ -43,4 +44,6 @@ def seed_demo(session: Session, banks: BankSet) -> tuple[User, Assessment, bool]
             session, "Demo Human Rights Group", "Demo Assessor", DEMO_EMAIL, DEMO_PASSWORD
         )
     document = load_exchange(DEMO_FILE.read_bytes(), banks)
-    return user, import_document(session, user.organisation, document, user), True
+    assessment = import_document(session, user.organisation, document, user)
+    refresh_summary(session, assessment, banks)
+    return user, assessment, True

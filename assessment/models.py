@@ -174,6 +174,37 @@ class Assessment(Base):
         return self.status == Status.ISSUED
 
 
+class AssessmentSummary(Base):
+    """What the dashboard shows of an assessment's result, kept so that a
+    list of any length is read without scoring: progress, impact level and
+    its range, recommendation and the kinds of surveillance, as the engine
+    worked them out (:func:`assessment.engine.summary.summarise`) at
+    ``revision`` against ``bank_id``/``bank_version`` with scoring method
+    ``method_version``.  A summary whose revision, bank or method differs
+    from the assessment's is stale and is worked out again (see
+    :mod:`assessment.services.summaries`).  ``programme_types`` holds the
+    kinds as ``,camera,location,`` so that a kind is found with LIKE."""
+
+    __tablename__ = "assessment_summaries"
+
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("assessments.id", ondelete="CASCADE"), primary_key=True
+    )
+    revision: Mapped[int] = mapped_column(Integer)
+    bank_id: Mapped[str] = mapped_column(String(80))
+    bank_version: Mapped[str] = mapped_column(String(40))
+    method_version: Mapped[str] = mapped_column(String(20))
+    answered: Mapped[int] = mapped_column(Integer)
+    applicable: Mapped[int] = mapped_column(Integer)
+    percent: Mapped[int] = mapped_column(Integer)
+    impact_level: Mapped[int] = mapped_column(Integer, index=True)
+    level_low: Mapped[int] = mapped_column(Integer)
+    level_high: Mapped[int] = mapped_column(Integer)
+    recommendation: Mapped[str] = mapped_column(String(40))
+    programme_types: Mapped[str] = mapped_column(String(500), default=",")
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class AnswerRecord(Base):
     __tablename__ = "answers"
     __table_args__ = (UniqueConstraint("assessment_id", "question_id"),)

@@ -642,19 +642,21 @@ def _alive_pid(pid: int) -> bool:
 
 class Server:
     """gunicorn with the repository's ``gunicorn.conf.py``, in its own process
-    group so that the master and its workers can be killed together."""
+    group so that the master and its workers can be killed together.
+    ``target`` is the WSGI app gunicorn serves (it must answer ``GET /login``)."""
 
-    def __init__(self, port: int, env: dict[str, str], log: Path) -> None:
+    def __init__(self, port: int, env: dict[str, str], log: Path, target: str = "app:app") -> None:
         self.port = port
         self.env = env
         self.log = log
+        self.target = target
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> float:
         """Start gunicorn and wait until it answers; the time it did (wall clock)."""
         with self.log.open("ab") as sink:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "app:app"],
+            self.process = subprocess.Popen(  # noqa: S603 - gunicorn of this checkout, our own target
+                [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", self.target],
                 cwd=PROJECT_ROOT,
                 env=self.env,
                 stdin=subprocess.DEVNULL,

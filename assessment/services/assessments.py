@@ -251,23 +251,30 @@ def create_assessment(
     return assessment
 
 
+def answer_of(record: AnswerRecord) -> Answer:
+    """A stored answer as an engine value."""
+    return Answer(
+        question_id=record.question_id,
+        value=record.value,
+        note=record.note,
+        source=record.source,
+        confidence=Confidence(record.confidence) if record.confidence else None,
+        confidential=record.confidential,
+    )
+
+
 def answers_of(assessment: Assessment) -> dict[str, Answer]:
     """The stored answers of ``assessment`` as engine values."""
-    return {
-        record.question_id: Answer(
-            question_id=record.question_id,
-            value=record.value,
-            note=record.note,
-            source=record.source,
-            confidence=Confidence(record.confidence) if record.confidence else None,
-            confidential=record.confidential,
-        )
-        for record in assessment.answers
-    }
+    return {record.question_id: answer_of(record) for record in assessment.answers}
 
 
-def visibility_of(assessment: Assessment, bank: Bank) -> Visibility:
-    return resolve(bank, {qid: a.value for qid, a in answers_of(assessment).items()})
+def visibility_of(
+    assessment: Assessment, bank: Bank, answers: Mapping[str, Answer] | None = None
+) -> Visibility:
+    """What applies to ``assessment`` in ``bank``; ``answers`` are its
+    :func:`answers_of` when the caller has them already."""
+    stored = answers_of(assessment) if answers is None else answers
+    return resolve(bank, {qid: a.value for qid, a in stored.items()})
 
 
 def take_for_writing(session: Session, assessment: Assessment) -> None:
@@ -308,6 +315,8 @@ def save_answers(
     submitted: Mapping[str, SubmittedAnswer],
     base_revision: int,
     section_id: str,
+    *,
+    taken: bool = False,
 ) -> SaveResult:
     """Store ``submitted`` answers (question id -> answer; value ``None`` clears).
 
@@ -315,20 +324,22 @@ def save_answers(
     than what is submitted is left alone and reported in ``conflicts``; so is
     one that a request saving at the same moment changed first.  Raises
     :class:`AssessmentLocked` if the assessment is not a draft, also when a
-    submission at the same moment came first.
+    submission at the same moment came first.  ``taken``: the caller took
+    the assessment for writing in this transaction already
+    (:func:`take_for_writing`) and read it only after that.
     """
-    take_for_writing(session, assessment)
+    if not taken:
+        take_for_writing(session, assessment)
     if assessment.is_submitted:
         raise AssessmentLocked(assessment.uuid, assessment.status)
     records = {record.question_id: record for record in assessment.answers}
-    stored = answers_of(assessment)
     result = SaveResult()
     new_revision = assessment.revision + 1
     for question_id, answer in submitted.items():
         record = records.get(question_id)
         if record is not None and record.revision > base_revision:
             if not _matches(record, answer):
-                result.conflicts[question_id] = stored[question_id]
+                result.conflicts[question_id] = answer_of(record)
             continue
         if answer.value is None:
             if record is not None:

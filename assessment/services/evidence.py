@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from assessment.engine.document import EVIDENCE_KIND_LABELS, EVIDENCE_KINDS
 from assessment.models import Assessment, AssessmentEvent, Evidence, User, utcnow
 from assessment.services.assessments import AssessmentLocked, take_for_writing
+from assessment.services.summaries import carry_summary
 
 MIB = 1024 * 1024
 KIND_LABELS = EVIDENCE_KIND_LABELS
@@ -243,6 +244,7 @@ def add_evidence(
     )
     assessment.evidence.append(record)
     assessment.revision += 1
+    carry_summary(session, assessment, assessment.revision - 1)  # evidence changes no figure
     assessment.updated_at = utcnow()
     _event(session, assessment, user, "evidence added", f"{question_id}: {kind}, {sha256[:12]}")
     session.flush()
@@ -272,6 +274,7 @@ def remove_evidence(
     question_id, sha256 = record.question_id, record.sha256
     assessment.evidence.remove(record)
     assessment.revision += 1
+    carry_summary(session, assessment, assessment.revision - 1)  # evidence changes no figure
     assessment.updated_at = utcnow()
     _event(session, assessment, user, "evidence removed", f"{question_id}: {sha256[:12]}")
     session.flush()

@@ -22,6 +22,7 @@ from assessment.services.assessments import (
     keep_history,
     take_for_writing,
 )
+from assessment.services.summaries import refresh_summary
 
 
 class AlreadyCurrent(RuntimeError):
@@ -116,6 +117,7 @@ def upgrade_to_current(
         )
     )
     session.flush()
+    refresh_summary(session, assessment, banks)
     return upgrade
 
 

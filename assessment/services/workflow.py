@@ -57,6 +57,7 @@ from assessment.services.assessments import (
     to_document,
     visibility_of,
 )
+from assessment.services.summaries import carry_summary
 
 
 class Action(StrEnum):
@@ -182,6 +183,7 @@ def _advance(
 ) -> None:
     assessment.status = to
     assessment.revision += 1
+    carry_summary(session, assessment, assessment.revision - 1)  # the answers stay as they are
     assessment.updated_at = utcnow()
     session.add(
         AssessmentEvent(

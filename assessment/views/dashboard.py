@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
@@ -13,7 +15,12 @@ from assessment.services.assessments import (
     create_assessment,
     programme_types_question,
 )
-from assessment.services.results import DashboardFilters, dashboard_rows, statuses_of
+from assessment.services.results import (
+    DashboardFilters,
+    dashboard_page,
+    sort_key,
+    statuses_of,
+)
 from assessment.services.workflow import status_label
 
 bp = Blueprint("dashboard", __name__)
@@ -40,12 +47,54 @@ def _filter_form(statuses: list[str]) -> DashboardFilterForm:
     return form
 
 
+#: The dashboard's columns: (heading, the order its link asks for; ``None``: none).
+COLUMNS = (
+    ("Title", "title"),
+    ("Programme", None),
+    ("Status", "status"),
+    ("Impact level", "level"),
+    ("Recommendation", None),
+    ("Progress", None),
+    ("Reassessment due", "reassessment"),
+    ("Last change", "updated"),
+)
+#: Orders that start from the largest value when their heading is first chosen.
+DESCENDING_FIRST = frozenset({"updated", "level"})
+
+
+def _headings(sort: str, link_args: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each column heading with, for a sortable one, the link that sorts by
+    it (the other way round if it is the current order) and its aria-sort."""
+    headings = []
+    for label, key in COLUMNS:
+        heading: dict[str, Any] = {"label": label, "url": None, "aria_sort": None}
+        if key is not None:
+            if sort.removeprefix("-") == key:
+                descending = sort.startswith("-")
+                heading["aria_sort"] = "descending" if descending else "ascending"
+                target = key if descending else f"-{key}"
+            else:
+                target = f"-{key}" if key in DESCENDING_FIRST else key
+            heading["url"] = url_for("dashboard.index", **{**link_args, "sort": target})
+        headings.append(heading)
+    return headings
+
+
+def _page_number(text: str | None) -> int:
+    try:
+        return max(1, int(text or "1"))
+    except ValueError:
+        return 1
+
+
 @bp.route("/")
 @login_required
 def index() -> str:
-    """The organisation's assessments with their result; narrowed by the GET
-    form's search and filters.  A filter with a value that is not one of its
-    choices is named in a message and not applied; the search text is kept."""
+    """The organisation's assessments with their result, a page at a time,
+    narrowed by the GET form's search and filters and ordered by a column
+    heading's link; the links to other pages and orders keep the search and
+    filters.  A filter with a value that is not one of its choices is named
+    in a message and not applied; the search text is kept."""
     user = require_user()
     form = _filter_form(statuses_of(db(), user.organisation_id))
     valid = form.validate()
@@ -60,15 +109,44 @@ def index() -> str:
         recommendation=form.recommendation.data or "",
         programme_type=form.type.data or "",
     )
-    rows = dashboard_rows(db(), user.organisation_id, app_banks(), filters)
+    sort = sort_key(request.args.get("sort", ""))
+    page = dashboard_page(
+        db(),
+        user.organisation_id,
+        app_banks(),
+        filters,
+        sort=sort,
+        page=_page_number(request.args.get("page")),
+    )
     narrowed = filters != DashboardFilters()
     type_labels = {str(c.value): c.label for c in form.type.choices}
+    link_args = {
+        name: value
+        for name, value in (
+            ("q", filters.search),
+            ("status", filters.status),
+            ("level", str(filters.level) if filters.level is not None else ""),
+            ("recommendation", filters.recommendation),
+            ("type", filters.programme_type),
+        )
+        if value
+    }
+    sorted_args: dict[str, Any] = {**link_args, "sort": page.sort}
     return render_template(
         "dashboard/index.html",
-        rows=rows,
+        page=page,
+        rows=page.rows,
         form=form,
         narrowed=narrowed,
         type_labels=type_labels,
+        headings=_headings(page.sort, link_args),
+        sort=page.sort,
+        previous_url=url_for("dashboard.index", **sorted_args, page=page.number - 1)
+        if page.number > 1
+        else None,
+        next_url=url_for("dashboard.index", **sorted_args, page=page.number + 1)
+        if page.number < page.pages
+        else None,
         current=app_banks().current,
     )
 

@@ -7,10 +7,10 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from assessment.access import db, login_required, require_user
+from assessment.engine.summary import score_document
 from assessment.forms import ActionForm, ShareLinkForm
 from assessment.services.assessments import to_document
 from assessment.services.reports import VIA_SHARE_LINK
-from assessment.services.results import score_document
 from assessment.services.shares import (
     MAX_DAYS,
     ShareLinkError,

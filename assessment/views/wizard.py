@@ -31,12 +31,14 @@ from assessment.services.assessments import (
     SubmittedAnswer,
     answers_of,
     save_answers,
+    take_for_writing,
     visibility_of,
 )
 from assessment.services.comments import threads
 from assessment.services.evidence import by_question as evidence_by_question
 from assessment.services.evidence import megabytes
 from assessment.services.results import findings_of
+from assessment.services.summaries import store_summary
 from assessment.services.workflow import locked_message, pending_changes, workflow_state
 from assessment.views.common import own_assessment, pinned_bank
 
@@ -98,7 +100,8 @@ def stored_section_page(
     after an evidence upload was refused; ``evidence_error`` is (question id,
     message).  The review page if the section no longer applies."""
     bank = pinned_bank(assessment)
-    visibility = visibility_of(assessment, bank)
+    stored = answers_of(assessment)
+    visibility = visibility_of(assessment, bank, stored)
     progress = visibility.section_progress(section_id)
     if progress is None:
         if evidence_error:
@@ -106,8 +109,7 @@ def stored_section_page(
         return redirect(url_for("wizard.review", assessment_id=assessment.uuid))
     questions = progress.visible
     form_class = make_section_form(questions, assessment.language)
-    stored = form_data_for(answers_of(assessment), questions, assessment.language)
-    form = form_class(formdata=None, data=stored)
+    form = form_class(formdata=None, data=form_data_for(stored, questions, assessment.language))
     form.base_revision.data = str(assessment.revision)
     return _render_section(
         assessment,
@@ -151,14 +153,17 @@ def section(assessment_id: str, section_id: str) -> Any:
     bank = pinned_bank(assessment)
     if not bank.has_section(section_id):
         abort(404)
-    visibility = visibility_of(assessment, bank)
+    if request.method == "POST":
+        # Take it for writing first, so that its answers are read once, as the save finds them.
+        take_for_writing(db(), assessment)
+    stored = answers_of(assessment)
+    visibility = visibility_of(assessment, bank, stored)
     progress = visibility.section_progress(section_id)
     if progress is None:
         flash("That section does not apply to this assessment.")
         return redirect(url_for("wizard.review", assessment_id=assessment.uuid))
     questions = progress.visible
     form_class = make_section_form(questions, assessment.language)
-    stored = answers_of(assessment)
 
     if request.method == "GET":
         form = form_class(formdata=None, data=form_data_for(stored, questions, assessment.language))
@@ -183,10 +188,12 @@ def section(assessment_id: str, section_id: str) -> Any:
         base_revision = 0
     try:
         result = save_answers(
-            db(), assessment, require_user(), submitted, base_revision, section_id
+            db(), assessment, require_user(), submitted, base_revision, section_id, taken=True
         )
     except AssessmentLocked:  # submitted (or more) by someone else while this page was saved
         return _refused_as_submitted(assessment, bank, visibility, section_id, form, questions)
+    if result.changed:  # one scoring of the saved answers: the summary's and the next page's
+        visibility = store_summary(db(), assessment, bank).visibility
     for question_id, theirs in result.conflicts.items():
         shown = format_value(bank.question(question_id), theirs.value, assessment.language)
         errors.setdefault(question_id, []).append(
@@ -194,7 +201,6 @@ def section(assessment_id: str, section_id: str) -> Any:
             "Your version is kept below: save again to replace theirs."
         )
 
-    visibility = visibility_of(assessment, bank)
     progress = visibility.section_progress(section_id)
     now_visible = progress.visible if progress else ()
     appeared = [q for q in now_visible if q not in questions]
