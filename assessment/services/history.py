@@ -15,6 +15,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -60,14 +61,22 @@ def check_revision(session: Session, assessment: Assessment, revision: int) -> N
     can be read back."""
     if revision < 1 or revision > assessment.revision:
         raise RevisionUnavailable(
-            f"Revision {revision} does not exist: this assessment has revisions 1 to "
-            f"{assessment.revision}."
+            _(
+                "Revision %(revision)s does not exist: this assessment has revisions 1 to"
+                " %(last)s.",
+                revision=revision,
+                last=assessment.revision,
+            )
         )
     start = history_start(session, assessment)
     if revision < start:
         raise RevisionUnavailable(
-            f"Revision {revision} is older than the answer history kept here, which starts "
-            f"at revision {start}."
+            _(
+                "Revision %(revision)s is older than the answer history kept here, which"
+                " starts at revision %(start)s.",
+                revision=revision,
+                start=start,
+            )
         )
 
 
@@ -206,7 +215,9 @@ def compare_revisions(
             Side(banks.get(after.bank_id, after.bank_version), after),
         )
     except UnknownBankVersion as error:
-        raise RevisionUnavailable(f"These revisions cannot be compared here: {error}.") from None
+        raise RevisionUnavailable(
+            _("These revisions cannot be compared here: %(error)s.", error=error)
+        ) from None
     comparison = build_changes(*sides)
     low, high = min(old, new), max(old, new)
     last_saves: dict[str, AnswerRevision] = {}

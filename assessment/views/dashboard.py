@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from assessment.access import app_bank, app_banks, db, login_required, require_user
 from assessment.engine.scoring import IMPACT_NUMERALS, RECOMMENDATION_LABELS
 from assessment.forms import DashboardFilterForm, NewAssessmentForm
+from assessment.i18n import LANGUAGES, ui_status_label
 from assessment.services.assessments import (
     create_assessment,
     programme_types_question,
 )
 from assessment.services.results import DashboardFilters, dashboard_rows, statuses_of
-from assessment.services.workflow import status_label
 
 bp = Blueprint("dashboard", __name__)
 
@@ -22,17 +23,17 @@ bp = Blueprint("dashboard", __name__)
 def _filter_form(statuses: list[str]) -> DashboardFilterForm:
     """The search and filter form, read from the query string, with its choices."""
     form = DashboardFilterForm(request.args)
-    form.status.choices = [SelectChoice("", "Any status")] + [
-        SelectChoice(s, status_label(s)) for s in statuses
+    form.status.choices = [SelectChoice("", _("Any status"))] + [
+        SelectChoice(s, ui_status_label(s)) for s in statuses
     ]
-    form.level.choices = [SelectChoice("", "Any level")] + [
+    form.level.choices = [SelectChoice("", _("Any level"))] + [
         SelectChoice(str(n), numeral) for n, numeral in IMPACT_NUMERALS.items()
     ]
-    form.recommendation.choices = [SelectChoice("", "Any recommendation")] + [
+    form.recommendation.choices = [SelectChoice("", _("Any recommendation"))] + [
         SelectChoice(value, label) for value, label in RECOMMENDATION_LABELS.items()
     ]
     types_question = programme_types_question(app_bank())
-    form.type.choices = [SelectChoice("", "Any kind")] + [
+    form.type.choices = [SelectChoice("", _("Any kind"))] + [
         SelectChoice(o.value, o.label.get_text())
         for o in types_question.options
         if o.value != "unknown"
@@ -78,7 +79,11 @@ def index() -> str:
 def new() -> str | Response:
     bank = app_bank()
     types_question = programme_types_question(bank)
-    form = NewAssessmentForm()
+    user = require_user()
+    form = NewAssessmentForm(language=user.language)
+    form.language.choices = [
+        SelectChoice(code, name) for code, name in LANGUAGES.items() if code in bank.languages
+    ]
     form.programme_types.choices = [
         SelectChoice(o.value, o.label.get_text())
         for o in types_question.options
@@ -87,10 +92,16 @@ def new() -> str | Response:
     if form.validate_on_submit():
         chosen = [c for c in form.programme_types.data or [] if types_question.option(c)]
         if not chosen:
-            form.programme_types.errors.append("Choose at least one kind of surveillance.")
+            form.programme_types.errors.append(_("Choose at least one kind of surveillance."))
         else:
             assessment = create_assessment(
-                db(), bank, require_user(), form.title.data, form.programme.data or "", chosen
+                db(),
+                bank,
+                user,
+                form.title.data,
+                form.programme.data or "",
+                chosen,
+                form.language.data,
             )
             first = bank.sections[0].id
             return redirect(

@@ -1,0 +1,117 @@
+"""The languages of the web interface (Flask-Babel) and which one a request gets.
+
+The interface language is chosen per person: a signed-in user's own
+``users.language``; for a visitor who is not signed in, the one chosen with
+the language switcher (kept in the session cookie), else the best match of
+the browser's ``Accept-Language``, else English.  The catalogues are in
+``assessment/translations/<language>/LC_MESSAGES/messages.po`` (see
+docs/translation.md).  An assessment has its own language, that of its bank
+texts and its report; it need not be the interface's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
+
+from flask import Flask, request, session
+from flask_babel import Babel, get_locale, gettext
+from flask_babel import lazy_gettext as _l
+
+from assessment.access import current_user
+from assessment.engine.bank import CONFIDENCE_LABELS, Confidence
+from assessment.models import Role
+from assessment.services.workflow import status_label
+
+DEFAULT_LANGUAGE: Final = "en"
+
+# Each language under its own name, as the switcher shows it (never translated).
+LANGUAGES: Final[Mapping[str, str]] = MappingProxyType({"en": "English", "ru": "Русский"})
+
+SESSION_KEY: Final = "language"
+
+ROLE_LABELS: Final = MappingProxyType(
+    {
+        Role.OWNER.value: _l("owner"),
+        Role.EDITOR.value: _l("editor"),
+        Role.REVIEWER.value: _l("reviewer"),
+        Role.VIEWER.value: _l("viewer"),
+    }
+)
+
+# The engine's own English labels (the engine knows no Flask), marked here so
+# that extraction finds them; tests/test_i18n.py fails when these drift apart.
+ENGINE_LABELS: Final = (
+    _l("Confirmed by an official source"),
+    _l("Reported by media or NGOs"),
+    _l("Assumed"),
+    _l("Unknown"),
+    _l("Draft"),
+    _l("In review"),
+    _l("Approved"),
+    _l("Issued"),
+    _l("Submitted"),
+)
+
+babel = Babel()
+
+
+def supported(language: object) -> str | None:
+    """``language`` if it is a language of the interface, else ``None``."""
+    return language if isinstance(language, str) and language in LANGUAGES else None
+
+
+def browser_language() -> str:
+    """The interface language the request's ``Accept-Language`` prefers, else English."""
+    return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT_LANGUAGE
+
+
+def visitor_language() -> str:
+    """The language of a visitor who is not signed in: the one chosen with the
+    switcher in this browser, else :func:`browser_language`."""
+    return supported(session.get(SESSION_KEY)) or browser_language()
+
+
+def select_language() -> str:
+    """The interface language of this request (see the module's docstring)."""
+    user = current_user()
+    if user is not None and (chosen := supported(user.language)) is not None:
+        return chosen
+    return visitor_language()
+
+
+def interface_language() -> str:
+    """The language code of the interface the request is shown in."""
+    return str(get_locale() or DEFAULT_LANGUAGE)
+
+
+def role_label(role: str | None) -> str:
+    """``role`` in words in the interface language (the code itself if unknown)."""
+    label = ROLE_LABELS.get(role or "")
+    return str(label) if label is not None else (role or "")
+
+
+def ui_status_label(status: str) -> str:
+    """:func:`~assessment.services.workflow.status_label` in the interface language."""
+    return str(gettext(status_label(status)))
+
+
+def confidence_labels() -> dict[Confidence, str]:
+    """The confidence levels in words, in the interface language."""
+    return {level: gettext(label) for level, label in CONFIDENCE_LABELS.items()}
+
+
+def install_i18n(app: Flask) -> None:
+    """Set up Flask-Babel (catalogues under ``assessment/translations``) and the
+    template globals the language switcher and ``<html lang>`` use."""
+    babel.init_app(
+        app,
+        default_locale=DEFAULT_LANGUAGE,
+        default_translation_directories="translations",  # relative to the package
+        locale_selector=select_language,
+    )
+    app.jinja_env.globals["interface_languages"] = LANGUAGES
+    app.jinja_env.globals["interface_language"] = interface_language
+    app.jinja_env.globals["role_label"] = role_label
+    app.jinja_env.policies["ext.i18n.trimmed"] = True  # as babel.cfg extracts them
