@@ -52,6 +52,10 @@ ENGINE_LABELS: Final = (
     _l("Approved"),
     _l("Issued"),
     _l("Submitted"),
+    _l("Proceed"),
+    _l("Proceed only with conditions"),
+    _l("Do not proceed"),
+    _l("Suspend the programme"),
 )
 
 babel = Babel()

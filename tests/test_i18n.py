@@ -21,6 +21,7 @@ from sqlalchemy import select
 from assessment.config import PROJECT_ROOT
 from assessment.engine.bank import CONFIDENCE_LABELS
 from assessment.engine.document import STATUS_LABELS
+from assessment.engine.scoring import RECOMMENDATION_LABELS
 from assessment.i18n import ENGINE_LABELS, LANGUAGES
 from assessment.models import Assessment, User
 from tests.conftest import TEST_PASSWORD, Browser
@@ -104,6 +105,7 @@ def test_engine_labels_are_marked_for_translation() -> None:
     marked = {label._args[0] for label in ENGINE_LABELS}
     assert set(CONFIDENCE_LABELS.values()) <= marked
     assert set(STATUS_LABELS.values()) <= marked
+    assert set(RECOMMENDATION_LABELS.values()) <= marked
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from wtforms import SelectChoice
 from assessment.access import app_bank, app_banks, db, login_required, require_user
 from assessment.engine.scoring import IMPACT_NUMERALS, RECOMMENDATION_LABELS
 from assessment.forms import DashboardFilterForm, NewAssessmentForm
-from assessment.i18n import LANGUAGES, ui_status_label
+from assessment.i18n import LANGUAGES, interface_language, ui_status_label
 from assessment.services.assessments import (
     create_assessment,
     programme_types_question,
@@ -30,11 +30,11 @@ def _filter_form(statuses: list[str]) -> DashboardFilterForm:
         SelectChoice(str(n), numeral) for n, numeral in IMPACT_NUMERALS.items()
     ]
     form.recommendation.choices = [SelectChoice("", _("Any recommendation"))] + [
-        SelectChoice(value, label) for value, label in RECOMMENDATION_LABELS.items()
+        SelectChoice(value, _(label)) for value, label in RECOMMENDATION_LABELS.items()
     ]
     types_question = programme_types_question(app_bank())
     form.type.choices = [SelectChoice("", _("Any kind"))] + [
-        SelectChoice(o.value, o.label.get_text())
+        SelectChoice(o.value, o.label.get_text(interface_language()))
         for o in types_question.options
         if o.value != "unknown"
     ]
@@ -80,12 +80,12 @@ def new() -> str | Response:
     bank = app_bank()
     types_question = programme_types_question(bank)
     user = require_user()
-    form = NewAssessmentForm(language=user.language)
+    form = NewAssessmentForm(language=user.language if user.language in bank.languages else "en")
     form.language.choices = [
         SelectChoice(code, name) for code, name in LANGUAGES.items() if code in bank.languages
     ]
     form.programme_types.choices = [
-        SelectChoice(o.value, o.label.get_text())
+        SelectChoice(o.value, o.label.get_text(interface_language()))
         for o in types_question.options
         if o.value != "unknown"
     ]
