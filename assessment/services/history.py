@@ -187,15 +187,19 @@ def revision_choices(session: Session, assessment: Assessment) -> list[RevisionC
     last_issued = last_issued_revision(session, assessment)
     choices = []
     for revision in range(assessment.revision, start - 1, -1):
-        parts = [f"Revision {revision}"]
+        parts = [_("Revision %(revision)s", revision=revision)]
         maker = made.get(revision)
         if maker is not None:
-            who = maker.user.name if maker.user else "someone no longer a member"
-            parts.append(f"{as_utc(maker.at):%Y-%m-%d %H:%M} UTC, {maker.action} by {who}")
+            who = maker.user.name if maker.user else _("someone no longer a member")
+            at = f"{as_utc(maker.at):%Y-%m-%d %H:%M}"
+            parts.append(
+                _("%(at)s UTC, %(action)s by %(who)s", at=at, action=maker.action, who=who)
+            )
         if revision == last_issued:
-            parts.append("last issued")
+            parts.append(_("last issued"))
         if revision in issued:
-            parts.append("report downloaded (" + ", ".join(issued[revision]) + ")")
+            editions = ", ".join(issued[revision])
+            parts.append(_("report downloaded (%(editions)s)", editions=editions))
         choices.append(RevisionChoice(revision, "; ".join(parts)))
     return choices
 
@@ -236,7 +240,7 @@ def compare_revisions(
         last = last_saves.get(answer["id"])
         answer["saved"] = (
             {
-                "by": last.saved_by.name if last.saved_by else "someone no longer a member",
+                "by": last.saved_by.name if last.saved_by else _("someone no longer a member"),
                 "at": f"{as_utc(last.saved_at):%Y-%m-%d %H:%M} UTC",
                 "revision": last.revision,
             }
