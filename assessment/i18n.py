@@ -40,23 +40,51 @@ ROLE_LABELS: Final = MappingProxyType(
     }
 )
 
+
+def N_(text: str) -> str:  # noqa: N802  # gettext's name for "extract this, translate later"
+    """``text`` unchanged, marked for extraction; translated where it is shown."""
+    return text
+
+
 # The engine's own English labels (the engine knows no Flask), marked here so
 # that extraction finds them; tests/test_i18n.py fails when these drift apart.
-ENGINE_LABELS: Final = (
-    _l("Confirmed by an official source"),
-    _l("Reported by media or NGOs"),
-    _l("Assumed"),
-    _l("Unknown"),
-    _l("Draft"),
-    _l("In review"),
-    _l("Approved"),
-    _l("Issued"),
-    _l("Submitted"),
-    _l("Proceed"),
-    _l("Proceed only with conditions"),
-    _l("Do not proceed"),
-    _l("Suspend the programme"),
+ENGINE_LABELS: Final = frozenset(
+    {
+        N_("Confirmed by an official source"),
+        N_("Reported by media or NGOs"),
+        N_("Assumed"),
+        N_("Unknown"),
+        N_("Draft"),
+        N_("In review"),
+        N_("Approved"),
+        N_("Issued"),
+        N_("Submitted"),
+        N_("Proceed"),
+        N_("Proceed only with conditions"),
+        N_("Do not proceed"),
+        N_("Suspend the programme"),
+    }
 )
+
+# The engine's fixed answer-checking messages (assessment/engine/answers.py), marked
+# here for the same reason; a message with values in it stays in English.
+ENGINE_MESSAGES: Final = frozenset(
+    {
+        N_("Choose one of the listed options."),
+        N_("Choose at least one of the listed options."),
+        N_("An option was chosen twice."),
+        N_("'Not known' cannot be combined with other options."),
+        N_("'Does not apply' cannot be combined with other options."),
+        N_("Answer yes, no or not known."),
+        N_("Choose a level from 1 to 4, or not known."),
+        N_("Enter text."),
+        N_("Enter a number, for example 170000 or 2.5."),
+        N_("Enter a date as YYYY-MM-DD."),
+        N_("Enter a real date as YYYY-MM-DD, e.g. 2020-03-30."),
+        N_("Add at least one row."),
+    }
+)
+
 
 babel = Babel()
 
@@ -104,6 +132,12 @@ def ui_status_label(status: str) -> str:
 def confidence_labels() -> dict[Confidence, str]:
     """The confidence levels in words, in the interface language."""
     return {level: gettext(label) for level, label in CONFIDENCE_LABELS.items()}
+
+
+def engine_message(message: str) -> str:
+    """An engine's message in the interface language, if it is one of
+    :data:`ENGINE_MESSAGES` (else as the engine wrote it)."""
+    return str(gettext(message)) if message in ENGINE_MESSAGES else message
 
 
 def install_i18n(app: Flask) -> None:

@@ -22,7 +22,7 @@ from assessment.config import PROJECT_ROOT
 from assessment.engine.bank import CONFIDENCE_LABELS
 from assessment.engine.document import STATUS_LABELS
 from assessment.engine.scoring import RECOMMENDATION_LABELS
-from assessment.i18n import ENGINE_LABELS, LANGUAGES
+from assessment.i18n import ENGINE_LABELS, ENGINE_MESSAGES, LANGUAGES
 from assessment.models import Assessment, User
 from tests.conftest import TEST_PASSWORD, Browser
 
@@ -102,10 +102,12 @@ def test_compiled_catalogue_matches_the_source() -> None:
 def test_engine_labels_are_marked_for_translation() -> None:
     """The engine's English labels are translated through the copies marked
     in assessment/i18n.py: a label added to the engine must be added there."""
-    marked = {label._args[0] for label in ENGINE_LABELS}
-    assert set(CONFIDENCE_LABELS.values()) <= marked
-    assert set(STATUS_LABELS.values()) <= marked
-    assert set(RECOMMENDATION_LABELS.values()) <= marked
+    assert set(CONFIDENCE_LABELS.values()) <= ENGINE_LABELS
+    assert set(STATUS_LABELS.values()) <= ENGINE_LABELS
+    assert set(RECOMMENDATION_LABELS.values()) <= ENGINE_LABELS
+    engine_source = (PROJECT_ROOT / "assessment" / "engine" / "answers.py").read_text()
+    for message in ENGINE_MESSAGES:
+        assert f'"{message}"' in engine_source, "no longer the engine's message"
 
 
 @pytest.mark.parametrize(
@@ -313,3 +315,16 @@ def test_languages_have_catalogues() -> None:
     for language in LANGUAGES:
         if language != "en":  # the source language needs none
             assert Path(TRANSLATIONS / language / "LC_MESSAGES" / "messages.po").is_file()
+
+
+def test_form_validation_messages_follow_the_interface_language(
+    make_browser: Callable[[], Browser],
+) -> None:
+    """WTForms' own messages come from its Russian catalogue (Flask-WTF's i18n)."""
+    visitor = make_browser()
+    _switch(visitor, "ru", "/signup")
+    refused = visitor.post("/signup", {"organisation": "", "name": "", "email": "", "password": ""})
+    assert refused.status_code == 200
+    page = refused.get_data(as_text=True)
+    assert "Обязательное поле." in page
+    assert "This field is required." not in page

@@ -198,8 +198,8 @@ def revision_choices(session: Session, assessment: Assessment) -> list[RevisionC
         if revision == last_issued:
             parts.append(_("last issued"))
         if revision in issued:
-            editions = ", ".join(issued[revision])
-            parts.append(_("report downloaded (%(editions)s)", editions=editions))
+            downloaded = ", ".join(issued[revision])
+            parts.append(_("report downloaded (%(editions)s)", editions=downloaded))
         choices.append(RevisionChoice(revision, "; ".join(parts)))
     return choices
 

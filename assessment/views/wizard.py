@@ -26,7 +26,7 @@ from assessment.forms import (
     make_section_form,
     read_answer,
 )
-from assessment.i18n import confidence_labels
+from assessment.i18n import confidence_labels, engine_message
 from assessment.models import Assessment
 from assessment.services.assessments import (
     AssessmentLocked,
@@ -177,7 +177,7 @@ def section(assessment_id: str, section_id: str) -> Any:
         try:
             submitted[question.id] = read_answer(fields)
         except AnswerValueError as error:
-            errors[question.id] = [str(error)]
+            errors[question.id] = [engine_message(str(error))]
     try:  # without the revision the page was loaded at, assume the oldest: never overwrite blindly
         base_revision = int(form.base_revision.data or 0)
     except ValueError:
