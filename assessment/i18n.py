@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import Babel, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
@@ -106,7 +106,10 @@ def visitor_language() -> str:
 
 
 def select_language() -> str:
-    """The interface language of this request (see the module's docstring)."""
+    """The interface language of this request (see the module's docstring);
+    English outside a request (the command line)."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
     user = current_user()
     if user is not None and (chosen := supported(user.language)) is not None:
         return chosen

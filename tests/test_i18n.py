@@ -328,3 +328,11 @@ def test_form_validation_messages_follow_the_interface_language(
     page = refused.get_data(as_text=True)
     assert "Обязательное поле." in page
     assert "This field is required." not in page
+
+
+def test_command_line_stays_english_outside_requests(app: Flask) -> None:
+    """Commands run in an app context without a request: English, no error."""
+    from assessment.services.passwords import WeakPassword, check_new_password
+
+    with app.app_context(), pytest.raises(WeakPassword, match="at least 12 characters"):
+        check_new_password("short")
