@@ -18,6 +18,7 @@ from typing import Final
 from flask import Flask, has_request_context, request, session
 from flask_babel import Babel, get_locale, gettext
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from assessment.access import current_user
 from assessment.engine.bank import CONFIDENCE_LABELS, Confidence
@@ -143,6 +144,14 @@ def engine_message(message: str) -> str:
     return str(gettext(message)) if message in ENGINE_MESSAGES else message
 
 
+def text_lang(language: str) -> Markup:
+    """A ``lang`` attribute for text in ``language`` (a bank text in the
+    assessment's language), or nothing when that is the interface's."""
+    if language == interface_language():
+        return Markup("")
+    return Markup(' lang="%s"') % language
+
+
 def install_i18n(app: Flask) -> None:
     """Set up Flask-Babel (catalogues under ``assessment/translations``) and the
     template globals the language switcher and ``<html lang>`` use."""
@@ -155,4 +164,5 @@ def install_i18n(app: Flask) -> None:
     app.jinja_env.globals["interface_languages"] = LANGUAGES
     app.jinja_env.globals["interface_language"] = interface_language
     app.jinja_env.globals["role_label"] = role_label
+    app.jinja_env.globals["text_lang"] = text_lang
     app.jinja_env.policies["ext.i18n.trimmed"] = True  # as babel.cfg extracts them
