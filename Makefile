@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app app
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run serve test lint system-deps pytest clean
+.PHONY: run serve test lint system-deps pytest clean translations
 
 $(VENV)/bin/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -59,6 +59,13 @@ pytest: $(VENV)/.dev-installed system-deps
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test: lint pytest
+
+# The interface's message catalogues (docs/translation.md): extract the marked texts,
+# merge them into each language's messages.po, compile the .mo files the app reads.
+translations: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -w 100 -o $(VENV)/messages.pot .
+	$(VENV)/bin/pybabel update -i $(VENV)/messages.pot -d assessment/translations -w 100
+	$(VENV)/bin/pybabel compile -d assessment/translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

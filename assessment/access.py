@@ -141,6 +141,7 @@ ENDPOINT_PERMISSIONS: Final[Mapping[str, Permission]] = MappingProxyType(
         "shares.report": Permission.PUBLIC,
         "verify.page": Permission.PUBLIC,
         "verify.certificate": Permission.PUBLIC,
+        "language.switch": Permission.PUBLIC,  # the interface language of this browser
     }
 )
 

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -208,8 +210,8 @@ def make_section_form(questions: Iterable[Question], language: str) -> type[Sect
     Raises :class:`UnsupportedQuestionType` for a type without a builder.
     """
     attributes: dict[str, Any] = {}
-    confidence_choices = [SelectChoice("", "Not stated")] + [
-        SelectChoice(level.value, label) for level, label in CONFIDENCE_LABELS.items()
+    confidence_choices = [SelectChoice("", _l("Not stated"))] + [
+        SelectChoice(level.value, gettext(label)) for level, label in CONFIDENCE_LABELS.items()
     ]
     for question in questions:
         try:
@@ -283,26 +285,31 @@ def _field_text(value: Any, language: str) -> str:
 
 
 class LoginForm(AppForm):
-    email = StringField("E-mail", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    email = StringField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
 
 
 class SignupForm(AppForm):
-    organisation = StringField("Organisation", validators=[DataRequired(), Length(max=200)])
-    name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
-    email = StringField("E-mail", validators=[DataRequired(), Length(max=254)])
+    organisation = StringField(_l("Organisation"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
+    email = StringField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(
-        "Password: at least 12 characters, 15 or more recommended (a few unrelated words"
-        " make a good one; up to 128 characters)",
+        _l(
+            "Password: at least 12 characters, 15 or more recommended (a few unrelated words"
+            " make a good one; up to 128 characters)"
+        ),
         validators=[DataRequired(), Length(max=1024)],
     )
 
 
 class NewAssessmentForm(AppForm):
-    title = StringField("Title of this assessment", validators=[DataRequired(), Length(max=200)])
-    programme = StringField("Programme assessed", validators=[Length(max=200)])
+    title = StringField(
+        _l("Title of this assessment"), validators=[DataRequired(), Length(max=200)]
+    )
+    programme = StringField(_l("Programme assessed"), validators=[Length(max=200)])
+    language = SelectField(_l("Language of the questions and the report"), validate_choice=True)
     programme_types = SelectMultipleField(
-        "Kinds of surveillance involved",
+        _l("Kinds of surveillance involved"),
         validate_choice=False,
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
@@ -317,24 +324,24 @@ class ApproveForm(FlaskForm):  # type: ignore[misc]
     """Approval with the sign-off printed on the report's cover."""
 
     position = StringField(
-        "Your position (printed with your name)", validators=[DataRequired(), Length(max=200)]
+        _l("Your position (printed with your name)"), validators=[DataRequired(), Length(max=200)]
     )
     statement = TextAreaField(
-        "Statement you sign", validators=[DataRequired(), Length(max=STATEMENT_MAX)]
+        _l("Statement you sign"), validators=[DataRequired(), Length(max=STATEMENT_MAX)]
     )
 
 
 class RequestChangesForm(FlaskForm):  # type: ignore[misc]
     changes = TextAreaField(
-        "What should change (the editors see this)",
+        _l("What should change (the editors see this)"),
         validators=[DataRequired(), Length(max=STATEMENT_MAX)],
     )
 
 
 class IssueForm(FlaskForm):  # type: ignore[misc]
     reassess_by = DateField(
-        "Reassess by (the date the programme is to be assessed again)",
-        validators=[DataRequired(message="Give the reassessment date as YYYY-MM-DD.")],
+        _l("Reassess by (the date the programme is to be assessed again)"),
+        validators=[DataRequired(message=_l("Give the reassessment date as YYYY-MM-DD."))],
     )
 
 
@@ -342,51 +349,59 @@ class DashboardFilterForm(Form):  # type: ignore[misc]  # WTForms' Form is untyp
     """The dashboard's search and filters: a GET form that only narrows what
     is shown, so it carries no CSRF token.  Choices are filled by the view."""
 
-    q = StringField("Search title or programme", validators=[Length(max=SEARCH_MAX)])
-    status = SelectField("Status", default="", validate_choice=True)
-    level = SelectField("Impact level", default="", validate_choice=True)
-    recommendation = SelectField("Recommendation", default="", validate_choice=True)
-    type = SelectField("Kind of surveillance", default="", validate_choice=True)
+    q = StringField(_l("Search title or programme"), validators=[Length(max=SEARCH_MAX)])
+    status = SelectField(_l("Status"), default="", validate_choice=True)
+    level = SelectField(_l("Impact level"), default="", validate_choice=True)
+    recommendation = SelectField(_l("Recommendation"), default="", validate_choice=True)
+    type = SelectField(_l("Kind of surveillance"), default="", validate_choice=True)
 
 
-RULES_HINT = (
-    "at least 12 characters, 15 or more recommended (a few unrelated words make a good one;"
-    " up to 128 characters)"
-)
 ROLE_CHOICES = [
-    SelectChoice("editor", "Editor: answers the questions"),
-    SelectChoice("reviewer", "Reviewer: reads, comments, approves or requests changes"),
-    SelectChoice("viewer", "Viewer: reads"),
-    SelectChoice("owner", "Owner: manages members and share links, and may do everything"),
+    SelectChoice("editor", _l("Editor: answers the questions")),
+    SelectChoice("reviewer", _l("Reviewer: reads, comments, approves or requests changes")),
+    SelectChoice("viewer", _l("Viewer: reads")),
+    SelectChoice("owner", _l("Owner: manages members and share links, and may do everything")),
 ]
 
 
 class InviteForm(FlaskForm):  # type: ignore[misc]
-    email = StringField("E-mail address", validators=[DataRequired(), Length(max=254)])
-    role = SelectField("Role", choices=ROLE_CHOICES, default="editor")
+    email = StringField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="editor")
 
 
 class RoleForm(FlaskForm):  # type: ignore[misc]
-    role = SelectField("Role", choices=ROLE_CHOICES)
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
 
 
 class AcceptInvitationForm(FlaskForm):  # type: ignore[misc]
-    name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
     password = PasswordField(
-        f"Password: {RULES_HINT}", validators=[DataRequired(), Length(max=1024)]
+        _l(
+            "Password: at least 12 characters, 15 or more recommended (a few unrelated words"
+            " make a good one; up to 128 characters)"
+        ),
+        validators=[DataRequired(), Length(max=1024)],
     )
 
 
 class ChangePasswordForm(FlaskForm):  # type: ignore[misc]
-    current = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1024)])
     password = PasswordField(
-        f"New password: {RULES_HINT}", validators=[DataRequired(), Length(max=1024)]
+        _l(
+            "New password: at least 12 characters, 15 or more recommended (a few unrelated"
+            " words make a good one; up to 128 characters)"
+        ),
+        validators=[DataRequired(), Length(max=1024)],
     )
 
 
 class ResetPasswordForm(FlaskForm):  # type: ignore[misc]
     password = PasswordField(
-        f"New password: {RULES_HINT}", validators=[DataRequired(), Length(max=1024)]
+        _l(
+            "New password: at least 12 characters, 15 or more recommended (a few unrelated"
+            " words make a good one; up to 128 characters)"
+        ),
+        validators=[DataRequired(), Length(max=1024)],
     )
 
 
@@ -394,11 +409,11 @@ class ShareLinkForm(AppForm):
     """A new share link.  Only the label is a form field: the validity and
     the edition are read and checked by the view and the service."""
 
-    label = StringField("For whom (optional)", validators=[Length(max=200)])
+    label = StringField(_l("For whom (optional)"), validators=[Length(max=200)])
 
 
 class CommentForm(FlaskForm):  # type: ignore[misc]
     """A comment or a reply.  The text is checked by
     :func:`assessment.services.comments.check_text`, which says what is wrong."""
 
-    text = TextAreaField("Comment", render_kw={"rows": 4, "maxlength": COMMENT_MAX})
+    text = TextAreaField(_l("Comment"), render_kw={"rows": 4, "maxlength": COMMENT_MAX})

@@ -106,6 +106,8 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default=Role.VIEWER.value)
+    # the interface language (assessment/i18n.py), chosen with the language switcher
+    language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")

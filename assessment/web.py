@@ -23,6 +23,7 @@ from assessment.db import make_engine, make_session_factory
 from assessment.engine.banks import BankSet, load_banks
 from assessment.engine.display import wording
 from assessment.forms import ActionForm, check_bank_supported
+from assessment.i18n import install_i18n
 from assessment.logs import RedactShareTokens
 from assessment.report.pool import RenderFailed, ReportRenderer
 from assessment.report.signing import SigningError, load_signer
@@ -38,6 +39,7 @@ from assessment.views import (
     evidence,
     history,
     invitations,
+    language,
     members,
     reports,
     shares,
@@ -97,6 +99,7 @@ def create_app(config: Config | None = None, banks: BankSet | None = None) -> Fl
     app.jinja_env.globals["wording"] = wording
     app.jinja_env.globals["megabytes"] = megabytes
     csrf.init_app(app)
+    install_i18n(app)
     limiter.init_app(app)
     configure_hashing(config.hashing_slots, config.hashing_wait_seconds)
     install_access(app)
@@ -163,6 +166,7 @@ def create_app(config: Config | None = None, banks: BankSet | None = None) -> Fl
         comments.bp,
         history.bp,
         workflow.bp,
+        language.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

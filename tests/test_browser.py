@@ -84,3 +84,56 @@ def test_result_pages_pass_axe(served_app: Flask, live_server: str, axe_page: Pa
     ):
         page.goto(f"{live_server}{path}")
         assert axe_violations(page) == [], path
+
+
+def test_language_switcher_without_javascript(live_server: str, page: Page) -> None:
+    """The switcher is a plain form: with JavaScript off, pressing "Русский"
+    shows the same page in Russian, and the account made next keeps it."""
+    page.goto(f"{live_server}/signup")
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.click("header button[name=language][value=ru]")
+    assert page.url == f"{live_server}/signup"
+    assert page.locator("html").get_attribute("lang") == "ru"
+    assert page.locator("h1").inner_text() == "Создайте рабочее пространство организации"
+    page.fill("#organisation", "Правозащитный центр")
+    page.fill("#name", "Анна")
+    page.fill("#email", "anna@example.org")
+    page.fill("#password", "correct horse battery")
+    page.click("main button[type=submit]")
+    assert page.locator("h1").inner_text() == "Оценки"
+    page.click("text=Начать оценку")
+    assert page.locator("select#language").input_value() == "ru"
+
+
+def test_russian_pages_pass_axe(live_server: str, axe_page: Page) -> None:
+    """Pages in Russian, the switcher on each, have no axe-core violations;
+    the switcher's button has a visible focus ring."""
+    page = axe_page
+    page.goto(f"{live_server}/login")
+    button = page.locator("header button[name=language][value=ru]")
+    for _ in range(10):  # reach it with the keyboard, as :focus-visible needs
+        page.keyboard.press("Tab")
+        if button.evaluate("b => b === document.activeElement"):
+            break
+    outline = button.evaluate("b => getComputedStyle(b).outlineWidth")
+    assert float(outline.removesuffix("px")) >= 2
+    button.click()
+    assert page.locator("html").get_attribute("lang") == "ru"
+    assert axe_violations(page) == [], "/login"
+    page.goto(f"{live_server}/signup")
+    page.fill("#organisation", "Правозащитный центр")
+    page.fill("#name", "Анна")
+    page.fill("#email", "anna@example.org")
+    page.fill("#password", "correct horse battery")
+    page.click("main button[type=submit]")
+    page.goto(f"{live_server}/assessments/new")
+    assert axe_violations(page) == [], "/assessments/new"
+    page.fill("#title", "Камеры")
+    page.check("input[value=camera]")
+    page.click("main button[type=submit]")
+    section = page.url
+    assert page.locator("html").get_attribute("lang") == "ru"
+    assert axe_violations(page) == [], section
+    for path in ("/", "/verify", section.rsplit("/sections/", 1)[0] + "/review"):
+        page.goto(path if path.startswith("http") else f"{live_server}{path}")
+        assert axe_violations(page) == [], path

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -37,13 +39,14 @@ __all__ = [
     "create_organisation_with_user",
     "normalise_email",
     "remove_member",
+    "set_language",
     "set_password",
 ]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-TAKEN = "An account with this e-mail address already exists."
+TAKEN = _l("An account with this e-mail address already exists.")
 
 
 class AccountError(ValueError):
@@ -55,7 +58,7 @@ class LastOwner(AccountError):
 
     def __init__(self) -> None:
         super().__init__(
-            "An organisation needs at least one owner: make another member owner first."
+            _("An organisation needs at least one owner: make another member owner first.")
         )
 
 
@@ -63,7 +66,7 @@ def normalise_email(email: str) -> str:
     """Trimmed, lower-cased ``email``; raises :class:`AccountError` if it is not an address."""
     email = email.strip().lower()
     if not _EMAIL.match(email) or len(email) > 254 or unstorable_character(email):
-        raise AccountError("Enter a valid e-mail address.")
+        raise AccountError(_("Enter a valid e-mail address."))
     return email
 
 
@@ -86,13 +89,19 @@ def _new_password_hash(email: str, password: str) -> str:
 def check_email_free(session: Session, email: str) -> None:
     taken = session.scalar(select(func.count()).select_from(User).where(User.email == email))
     if taken:
-        raise AccountError(TAKEN)
+        raise AccountError(str(TAKEN))
 
 
 def create_organisation_with_user(
-    session: Session, organisation_name: str, name: str, email: str, password: str
+    session: Session,
+    organisation_name: str,
+    name: str,
+    email: str,
+    password: str,
+    language: str = "en",
 ) -> User:
-    """Create an organisation workspace and its first member (role ``owner``).
+    """Create an organisation workspace and its first member (role ``owner``),
+    whose interface is in ``language``.
 
     Raises :class:`AccountError` for an invalid or taken e-mail address or an
     empty name (then no workspace is left behind, also when the address was
@@ -103,7 +112,7 @@ def create_organisation_with_user(
     """
     organisation_name, name = organisation_name.strip(), name.strip()
     if not organisation_name or not name:
-        raise AccountError("Enter your name and your organisation's name.")
+        raise AccountError(_("Enter your name and your organisation's name."))
     _check_names(organisation_name, name)
     email = normalise_email(email)
     check_email_free(session, email)
@@ -111,7 +120,7 @@ def create_organisation_with_user(
     organisation = Organisation(name=organisation_name)
     session.add(organisation)
     try:
-        return insert_user(session, organisation, name, email, password_hash, Role.OWNER)
+        return insert_user(session, organisation, name, email, password_hash, Role.OWNER, language)
     except AccountError:
         session.delete(organisation)
         session.flush()
@@ -143,6 +152,7 @@ def insert_user(
     email: str,
     password_hash: str,
     role: Role,
+    language: str = "en",
 ) -> User:
     """Insert the user in one statement that does nothing if the address was
     taken meanwhile; raises :class:`AccountError` then."""
@@ -157,12 +167,20 @@ def insert_user(
         email=email,
         password_hash=password_hash,
         role=role.value,
+        language=language,
     )
     if user_id is None:
-        raise AccountError(TAKEN)
+        raise AccountError(str(TAKEN))
     user = session.get_one(User, user_id)
     end_all_sessions(session, user)  # none yet; kept so that every password set ends them
     return user
+
+
+def set_language(session: Session, user: User, language: str) -> None:
+    """Show ``user`` the interface in ``language`` from now on (a code the
+    caller has checked against :data:`assessment.i18n.LANGUAGES`)."""
+    user.language = language
+    session.flush()
 
 
 def set_password(session: Session, user: User, password: str) -> None:
@@ -193,9 +211,9 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     current password, :class:`WeakPassword`, or
     :class:`~assessment.services.passwords.HashingBusy`."""
     if not verify_password(user.password_hash, current):
-        raise AccountError("Your current password is not right.")
+        raise AccountError(_("Your current password is not right."))
     if new == current:
-        raise WeakPassword("The new password must differ from the current one.")
+        raise WeakPassword(_("The new password must differ from the current one."))
     set_password(session, user, new)
 
 

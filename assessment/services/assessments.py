@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
@@ -219,9 +220,9 @@ def create_assessment(
     """
     title, programme = title.strip(), programme.strip()
     if not title:
-        raise ValueError("Give the assessment a title.")
+        raise ValueError(_("Give the assessment a title."))
     if not programme_types:
-        raise ValueError("Choose at least one kind of surveillance.")
+        raise ValueError(_("Choose at least one kind of surveillance."))
     assessment = Assessment(
         organisation_id=user.organisation_id,
         title=title,

@@ -14,6 +14,9 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -28,7 +31,7 @@ from assessment.models import (
 )
 
 #: Who an entry names when its member's account is gone or a command did it.
-NOBODY = "Someone no longer a member, or a server command"
+NOBODY = _l("Someone no longer a member, or a server command")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +58,12 @@ class _Names:
     def section(self, section_id: str | None) -> str:
         if section_id and self.bank.has_section(section_id):
             return self.bank.section(section_id).title.get_text(self.language)
-        return section_id or "a section"
+        return section_id or _("a section")
 
     def question(self, question_id: str | None) -> str:
         if question_id and self.bank.has_question(question_id):
             return self.bank.question(question_id).text.get_text(self.language)
-        return question_id or "a question"
+        return question_id or _("a question")
 
     def on_question(self, event: AssessmentEvent) -> str:
         where = self.question(event.question_id)
@@ -69,34 +72,53 @@ class _Names:
             if event.question_id and self.bank.has_question(event.question_id)
             else None
         )
-        return f"“{where}” ({self.section(section_id)})"
+        return str(
+            _("“%(question)s” (%(section)s)", question=where, section=self.section(section_id))
+        )
 
 
 def _saved(event: AssessmentEvent, names: _Names) -> str:
     count = event.answer_count
     if count is None or event.section_id is None:
-        return f"Saved answers ({event.detail})" if event.detail else "Saved answers"
-    return f"Saved {count} answer{'s' if count != 1 else ''} in “{names.section(event.section_id)}”"
+        if event.detail:
+            return str(_("Saved answers (%(detail)s)", detail=event.detail))
+        return str(_("Saved answers"))
+    return str(
+        ngettext(
+            "Saved %(num)d answer in “%(section)s”",
+            "Saved %(num)d answers in “%(section)s”",
+            count,
+            section=names.section(event.section_id),
+        )
+    )
 
 
 #: How each recorded action is described.  An action missing here (one a newer
 #: part of the tool records) is shown with its own name and detail rather than
 #: hidden: the log must show every event.
 DESCRIBE: dict[str, Callable[[AssessmentEvent, _Names], str]] = {
-    "created": lambda e, n: "Started the assessment",
-    "imported": lambda e, n: "Imported the assessment from an exchange file",
+    "created": lambda e, n: _("Started the assessment"),
+    "imported": lambda e, n: _("Imported the assessment from an exchange file"),
     "answers saved": _saved,
-    "submitted": lambda e, n: "Submitted the assessment",
-    "submitted for review": lambda e, n: "Submitted the assessment for review",
-    "changes requested": lambda e, n: "Requested changes",
-    "approved": lambda e, n: "Approved and signed off the assessment",
-    "issued": lambda e, n: "Issued the assessment",
-    "reassessment opened": lambda e, n: "Opened a reassessment",
-    "upgraded": lambda e, n: f"Moved the assessment to a newer question-bank version ({e.detail})",
-    "comment added": lambda e, n: f"Commented on {n.on_question(e)}",
-    "reply added": lambda e, n: f"Replied to a comment on {n.on_question(e)}",
-    "comment resolved": lambda e, n: f"Resolved a comment thread on {n.on_question(e)}",
-    "comment reopened": lambda e, n: f"Reopened a comment thread on {n.on_question(e)}",
+    "submitted": lambda e, n: _("Submitted the assessment"),
+    "submitted for review": lambda e, n: _("Submitted the assessment for review"),
+    "changes requested": lambda e, n: _("Requested changes"),
+    "approved": lambda e, n: _("Approved and signed off the assessment"),
+    "issued": lambda e, n: _("Issued the assessment"),
+    "reassessment opened": lambda e, n: _("Opened a reassessment"),
+    "upgraded": lambda e, n: _(
+        "Moved the assessment to a newer question-bank version (%(detail)s)", detail=e.detail
+    ),
+    "comment added": lambda e, n: _("Commented on %(question)s", question=n.on_question(e)),
+    "reply added": lambda e, n: _(
+        "Replied to a comment on %(question)s", question=n.on_question(e)
+    ),
+    "comment resolved": lambda e, n: _(
+        "Resolved a comment thread on %(question)s", question=n.on_question(e)
+    ),
+    "comment reopened": lambda e, n: _(
+        "Reopened a comment thread on %(question)s", question=n.on_question(e)
+    ),
 }
 
 
@@ -109,7 +131,7 @@ def describe(event: AssessmentEvent, names: _Names) -> str:
 
 
 def _who(user: User | None) -> str:
-    return user.name if user is not None else NOBODY
+    return user.name if user is not None else str(NOBODY)
 
 
 def audit_log(session: Session, assessment: Assessment, bank: Bank) -> list[AuditDay]:

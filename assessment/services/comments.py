@@ -14,6 +14,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from flask_babel import format_number
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -46,13 +48,17 @@ def check_text(text: str) -> str:
     for an empty text, one over :data:`COMMENT_MAX` characters, or one with a
     NUL character (which PostgreSQL cannot store and no one types)."""
     if "\x00" in text:
-        raise CommentRefused("The comment contains a NUL character; remove it and post again.")
+        raise CommentRefused(_("The comment contains a NUL character; remove it and post again."))
     stripped = text.strip()
     if not stripped:
-        raise CommentRefused("Write something before posting.")
+        raise CommentRefused(_("Write something before posting."))
     if len(stripped) > COMMENT_MAX:
         raise CommentRefused(
-            f"Keep the comment under {COMMENT_MAX:,} characters (it has {len(stripped):,})."
+            _(
+                "Keep the comment under %(max)s characters (it has %(length)s).",
+                max=format_number(COMMENT_MAX),
+                length=format_number(len(stripped)),
+            )
         )
     return stripped
 

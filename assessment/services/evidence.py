@@ -33,6 +33,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from assessment.engine.document import EVIDENCE_KIND_LABELS, EVIDENCE_KINDS
@@ -215,22 +216,30 @@ def add_evidence(
     if assessment.is_submitted:
         raise AssessmentLocked(assessment.uuid)
     if len(data) > limits.file_max_bytes:
-        raise FileTooLarge(f"The file is larger than {megabytes(limits.file_max_bytes)}.")
+        raise FileTooLarge(
+            _("The file is larger than %(size)s.", size=megabytes(limits.file_max_bytes))
+        )
     kind = sniff_kind(data)
     if kind is None:
         raise UnsupportedFile(
-            f"This file is not a {ACCEPTED} file (judged by its content, not its name)."
-            + (" Office documents with macros are refused." if data[:2] == b"PK" else "")
+            _(
+                "This file is not a %(kinds)s file (judged by its content, not its name).",
+                kinds=ACCEPTED,
+            )
+            + (" " + _("Office documents with macros are refused.") if data[:2] == b"PK" else "")
         )
     sha256 = hashlib.sha256(data).hexdigest()
     stored = {e.sha256: e.size for e in assessment.evidence}
     if any(e.question_id == question_id and e.sha256 == sha256 for e in assessment.evidence):
-        raise AlreadyAttached("This file is already attached to this answer.")
+        raise AlreadyAttached(_("This file is already attached to this answer."))
     total = sum(stored.values()) + (0 if sha256 in stored else len(data))
     if total > limits.assessment_max_bytes:
         raise AssessmentFull(
-            f"The files of this assessment would take more than "
-            f"{megabytes(limits.assessment_max_bytes)} together; remove some first."
+            _(
+                "The files of this assessment would take more than %(size)s together;"
+                " remove some first.",
+                size=megabytes(limits.assessment_max_bytes),
+            )
         )
     _write_private(_private_folder(root, assessment) / sha256, data)
     record = Evidence(

@@ -15,6 +15,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -60,14 +61,22 @@ def check_revision(session: Session, assessment: Assessment, revision: int) -> N
     can be read back."""
     if revision < 1 or revision > assessment.revision:
         raise RevisionUnavailable(
-            f"Revision {revision} does not exist: this assessment has revisions 1 to "
-            f"{assessment.revision}."
+            _(
+                "Revision %(revision)s does not exist: this assessment has revisions 1 to"
+                " %(last)s.",
+                revision=revision,
+                last=assessment.revision,
+            )
         )
     start = history_start(session, assessment)
     if revision < start:
         raise RevisionUnavailable(
-            f"Revision {revision} is older than the answer history kept here, which starts "
-            f"at revision {start}."
+            _(
+                "Revision %(revision)s is older than the answer history kept here, which"
+                " starts at revision %(start)s.",
+                revision=revision,
+                start=start,
+            )
         )
 
 
@@ -178,15 +187,19 @@ def revision_choices(session: Session, assessment: Assessment) -> list[RevisionC
     last_issued = last_issued_revision(session, assessment)
     choices = []
     for revision in range(assessment.revision, start - 1, -1):
-        parts = [f"Revision {revision}"]
+        parts = [_("Revision %(revision)s", revision=revision)]
         maker = made.get(revision)
         if maker is not None:
-            who = maker.user.name if maker.user else "someone no longer a member"
-            parts.append(f"{as_utc(maker.at):%Y-%m-%d %H:%M} UTC, {maker.action} by {who}")
+            who = maker.user.name if maker.user else _("someone no longer a member")
+            at = f"{as_utc(maker.at):%Y-%m-%d %H:%M}"
+            parts.append(
+                _("%(at)s UTC, %(action)s by %(who)s", at=at, action=maker.action, who=who)
+            )
         if revision == last_issued:
-            parts.append("last issued")
+            parts.append(_("last issued"))
         if revision in issued:
-            parts.append("report downloaded (" + ", ".join(issued[revision]) + ")")
+            downloaded = ", ".join(issued[revision])
+            parts.append(_("report downloaded (%(editions)s)", editions=downloaded))
         choices.append(RevisionChoice(revision, "; ".join(parts)))
     return choices
 
@@ -206,7 +219,9 @@ def compare_revisions(
             Side(banks.get(after.bank_id, after.bank_version), after),
         )
     except UnknownBankVersion as error:
-        raise RevisionUnavailable(f"These revisions cannot be compared here: {error}.") from None
+        raise RevisionUnavailable(
+            _("These revisions cannot be compared here: %(error)s.", error=error)
+        ) from None
     comparison = build_changes(*sides)
     low, high = min(old, new), max(old, new)
     last_saves: dict[str, AnswerRevision] = {}
@@ -225,7 +240,7 @@ def compare_revisions(
         last = last_saves.get(answer["id"])
         answer["saved"] = (
             {
-                "by": last.saved_by.name if last.saved_by else "someone no longer a member",
+                "by": last.saved_by.name if last.saved_by else _("someone no longer a member"),
                 "at": f"{as_utc(last.saved_at):%Y-%m-%d %H:%M} UTC",
                 "revision": last.revision,
             }

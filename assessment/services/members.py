@@ -19,6 +19,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -161,8 +162,11 @@ def live_invitation(session: Session, token: str) -> Invitation:
     return invitation
 
 
-def accept_invitation(session: Session, token: str, name: str, password: str) -> User:
-    """Create the invited member's account with the invitation's address and role.
+def accept_invitation(
+    session: Session, token: str, name: str, password: str, language: str = "en"
+) -> User:
+    """Create the invited member's account with the invitation's address and
+    role, its interface in ``language``.
 
     Raises :class:`LinkUnavailable` (also when the link was used a moment
     earlier), :class:`AccountError` for an empty name or an address that got
@@ -172,7 +176,7 @@ def accept_invitation(session: Session, token: str, name: str, password: str) ->
     invitation = live_invitation(session, token)
     name = name.strip()
     if not name:
-        raise AccountError("Enter your name.")
+        raise AccountError(_("Enter your name."))
     check_email_free(session, invitation.email)
     password_hash = new_password_hash(invitation.email, password)  # slow: before writing
     _use(session, Invitation, Invitation.accepted_at, invitation.id)
@@ -183,6 +187,7 @@ def accept_invitation(session: Session, token: str, name: str, password: str) ->
         invitation.email,
         password_hash,
         Role(invitation.role),
+        language,
     )
 
 

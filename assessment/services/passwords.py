@@ -26,6 +26,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext as _
 
 MIN_PASSWORD_LENGTH = 12
 RECOMMENDED_PASSWORD_LENGTH = 15
@@ -136,25 +137,33 @@ def check_new_password(password: str, email: str = "") -> None:
     the rules above for the account with address ``email``."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise WeakPassword(
-            f"Use a password of at least {MIN_PASSWORD_LENGTH} characters "
-            f"({RECOMMENDED_PASSWORD_LENGTH} or more is better: a few unrelated words work well)."
+            _(
+                "Use a password of at least %(min)s characters (%(better)s or more is better:"
+                " a few unrelated words work well).",
+                min=MIN_PASSWORD_LENGTH,
+                better=RECOMMENDED_PASSWORD_LENGTH,
+            )
         )
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise WeakPassword(f"Use a password of at most {MAX_PASSWORD_LENGTH} characters.")
+        raise WeakPassword(
+            _("Use a password of at most %(max)s characters.", max=MAX_PASSWORD_LENGTH)
+        )
     lowered = password.lower()
     squeezed = "".join(lowered.split())
     common = common_passwords()
     if _is_sequence(lowered) or _is_sequence(squeezed):
-        raise WeakPassword("This password is a simple sequence; choose a harder one to guess.")
+        raise WeakPassword(_("This password is a simple sequence; choose a harder one to guess."))
     unit = _repeated_unit(lowered)
     if unit is not None and (len(unit) <= 4 or unit in common):
-        raise WeakPassword("This password repeats a short pattern; choose a harder one to guess.")
+        raise WeakPassword(
+            _("This password repeats a short pattern; choose a harder one to guess.")
+        )
     squeezed = "".join(lowered.split())
     base = lowered.rstrip("0123456789!?.,;:-_+*#@$%&/ ")
     if lowered in common or squeezed in common or (base != lowered and base in common):
         raise WeakPassword(
-            "This password is on a list of common or leaked passwords; choose another."
+            _("This password is on a list of common or leaked passwords; choose another.")
         )
     local_part = email.strip().lower().partition("@")[0]
     if len(local_part) >= 3 and local_part in lowered:
-        raise WeakPassword("The password must not contain your e-mail address; choose another.")
+        raise WeakPassword(_("The password must not contain your e-mail address; choose another."))

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -434,15 +436,17 @@ class Outcome(enum.Enum):
 
     @property
     def headline(self) -> str:
-        return _HEADLINES[self]
+        return str(_HEADLINES[self])
 
 
 _EXIT_CODES = {Outcome.ISSUED: 0, Outcome.CHANGED: 3, Outcome.ALTERED: 4, Outcome.UNKNOWN: 5}
 _HEADLINES = {
-    Outcome.ISSUED: "Genuine: this exact file was issued here",
-    Outcome.CHANGED: "Changed after signing: the data are intact, but the file is not as issued",
-    Outcome.ALTERED: "Altered: the assessment data in this file were changed",
-    Outcome.UNKNOWN: "Not a report issued by this tool here",
+    Outcome.ISSUED: _l("Genuine: this exact file was issued here"),
+    Outcome.CHANGED: _l(
+        "Changed after signing: the data are intact, but the file is not as issued"
+    ),
+    Outcome.ALTERED: _l("Altered: the assessment data in this file were changed"),
+    Outcome.UNKNOWN: _l("Not a report issued by this tool here"),
 }
 
 
@@ -486,64 +490,91 @@ class Verification:
 
     def summary(self) -> list[str]:
         """Plain sentences for people, one finding each."""
-        lines = [_OUTCOME_LINES[self.outcome]]
+        lines = [str(_OUTCOME_LINES[self.outcome])]
         if self.reason:
             lines.append(self.reason)
         if self.issue is not None:
             lines.append(self._issue_line(self.issue))
         signature = self.signature
         if signature is not None and signature.ours:
-            signer = signature.signer or "this installation"
+            signer = signature.signer or _("this installation")
             if signature.valid:
-                lines.append(f"The signature of {signer} is valid and covers the whole file.")
-            elif not signature.readable:
-                lines.append(f"The signature of {signer} cannot be read: it was damaged.")
-            elif not signature.intact:
-                lines.append(f"The signature of {signer} is broken: bytes it covers were changed.")
-            else:
-                lines.append(
-                    f"The signature of {signer} covers an earlier version of the file only: "
-                    "content was added after signing, and PDF readers say so."
+                line = _(
+                    "The signature of %(signer)s is valid and covers the whole file.", signer=signer
                 )
+            elif not signature.readable:
+                line = _(
+                    "The signature of %(signer)s cannot be read: it was damaged.", signer=signer
+                )
+            elif not signature.intact:
+                line = _(
+                    "The signature of %(signer)s is broken: bytes it covers were changed.",
+                    signer=signer,
+                )
+            else:
+                line = _(
+                    "The signature of %(signer)s covers an earlier version of the file only:"
+                    " content was added after signing, and PDF readers say so.",
+                    signer=signer,
+                )
+            lines.append(str(line))
         elif self.outcome is not Outcome.UNKNOWN:
-            lines.append("The file carries no signature of this installation.")
+            lines.append(str(_("The file carries no signature of this installation.")))
         return lines
 
     def _issue_line(self, issue: IssueFacts) -> str:
         when = as_utc(issue.issued_at).strftime("%Y-%m-%d %H:%M UTC")
         if issue.current is None:
-            state = "an assessment not held here"
+            state = _("an assessment not held here")
         elif issue.current:
-            state = "the assessment's current revision"
+            state = _("the assessment's current revision")
         else:
-            state = "the assessment has changed since"
-        subject = "It was" if self.outcome is Outcome.ISSUED else "Its data were"
+            state = _("the assessment has changed since")
         via = f" {_VIA_PHRASES.get(issue.via, issue.via)}" if issue.via else ""
-        signer = f", signed by {issue.signer}" if issue.signer else ""
-        return (
-            f"{subject} issued{via} on {when}: the {issue.edition} edition of revision "
-            f"{issue.revision} ({state}){signer}."
-        )
+        signer = ", " + _("signed by %(signer)s", signer=issue.signer) if issue.signer else ""
+        edition = _EDITION_NAMES.get(issue.edition, issue.edition)
+        facts = {
+            "via": via,
+            "when": when,
+            "edition": edition,
+            "revision": issue.revision,
+            "state": state,
+            "signer": signer,
+        }
+        if self.outcome is Outcome.ISSUED:
+            line = _(
+                "It was issued%(via)s on %(when)s: the %(edition)s edition of revision"
+                " %(revision)s (%(state)s)%(signer)s.",
+                **facts,
+            )
+        else:
+            line = _(
+                "Its data were issued%(via)s on %(when)s: the %(edition)s edition of revision"
+                " %(revision)s (%(state)s)%(signer)s.",
+                **facts,
+            )
+        return str(line)
 
 
 _VIA_PHRASES = {
-    VIA_DOWNLOAD: "as a download",
-    VIA_SHARE_LINK: "through a share link",
-    VIA_COMMAND_LINE: "on the command line",
+    VIA_DOWNLOAD: _l("as a download"),
+    VIA_SHARE_LINK: _l("through a share link"),
+    VIA_COMMAND_LINE: _l("on the command line"),
 }
+_EDITION_NAMES = {"full": _l("full"), "public": _l("public")}
 
 _OUTCOME_LINES = {
-    Outcome.ISSUED: "This file is byte for byte a report this installation issued.",
-    Outcome.CHANGED: (
+    Outcome.ISSUED: _l("This file is byte for byte a report this installation issued."),
+    Outcome.CHANGED: _l(
         "The embedded assessment data are intact and were issued here, but the file is not "
         "one this installation issued: it was changed after signing, so its visible pages "
         "may differ from the issued report. Ask the issuer for the original."
     ),
-    Outcome.ALTERED: (
+    Outcome.ALTERED: _l(
         "The assessment data embedded in this file are not the data this installation "
         "issued: they were changed, replaced or removed. Do not rely on this file."
     ),
-    Outcome.UNKNOWN: "This installation cannot vouch for this file.",
+    Outcome.UNKNOWN: _l("This installation cannot vouch for this file."),
 }
 
 
@@ -577,7 +608,7 @@ def verify_report(
     """
     file_sha256 = hashlib.sha256(pdf).hexdigest()
     if not pdf.startswith(b"%PDF-"):
-        return Verification(Outcome.UNKNOWN, file_sha256, reason="This is not a PDF file.")
+        return Verification(Outcome.UNKNOWN, file_sha256, reason=_("This is not a PDF file."))
     # Read within the bounds of read_report first (a child process, before the
     # database or the signature parser sees the file); a file that cannot be
     # read within them raises NotAReport for the caller, except a readable PDF
@@ -600,7 +631,7 @@ def verify_report(
             file_sha256,
             embedded,
             signature,
-            reason=(
+            reason=_(
                 "This installation has no record of handing it out (was its database restored "
                 "from an older backup?); its signature vouches for it."
             ),
@@ -612,7 +643,7 @@ def verify_report(
                 file_sha256,
                 None,
                 signature,
-                reason="The file was signed here, but its assessment data were removed.",
+                reason=_("The file was signed here, but its assessment data were removed."),
             )
         return Verification(Outcome.UNKNOWN, file_sha256, None, signature, reason=reason)
     if not embedded.intact:
@@ -621,7 +652,7 @@ def verify_report(
             file_sha256,
             embedded,
             signature,
-            reason="The embedded data do not match the fingerprint printed in the report.",
+            reason=_("The embedded data do not match the fingerprint printed in the report."),
         )
     facts = _data_facts(session, embedded.sha256)
     if facts is not None:
@@ -632,7 +663,7 @@ def verify_report(
             file_sha256,
             embedded,
             signature,
-            reason=(
+            reason=_(
                 "The file was signed here, but this installation never issued the data it "
                 "now carries."
             ),
@@ -642,7 +673,7 @@ def verify_report(
         file_sha256,
         embedded,
         signature,
-        reason=(
+        reason=_(
             "Its embedded data are consistent, but this installation never issued a report "
             "with them and the file carries no signature of this installation (it may come "
             "from another installation)."

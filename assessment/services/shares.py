@@ -18,6 +18,8 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -27,9 +29,9 @@ from assessment.models import Assessment, ShareLink, ShareUse, User, as_utc, utc
 
 MAX_DAYS = 90
 USE_LABELS = {
-    "summary": "Summary viewed",
-    "pdf (full)": "PDF downloaded (full edition)",
-    "pdf (public)": "PDF downloaded (public edition)",
+    "summary": _l("Summary viewed"),
+    "pdf (full)": _l("PDF downloaded (full edition)"),
+    "pdf (public)": _l("PDF downloaded (public edition)"),
 }
 
 
@@ -61,9 +63,9 @@ def create_link(
     """A new link to ``assessment`` valid for ``days`` days.  Raises
     :class:`ShareLinkError` for a period outside 1-90 days or an unknown edition."""
     if not 1 <= days <= MAX_DAYS:
-        raise ShareLinkError(f"Choose a validity between 1 and {MAX_DAYS} days.")
+        raise ShareLinkError(_("Choose a validity between 1 and %(max)s days.", max=MAX_DAYS))
     if edition not in EDITIONS:
-        raise ShareLinkError("Choose the full or the public edition.")
+        raise ShareLinkError(_("Choose the full or the public edition."))
     token = secrets.token_urlsafe(32)
     link = ShareLink(
         token_hash=token_hash(token),
@@ -151,7 +153,8 @@ def record_use(session: Session, link: ShareLink, what: str) -> None:
 
 def use_label(what: str) -> str:
     """What a use was, in words for the manage page."""
-    return USE_LABELS.get(what, what)
+    label = USE_LABELS.get(what)
+    return str(label) if label is not None else what
 
 
 def live_link(session: Session, token: str) -> ShareLink:

@@ -35,6 +35,10 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
+from flask_babel import gettext, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -88,22 +92,23 @@ EVENTS: Final[Mapping[Action, str]] = MappingProxyType(
         Action.REASSESS: "reassessment opened",
     }
 )
-_VERBS: Final[Mapping[Action, str]] = MappingProxyType(
+_VERBS: Final[Mapping[Action, LazyString]] = MappingProxyType(
     {
-        Action.SUBMIT: "submitted for review",
-        Action.REQUEST_CHANGES: "sent back with requested changes",
-        Action.APPROVE: "approved",
-        Action.ISSUE: "issued",
-        Action.REASSESS: "reopened for a reassessment",
+        Action.SUBMIT: _l("submitted for review"),
+        Action.REQUEST_CHANGES: _l("sent back with requested changes"),
+        Action.APPROVE: _l("approved"),
+        Action.ISSUE: _l("issued"),
+        Action.REASSESS: _l("reopened for a reassessment"),
     }
 )
-_STATE_NOTES: Final[Mapping[str, str]] = MappingProxyType(
+_STATE_NOTES: Final[Mapping[str, LazyString]] = MappingProxyType(
     {
-        Status.DRAFT: "It is a draft: an editor submits it for review when it is complete.",
-        Status.IN_REVIEW: "It is in review: a reviewer approves it or requests changes.",
-        Status.APPROVED: "It is approved: an owner issues it.",
-        Status.ISSUED: "It has been issued and cannot change; a reassessment opens a new "
-        "round of answering.",
+        Status.DRAFT: _l("It is a draft: an editor submits it for review when it is complete."),
+        Status.IN_REVIEW: _l("It is in review: a reviewer approves it or requests changes."),
+        Status.APPROVED: _l("It is approved: an owner issues it."),
+        Status.ISSUED: _l(
+            "It has been issued and cannot change; a reassessment opens a new round of answering."
+        ),
     }
 )
 #: Events of changes to answers: whoever caused one in the current round has
@@ -111,7 +116,7 @@ _STATE_NOTES: Final[Mapping[str, str]] = MappingProxyType(
 ANSWER_EVENTS: Final = ("created", "imported", "answers saved", "upgraded")
 #: How far ahead a reassessment date may be set.
 LONGEST_INTERVAL = dt.timedelta(days=10 * 366)
-DEFAULT_STATEMENT = (
+DEFAULT_STATEMENT = _l(
     "I have reviewed this assessment and approve it: the answers, sources and findings "
     "are, to the best of my knowledge, accurate and complete."
 )
@@ -132,8 +137,10 @@ class SelfApproval(RuntimeError):
 
     def __init__(self) -> None:
         super().__init__(
-            "You saved answers of this assessment in the current round, so you cannot "
-            "approve it: another reviewer must. You can still request changes."
+            _(
+                "You saved answers of this assessment in the current round, so you cannot"
+                " approve it: another reviewer must. You can still request changes."
+            )
         )
 
 
@@ -143,8 +150,13 @@ class AssessmentIncomplete(RuntimeError):
     def __init__(self, missing: list[str]) -> None:
         self.missing = missing
         super().__init__(
-            f"{len(missing)} required question{'s' if len(missing) != 1 else ''} still "
-            "need an answer before the assessment can be submitted for review."
+            ngettext(
+                "%(num)d required question still needs an answer before the assessment can be"
+                " submitted for review.",
+                "%(num)d required questions still need an answer before the assessment can be"
+                " submitted for review.",
+                len(missing),
+            )
         )
 
 
@@ -160,13 +172,20 @@ def allowed(action: Action, status: str) -> bool:
 
 def refusal(action: Action, status: str) -> str:
     """Why ``action`` cannot be taken from ``status``, in words."""
+    note = _STATE_NOTES.get(status)
     if TRANSITIONS[action][1] == status:
-        return f"This assessment has already been {_VERBS[action]}. " + _STATE_NOTES.get(status, "")
-    start = status_label(TRANSITIONS[action][0]).lower()
-    return (
-        f"This assessment cannot be {_VERBS[action]}: only an assessment that is "
-        f"{start} can. " + _STATE_NOTES.get(status, f"Its status is {status_label(status)}.")
+        already = _("This assessment has already been %(done)s.", done=_VERBS[action])
+        return f"{already} {note or ''}"
+    start = gettext(status_label(TRANSITIONS[action][0])).lower()
+    refused = _(
+        "This assessment cannot be %(done)s: only an assessment that is %(start)s can.",
+        done=_VERBS[action],
+        start=start,
     )
+    if note is None:
+        status_note = _("Its status is %(status)s.", status=gettext(status_label(status)))
+        return f"{refused} {status_note}"
+    return f"{refused} {note}"
 
 
 def _transition(session: Session, assessment: Assessment, action: Action) -> Status:
@@ -220,9 +239,11 @@ def request_changes(session: Session, assessment: Assessment, user: User, text: 
     :class:`IllegalTransition` unless the assessment is in review."""
     text = text.strip()
     if not text:
-        raise ValueError("Say what should change.")
+        raise ValueError(_("Say what should change."))
     if len(text) > STATEMENT_MAX:
-        raise ValueError(f"Keep the requested changes under {STATEMENT_MAX} characters.")
+        raise ValueError(
+            _("Keep the requested changes under %(max)s characters.", max=STATEMENT_MAX)
+        )
     to = _transition(session, assessment, Action.REQUEST_CHANGES)
     _advance(session, assessment, user, Action.REQUEST_CHANGES, to)
     review = Review(
@@ -281,13 +302,13 @@ def approve(
     """
     position, statement = position.strip(), statement.strip()
     if not position:
-        raise ValueError("Give your position: it is printed with your sign-off.")
+        raise ValueError(_("Give your position: it is printed with your sign-off."))
     if len(position) > 200:
-        raise ValueError("Keep the position under 200 characters.")
+        raise ValueError(_("Keep the position under 200 characters."))
     if not statement:
-        raise ValueError("Give the statement you sign.")
+        raise ValueError(_("Give the statement you sign."))
     if len(statement) > STATEMENT_MAX:
-        raise ValueError(f"Keep the statement under {STATEMENT_MAX} characters.")
+        raise ValueError(_("Keep the statement under %(max)s characters.", max=STATEMENT_MAX))
     to = _transition(session, assessment, Action.APPROVE)
     if edited_in_round(session, assessment, user):
         raise SelfApproval()
@@ -318,9 +339,9 @@ def check_reassessment_date(reassess_by: dt.date, today: dt.date) -> None:
     """Raises ``ValueError`` unless ``reassess_by`` is after ``today`` and
     within ten years."""
     if reassess_by <= today:
-        raise ValueError("The reassessment date must be after today.")
+        raise ValueError(_("The reassessment date must be after today."))
     if reassess_by > today + LONGEST_INTERVAL:
-        raise ValueError("The reassessment date must be within ten years.")
+        raise ValueError(_("The reassessment date must be within ten years."))
 
 
 def issue(

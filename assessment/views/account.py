@@ -7,6 +7,7 @@ browser that made it is signed in again with a new session."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from assessment.access import current_user, db, discard_changes, limiter, require_user
@@ -48,7 +49,9 @@ def password() -> Response | tuple[str, int]:
             form.current.errors.append(str(error))
         else:
             sign_in(user)
-            flash("Your password is changed. Every other browser signed in as you is signed out.")
+            flash(
+                _("Your password is changed. Every other browser signed in as you is signed out.")
+            )
             return redirect(url_for("dashboard.index"), code=303)
     if form.errors:
         status = 422
@@ -73,7 +76,7 @@ def reset(token: str) -> Response | tuple[str, int]:
             discard_changes()
             return link_unavailable(unavailable.reason)
         else:
-            flash("Your new password is set. Sign in with it.")
+            flash(_("Your new password is set. Sign in with it."))
             return redirect(url_for("auth.login"), code=303)
     if form.errors:
         status = 422

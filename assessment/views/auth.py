@@ -13,10 +13,12 @@ import datetime as dt
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from assessment.access import app_config, db, limiter
+from assessment.access import app_config, current_user, db, limiter
 from assessment.forms import ActionForm, LoginForm, SignupForm
+from assessment.i18n import SESSION_KEY, visitor_language
 from assessment.models import User
 from assessment.services.accounts import (
     AccountError,
@@ -38,7 +40,7 @@ def _account_key() -> str:
     return "account:" + request.form.get("email", "").strip().lower()[:254]
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only same-site relative paths are followed after sign-in."""
     if target and target.startswith("/") and not target.startswith("//"):
         parts = urlsplit(target)
@@ -74,8 +76,8 @@ def login() -> str | Response:
         user = authenticate(db(), form.email.data, form.password.data)
         if user is not None:
             sign_in(user)
-            return redirect(_safe_next(request.args.get("next")))
-        form.password.errors.append("E-mail address or password is wrong.")
+            return redirect(safe_next(request.args.get("next")))
+        form.password.errors.append(_("E-mail address or password is wrong."))
     return render_template("auth/login.html", form=form)
 
 
@@ -86,7 +88,12 @@ def signup() -> str | Response:
     if form.validate_on_submit():
         try:
             user = create_organisation_with_user(
-                db(), form.organisation.data, form.name.data, form.email.data, form.password.data
+                db(),
+                form.organisation.data,
+                form.name.data,
+                form.email.data,
+                form.password.data,
+                visitor_language(),
             )
         except WeakPassword as error:
             form.password.errors.append(str(error))
@@ -94,7 +101,7 @@ def signup() -> str | Response:
             form.email.errors.append(str(error))
         else:
             sign_in(user)
-            flash("Your organisation's workspace is ready.")
+            flash(_("Your organisation's workspace is ready."))
             return redirect(url_for("dashboard.index"))
     return render_template("auth/signup.html", form=form)
 
@@ -105,5 +112,8 @@ def logout() -> Response:
     session_id = session.get("sid")
     if isinstance(session_id, str):
         end_session(db(), session_id)
+    user = current_user()
     session.clear()
+    if user is not None:  # the sign-in page stays in the language the user had
+        session[SESSION_KEY] = user.language
     return redirect(url_for("auth.login"))

@@ -5,12 +5,14 @@ reopening threads (editors, reviewers and owners)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from assessment.access import db, login_required, require_user
-from assessment.engine.bank import CONFIDENCE_LABELS, Bank
+from assessment.engine.bank import Bank
 from assessment.engine.display import format_value, wording
 from assessment.forms import ActionForm, CommentForm
+from assessment.i18n import confidence_labels
 from assessment.models import Assessment
 from assessment.services.assessments import answers_of, visibility_of
 from assessment.services.comments import (
@@ -53,7 +55,7 @@ def _render_thread(
         section=bank.section(question.section_id),
         answer=answer,
         shown=format_value(question, answer.value, assessment.language) if answer else None,
-        confidence_labels=CONFIDENCE_LABELS,
+        confidence_labels=confidence_labels(),
         threads=threads(db(), assessment, [question_id]).get(question_id, []),
         typed=typed,
         reply_to=reply_to,
@@ -119,7 +121,7 @@ def _post(
             error=str(refused),
             status=422,
         )
-    flash("Your reply is posted." if parent_id else "Your comment is posted.")
+    flash(_("Your reply is posted.") if parent_id else _("Your comment is posted."))
     return redirect(
         url_for(
             "comments.thread",
@@ -140,12 +142,16 @@ def _set_resolved(assessment_id: str, comment_id: int, resolved: bool) -> Respon
     except CommentNotFound:
         abort(404)
     except CommentStateUnchanged:
-        flash("That thread was already " + ("resolved." if resolved else "open."))
+        flash(
+            _("That thread was already resolved.")
+            if resolved
+            else _("That thread was already open.")
+        )
         question_id = get_comment(db(), assessment, comment_id).question_id
         return redirect(
             url_for("comments.thread", assessment_id=assessment.uuid, question_id=question_id)
         )
-    flash("Thread resolved." if resolved else "Thread reopened.")
+    flash(_("Thread resolved.") if resolved else _("Thread reopened."))
     return redirect(
         url_for(
             "comments.thread",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from flask import Response, abort, render_template
+from flask_babel import gettext as _
 
 from assessment.access import app_banks, app_config, db, report_renderer, require_user
 from assessment.engine.bank import Bank
@@ -36,7 +37,10 @@ def pinned_bank(assessment: Assessment) -> Bank:
     try:
         return bank_of(assessment, app_banks())
     except UnknownBankVersion as error:
-        abort(409, description=f"This assessment cannot be opened here: {error}.")
+        abort(
+            409,
+            description=_("This assessment cannot be opened here: %(error)s.", error=error),
+        )
 
 
 def download_name(title: str, suffix: str) -> str:

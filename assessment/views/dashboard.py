@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from assessment.access import app_bank, app_banks, db, login_required, require_user
 from assessment.engine.scoring import IMPACT_NUMERALS, RECOMMENDATION_LABELS
 from assessment.forms import DashboardFilterForm, NewAssessmentForm
+from assessment.i18n import LANGUAGES, interface_language, ui_status_label
 from assessment.services.assessments import (
     create_assessment,
     programme_types_question,
@@ -29,18 +32,18 @@ bp = Blueprint("dashboard", __name__)
 def _filter_form(statuses: list[str]) -> DashboardFilterForm:
     """The search and filter form, read from the query string, with its choices."""
     form = DashboardFilterForm(request.args)
-    form.status.choices = [SelectChoice("", "Any status")] + [
-        SelectChoice(s, status_label(s)) for s in statuses
+    form.status.choices = [SelectChoice("", _("Any status"))] + [
+        SelectChoice(s, ui_status_label(s)) for s in statuses
     ]
-    form.level.choices = [SelectChoice("", "Any level")] + [
+    form.level.choices = [SelectChoice("", _("Any level"))] + [
         SelectChoice(str(n), numeral) for n, numeral in IMPACT_NUMERALS.items()
     ]
-    form.recommendation.choices = [SelectChoice("", "Any recommendation")] + [
-        SelectChoice(value, label) for value, label in RECOMMENDATION_LABELS.items()
+    form.recommendation.choices = [SelectChoice("", _("Any recommendation"))] + [
+        SelectChoice(value, _(label)) for value, label in RECOMMENDATION_LABELS.items()
     ]
     types_question = programme_types_question(app_bank())
-    form.type.choices = [SelectChoice("", "Any kind")] + [
-        SelectChoice(o.value, o.label.get_text())
+    form.type.choices = [SelectChoice("", _("Any kind"))] + [
+        SelectChoice(o.value, o.label.get_text(interface_language()))
         for o in types_question.options
         if o.value != "unknown"
     ]
@@ -49,14 +52,14 @@ def _filter_form(statuses: list[str]) -> DashboardFilterForm:
 
 #: The dashboard's columns: (heading, the order its link asks for; ``None``: none).
 COLUMNS = (
-    ("Title", "title"),
-    ("Programme", None),
-    ("Status", "status"),
-    ("Impact level", "level"),
-    ("Recommendation", None),
-    ("Progress", None),
-    ("Reassessment due", "reassessment"),
-    ("Last change", "updated"),
+    (_l("Title"), "title"),
+    (_l("Programme"), None),
+    (_l("Status"), "status"),
+    (_l("Impact level"), "level"),
+    (_l("Recommendation"), None),
+    (_l("Progress"), None),
+    (_l("Reassessment due"), "reassessment"),
+    (_l("Last change"), "updated"),
 )
 #: Orders that start from the largest value when their heading is first chosen.
 DESCENDING_FIRST = frozenset({"updated", "level"})
@@ -156,19 +159,29 @@ def index() -> str:
 def new() -> str | Response:
     bank = app_bank()
     types_question = programme_types_question(bank)
-    form = NewAssessmentForm()
+    user = require_user()
+    form = NewAssessmentForm(language=user.language if user.language in bank.languages else "en")
+    form.language.choices = [
+        SelectChoice(code, name) for code, name in LANGUAGES.items() if code in bank.languages
+    ]
     form.programme_types.choices = [
-        SelectChoice(o.value, o.label.get_text())
+        SelectChoice(o.value, o.label.get_text(interface_language()))
         for o in types_question.options
         if o.value != "unknown"
     ]
     if form.validate_on_submit():
         chosen = [c for c in form.programme_types.data or [] if types_question.option(c)]
         if not chosen:
-            form.programme_types.errors.append("Choose at least one kind of surveillance.")
+            form.programme_types.errors.append(_("Choose at least one kind of surveillance."))
         else:
             assessment = create_assessment(
-                db(), bank, require_user(), form.title.data, form.programme.data or "", chosen
+                db(),
+                bank,
+                user,
+                form.title.data,
+                form.programme.data or "",
+                chosen,
+                form.language.data,
             )
             first = bank.sections[0].id
             return redirect(

@@ -13,6 +13,8 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from assessment.access import app_config, db, login_required, require_user
 from assessment.engine.document import EvidenceRef
@@ -34,7 +36,7 @@ from assessment.views.wizard import stored_section_page
 
 bp = Blueprint("evidence", __name__, url_prefix="/assessments/<assessment_id>")
 
-LOCKED = "This assessment has been submitted: its evidence files can no longer be changed."
+LOCKED = _l("This assessment has been submitted: its evidence files can no longer be changed.")
 
 
 def _section_of(assessment: Assessment, question_id: str) -> str:
@@ -74,7 +76,7 @@ def upload(assessment_id: str, section_id: str) -> Any:
             assessment,
             section_id,
             status=422,
-            evidence_error=(question_id, "Choose a file to attach."),
+            evidence_error=(question_id, _("Choose a file to attach.")),
         )
     data = upload_file.stream.read(config.evidence_file_max_bytes + 1)
     limits = EvidenceLimits(config.evidence_file_max_bytes, config.evidence_assessment_max_bytes)
@@ -97,7 +99,7 @@ def upload(assessment_id: str, section_id: str) -> Any:
         return stored_section_page(
             assessment, section_id, status=error.status, evidence_error=(question_id, str(error))
         )
-    flash(f"Attached {record.name} ({megabytes(record.size)}).")
+    flash(_("Attached %(name)s (%(size)s).", name=record.name, size=megabytes(record.size)))
     return _back_to(assessment, section_id, question_id)
 
 
@@ -115,7 +117,7 @@ def download(assessment_id: str, evidence_id: int) -> Response:
     except EvidenceNotFound:
         abort(404)
     except EvidenceMissing:
-        abort(410, description="The stored file is missing or no longer matches its SHA-256.")
+        abort(410, description=_("The stored file is missing or no longer matches its SHA-256."))
     name = EvidenceRef(record.question_id, record.name, record.kind, record.size, record.sha256)
     ascii_name = name.file_name()
     extension = ascii_name.rsplit(".", 1)[1]
@@ -157,5 +159,5 @@ def remove(assessment_id: str, evidence_id: int) -> Any:
         )
     except EvidenceNotFound:  # removed by someone else a moment ago
         abort(404)
-    flash(f"Removed {name}.")
+    flash(_("Removed %(name)s.", name=name))
     return _back_to(assessment, section_id, question_id)

@@ -5,10 +5,12 @@ owner who invited."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from assessment.access import db, discard_changes, limiter
 from assessment.forms import AcceptInvitationForm
+from assessment.i18n import role_label, visitor_language
 from assessment.services.accounts import AccountError, WeakPassword
 from assessment.services.members import LinkUnavailable, accept_invitation, live_invitation
 from assessment.views.account import link_unavailable
@@ -28,7 +30,9 @@ def accept(token: str) -> Response | tuple[str, int]:
     status = 200
     if form.validate_on_submit():
         try:
-            user = accept_invitation(db(), token, form.name.data, form.password.data)
+            user = accept_invitation(
+                db(), token, form.name.data, form.password.data, visitor_language()
+            )
         except LinkUnavailable as unavailable:  # used a moment earlier
             discard_changes()
             return link_unavailable(unavailable.reason)
@@ -39,7 +43,13 @@ def accept(token: str) -> Response | tuple[str, int]:
             form.name.errors.append(str(error))
         else:
             sign_in(user)
-            flash(f"Welcome to {user.organisation.name}. Your role: {user.role}.")
+            flash(
+                _(
+                    "Welcome to %(organisation)s. Your role: %(role)s.",
+                    organisation=user.organisation.name,
+                    role=role_label(user.role),
+                )
+            )
             return redirect(url_for("dashboard.index"), code=303)
     if form.errors:
         status = 422

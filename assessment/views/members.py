@@ -7,10 +7,13 @@ SMTP is configured they are also mailed to the member."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from assessment.access import app_config, db, require_user
 from assessment.forms import ActionForm, InviteForm, RoleForm
+from assessment.i18n import role_label
 from assessment.models import Role, User
 from assessment.services.accounts import AccountError, LastOwner, change_role, remove_member
 from assessment.services.mail import MailFailed, send_mail
@@ -94,10 +97,17 @@ def invite_member() -> tuple[str, int]:
     organisation = owner.organisation.name
     mailed = _mail(
         issued.invitation.email,
-        f"Invitation to {organisation}",
-        f"{owner.name} invites you to join {organisation} in the rights-impact assessment "
-        f"tool as {issued.invitation.role}.\n\nCreate your account with this link "
-        f"(valid for {INVITATION_DAYS} days, once):\n{url}\n",
+        _("Invitation to %(organisation)s", organisation=organisation),
+        _(
+            "%(name)s invites you to join %(organisation)s in the rights-impact assessment"
+            " tool as %(role)s.\n\nCreate your account with this link (valid for %(days)s"
+            " days, once):\n%(url)s\n",
+            name=owner.name,
+            organisation=organisation,
+            role=role_label(issued.invitation.role),
+            days=INVITATION_DAYS,
+            url=url,
+        ),
     )
     return _page(
         issued={"kind": "invitation", "email": issued.invitation.email, "url": url, "mail": mailed}
@@ -111,7 +121,7 @@ def revoke_invitation_link(invitation_id: int) -> Response:
         revoke_invitation(db(), require_user().organisation_id, invitation_id)
     except MemberNotFound:
         abort(404)
-    flash("The invitation was withdrawn; its link no longer works.")
+    flash(_("The invitation was withdrawn; its link no longer works."))
     return redirect(url_for("members.index"), code=303)
 
 
@@ -120,15 +130,15 @@ def change_member_role(user_id: int) -> Response | tuple[str, int]:
     member = _member(user_id)
     form = RoleForm()
     if not form.validate_on_submit():
-        return _page(error="Choose one of the roles.", status=422)
+        return _page(error=_("Choose one of the roles."), status=422)
     try:
         change_role(db(), member, Role(form.role.data))
     except LastOwner as problem:
         return _page(error=str(problem), status=409)
     if member.id == require_user().id and member.role != Role.OWNER.value:
-        flash(f"You are now {member.role}; only owners manage members.")
+        flash(_("You are now %(role)s; only owners manage members.", role=role_label(member.role)))
         return redirect(url_for("dashboard.index"), code=303)
-    flash(f"{member.name} is now {member.role}.")
+    flash(_("%(name)s is now %(role)s.", name=member.name, role=role_label(member.role)))
     return redirect(url_for("members.index"), code=303)
 
 
@@ -144,7 +154,7 @@ def remove(user_id: int) -> Response | tuple[str, int]:
         return _page(error=str(problem), status=409)
     if removing_self:
         return redirect(url_for("auth.login"), code=303)
-    flash(f"{name} was removed and signed out everywhere.")
+    flash(_("%(name)s was removed and signed out everywhere.", name=name))
     return redirect(url_for("members.index"), code=303)
 
 
@@ -154,11 +164,15 @@ def reset_link(user_id: int) -> tuple[str, int]:
     ActionForm().validate_on_submit()
     issued = issue_reset(db(), require_user(), member)
     url = url_for("account.reset", token=issued.token, _external=True)
-    mailed = _mail(
-        member.email,
-        "Set a new password",
-        f"An owner of {member.organisation.name} has issued a link for you to set a new "
-        f"password in the rights-impact assessment tool (valid for {RESET_HOURS} hours, "
-        f"once):\n{url}\n\nIf you did not ask for it, tell them.\n",
-    )
+    with force_locale(member.language):  # the member's own language, not the owner's
+        subject = _("Set a new password")
+        text = _(
+            "An owner of %(organisation)s has issued a link for you to set a new password in"
+            " the rights-impact assessment tool (valid for %(hours)s hours, once):\n%(url)s"
+            "\n\nIf you did not ask for it, tell them.\n",
+            organisation=member.organisation.name,
+            hours=RESET_HOURS,
+            url=url,
+        )
+    mailed = _mail(member.email, subject, text)
     return _page(issued={"kind": "reset", "email": member.email, "url": url, "mail": mailed})

@@ -4,6 +4,7 @@ without an account."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from assessment.access import db, login_required, require_user
@@ -56,7 +57,9 @@ def manage(assessment_id: str) -> str | tuple[str, int]:
             )
         except (ShareLinkError, ValueError) as problem:
             error = (
-                str(problem) if isinstance(problem, ShareLinkError) else "Enter a number of days."
+                str(problem)
+                if isinstance(problem, ShareLinkError)
+                else _("Enter a number of days.")
             )
             status = 422
         else:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from assessment.access import app_banks, db, login_required, require_user
@@ -24,18 +26,18 @@ from assessment.views.common import own_assessment
 
 bp = Blueprint("upgrades", __name__, url_prefix="/assessments/<assessment_id>")
 
-SUBMITTED_MESSAGE = (
+SUBMITTED_MESSAGE = _l(
     "This assessment has been submitted and can no longer be changed, so it keeps the "
     "questions it was answered against. Only a draft can be upgraded to the current questions."
 )
 
 
-def _refused(assessment: Assessment, message: str) -> tuple[str, int]:
+def _refused(assessment: Assessment, message: object) -> tuple[str, int]:
     return render_template("upgrades/refused.html", assessment=assessment, message=message), 409
 
 
 def _already_current(assessment: Assessment) -> Response:
-    flash("This assessment already uses the current questions.")
+    flash(_("This assessment already uses the current questions."))
     return redirect(url_for("wizard.review", assessment_id=assessment.uuid))
 
 
@@ -52,7 +54,7 @@ def preview(assessment_id: str) -> Any:
     except AlreadyCurrent:
         return _already_current(assessment)
     except UnknownBankVersion as error:
-        return _refused(assessment, f"The questions cannot be compared: {error}.")
+        return _refused(assessment, _("The questions cannot be compared: %(error)s.", error=error))
     return render_template(
         "upgrades/preview.html",
         assessment=assessment,
@@ -75,7 +77,7 @@ def upgrade(assessment_id: str) -> Any:
     except AlreadyCurrent:
         return _already_current(assessment)
     except UnknownBankVersion as error:
-        return _refused(assessment, f"The questions cannot be compared: {error}.")
+        return _refused(assessment, _("The questions cannot be compared: %(error)s.", error=error))
     return redirect(
         url_for("upgrades.done", assessment_id=assessment.uuid, upgrade_id=record.id), code=303
     )

@@ -7,6 +7,8 @@ fingerprint, so that auditors can pin it."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 
 from assessment.access import app_config, db, limiter
@@ -21,7 +23,7 @@ VERIFY_LIMIT_PER_ADDRESS = "20 per 10 minutes"  # uploads parsed per client addr
 
 
 class VerifyForm(AppForm):
-    report = FileField("Report (PDF)", validators=[FileRequired("Choose a PDF file.")])
+    report = FileField(_l("Report (PDF)"), validators=[FileRequired(_l("Choose a PDF file."))])
 
 
 def _certificate() -> CertificateInfo | None:
@@ -49,8 +51,11 @@ def page() -> tuple[str, int] | str:
     data = form.report.data.read(limit + 1)
     if len(data) > limit:
         form.report.errors.append(
-            f"The file is larger than {limit // (1024 * 1024)} MB, so it was not read;"
-            " a report of this tool is far smaller."
+            _(
+                "The file is larger than %(size)s MB, so it was not read; a report of this"
+                " tool is far smaller.",
+                size=limit // (1024 * 1024),
+            )
         )
         return show(status=413)
     try:

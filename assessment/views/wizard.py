@@ -12,11 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from assessment.access import app_bank, app_config, db, login_required, require_user
 from assessment.engine.answers import AnswerValueError
-from assessment.engine.bank import CONFIDENCE_LABELS, Bank, Question
+from assessment.engine.bank import Bank, Question
 from assessment.engine.display import format_value
 from assessment.engine.progress import Visibility
 from assessment.forms import (
@@ -25,6 +26,7 @@ from assessment.forms import (
     make_section_form,
     read_answer,
 )
+from assessment.i18n import confidence_labels, engine_message
 from assessment.models import Assessment
 from assessment.services.assessments import (
     AssessmentLocked,
@@ -119,7 +121,7 @@ def stored_section_page(
         form,
         questions,
         status=status,
-        notice="The file was not attached." if evidence_error and status != 409 else None,
+        notice=_("The file was not attached.") if evidence_error and status != 409 else None,
         evidence_error=evidence_error,
     )
 
@@ -160,7 +162,7 @@ def section(assessment_id: str, section_id: str) -> Any:
     visibility = visibility_of(assessment, bank, stored)
     progress = visibility.section_progress(section_id)
     if progress is None:
-        flash("That section does not apply to this assessment.")
+        flash(_("That section does not apply to this assessment."))
         return redirect(url_for("wizard.review", assessment_id=assessment.uuid))
     questions = progress.visible
     form_class = make_section_form(questions, assessment.language)
@@ -181,7 +183,7 @@ def section(assessment_id: str, section_id: str) -> Any:
         try:
             submitted[question.id] = read_answer(fields, assessment.language)
         except AnswerValueError as error:
-            errors[question.id] = [str(error)]
+            errors[question.id] = [engine_message(str(error))]
     try:  # without the revision the page was loaded at, assume the oldest: never overwrite blindly
         base_revision = int(form.base_revision.data or 0)
     except ValueError:
@@ -197,8 +199,11 @@ def section(assessment_id: str, section_id: str) -> Any:
     for question_id, theirs in result.conflicts.items():
         shown = format_value(bank.question(question_id), theirs.value, assessment.language)
         errors.setdefault(question_id, []).append(
-            f"Someone else changed this answer while you were editing; it now reads: {shown}. "
-            "Your version is kept below: save again to replace theirs."
+            _(
+                "Someone else changed this answer while you were editing; it now reads:"
+                " %(shown)s. Your version is kept below: save again to replace theirs.",
+                shown=shown,
+            )
         )
 
     progress = visibility.section_progress(section_id)
@@ -216,13 +221,13 @@ def section(assessment_id: str, section_id: str) -> Any:
                 form.question_fields(bank.question(question_id)).value.errors = messages
         form.base_revision.data = str(assessment.revision)
         if errors:
-            notice = "Some answers need attention; the others were saved."
+            notice = _("Some answers need attention; the others were saved.")
             status = 409 if result.conflicts else 422
         elif add_row:
-            notice = "Saved. A new row was added."
+            notice = _("Saved. A new row was added.")
             status = 200
         else:
-            notice = "Your answers brought up further questions on this page."
+            notice = _("Your answers brought up further questions on this page.")
             status = 200
         return _render_section(
             assessment,
@@ -236,7 +241,7 @@ def section(assessment_id: str, section_id: str) -> Any:
         )
 
     if action == "exit":
-        flash("Your answers are saved.")
+        flash(_("Your answers are saved."))
         return redirect(url_for("dashboard.index"))
     if progress is None:
         return redirect(url_for("wizard.review", assessment_id=assessment.uuid))
@@ -295,7 +300,7 @@ def _render_review(assessment: Assessment, bank: Bank) -> str:
         findings=findings.context,
         sections=sections,
         missing=visibility.missing_required(),
-        confidence_labels=CONFIDENCE_LABELS,
+        confidence_labels=confidence_labels(),
         workflow=workflow_state(db(), assessment),
         lang=lang,
         current_bank=app_bank(),

@@ -13,11 +13,13 @@ import datetime as dt
 import json
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from assessment.access import db, login_required, require_user
 from assessment.forms import ActionForm, ApproveForm, IssueForm, RequestChangesForm
+from assessment.i18n import ui_status_label
 from assessment.models import Assessment, IssuedRevision
 from assessment.services.assessments import visibility_of
 from assessment.services.results import findings_of
@@ -36,13 +38,12 @@ from assessment.services.workflow import (
     reassess,
     refusal,
     request_changes,
-    status_label,
     submit_for_review,
 )
 from assessment.views.common import download_name, own_assessment, pinned_bank
 
 bp = Blueprint("workflow", __name__, url_prefix="/assessments/<assessment_id>")
-bp.add_app_template_global(status_label, "status_label")
+bp.add_app_template_global(ui_status_label, "status_label")
 
 Page = Response | str | tuple[str, int]
 
@@ -82,7 +83,7 @@ def submit(assessment_id: str) -> Page:
             return _refused(assessment, str(error))
         except AssessmentIncomplete as error:
             return _refused(assessment, str(error))
-        flash("Submitted for review. The answers are read-only until a reviewer sends it back.")
+        flash(_("Submitted for review. The answers are read-only until a reviewer sends it back."))
         return _back(assessment)
     missing = visibility_of(assessment, bank).missing_required()
     html = render_template(
@@ -108,7 +109,7 @@ def request_changes_page(assessment_id: str) -> Page:
         except ValueError as error:
             form.changes.errors = [str(error)]
         else:
-            flash("Sent back to the editors with your requested changes.")
+            flash(_("Sent back to the editors with your requested changes."))
             return _back(assessment)
     if form.errors:
         status = 422
@@ -129,7 +130,7 @@ def approve_page(assessment_id: str) -> Page:
         return _refused(assessment, str(SelfApproval()))
     form = ApproveForm()
     if not form.is_submitted():
-        form.statement.data = DEFAULT_STATEMENT
+        form.statement.data = str(DEFAULT_STATEMENT)
     status = 200
     if form.validate_on_submit():
         try:
@@ -139,7 +140,7 @@ def approve_page(assessment_id: str) -> Page:
         except ValueError as error:
             form.statement.errors = [str(error)]
         else:
-            flash("Approved. Your sign-off is on the report's cover; an owner can now issue it.")
+            flash(_("Approved. Your sign-off is on the report's cover; an owner can now issue it."))
             return _back(assessment)
     if form.errors:
         status = 422
@@ -174,7 +175,7 @@ def issue_page(assessment_id: str) -> Page:
         except ValueError as error:
             form.reassess_by.errors = [str(error)]
         else:
-            flash("Issued. The assessment cannot change any more; a reassessment reopens it.")
+            flash(_("Issued. The assessment cannot change any more; a reassessment reopens it."))
             return _back(assessment)
     if form.errors:
         status = 422
@@ -196,7 +197,7 @@ def reassess_page(assessment_id: str) -> Page:
             reassess(db(), assessment, require_user())
         except IllegalTransition as error:
             return _refused(assessment, str(error))
-        flash("Reassessment opened: the issued answers are the starting point.")
+        flash(_("Reassessment opened: the issued answers are the starting point."))
         return _back(assessment)
     return render_template("workflow/reassess.html", assessment=assessment)
 

@@ -28,7 +28,7 @@ from assessment.engine.document import AssessmentDocument
 from assessment.engine.summary import summarise
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

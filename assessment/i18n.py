@@ -1,0 +1,168 @@
+"""The languages of the web interface (Flask-Babel) and which one a request gets.
+
+The interface language is chosen per person: a signed-in user's own
+``users.language``; for a visitor who is not signed in, the one chosen with
+the language switcher (kept in the session cookie), else the best match of
+the browser's ``Accept-Language``, else English.  The catalogues are in
+``assessment/translations/<language>/LC_MESSAGES/messages.po`` (see
+docs/translation.md).  An assessment has its own language, that of its bank
+texts and its report; it need not be the interface's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
+
+from flask import Flask, has_request_context, request, session
+from flask_babel import Babel, get_locale, gettext
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from assessment.access import current_user
+from assessment.engine.bank import CONFIDENCE_LABELS, Confidence
+from assessment.models import Role
+from assessment.services.workflow import status_label
+
+DEFAULT_LANGUAGE: Final = "en"
+
+# Each language under its own name, as the switcher shows it (never translated).
+LANGUAGES: Final[Mapping[str, str]] = MappingProxyType({"en": "English", "ru": "Русский"})
+
+SESSION_KEY: Final = "language"
+
+ROLE_LABELS: Final = MappingProxyType(
+    {
+        Role.OWNER.value: _l("owner"),
+        Role.EDITOR.value: _l("editor"),
+        Role.REVIEWER.value: _l("reviewer"),
+        Role.VIEWER.value: _l("viewer"),
+    }
+)
+
+
+def N_(text: str) -> str:  # noqa: N802  # gettext's name for "extract this, translate later"
+    """``text`` unchanged, marked for extraction; translated where it is shown."""
+    return text
+
+
+# The engine's own English labels (the engine knows no Flask), marked here so
+# that extraction finds them; tests/test_i18n.py fails when these drift apart.
+ENGINE_LABELS: Final = frozenset(
+    {
+        N_("Confirmed by an official source"),
+        N_("Reported by media or NGOs"),
+        N_("Assumed"),
+        N_("Unknown"),
+        N_("Draft"),
+        N_("In review"),
+        N_("Approved"),
+        N_("Issued"),
+        N_("Submitted"),
+        N_("Proceed"),
+        N_("Proceed only with conditions"),
+        N_("Do not proceed"),
+        N_("Suspend the programme"),
+    }
+)
+
+# The engine's fixed answer-checking messages (assessment/engine/answers.py), marked
+# here for the same reason; a message with values in it stays in English.
+ENGINE_MESSAGES: Final = frozenset(
+    {
+        N_("Choose one of the listed options."),
+        N_("Choose at least one of the listed options."),
+        N_("An option was chosen twice."),
+        N_("'Not known' cannot be combined with other options."),
+        N_("'Does not apply' cannot be combined with other options."),
+        N_("Answer yes, no or not known."),
+        N_("Choose a level from 1 to 4, or not known."),
+        N_("Enter text."),
+        N_("Enter a number, for example 170000 or 2.5."),
+        N_("Enter a date as YYYY-MM-DD."),
+        N_("Enter a real date as YYYY-MM-DD, e.g. 2020-03-30."),
+        N_("Add at least one row."),
+    }
+)
+
+
+babel = Babel()
+
+
+def supported(language: object) -> str | None:
+    """``language`` if it is a language of the interface, else ``None``."""
+    return language if isinstance(language, str) and language in LANGUAGES else None
+
+
+def browser_language() -> str:
+    """The interface language the request's ``Accept-Language`` prefers, else English."""
+    return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT_LANGUAGE
+
+
+def visitor_language() -> str:
+    """The language of a visitor who is not signed in: the one chosen with the
+    switcher in this browser, else :func:`browser_language`."""
+    return supported(session.get(SESSION_KEY)) or browser_language()
+
+
+def select_language() -> str:
+    """The interface language of this request (see the module's docstring);
+    English outside a request (the command line)."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
+    user = current_user()
+    if user is not None and (chosen := supported(user.language)) is not None:
+        return chosen
+    return visitor_language()
+
+
+def interface_language() -> str:
+    """The language code of the interface the request is shown in."""
+    return str(get_locale() or DEFAULT_LANGUAGE)
+
+
+def role_label(role: str | None) -> str:
+    """``role`` in words in the interface language (the code itself if unknown)."""
+    label = ROLE_LABELS.get(role or "")
+    return str(label) if label is not None else (role or "")
+
+
+def ui_status_label(status: str) -> str:
+    """:func:`~assessment.services.workflow.status_label` in the interface language."""
+    return str(gettext(status_label(status)))
+
+
+def confidence_labels() -> dict[Confidence, str]:
+    """The confidence levels in words, in the interface language."""
+    return {level: gettext(label) for level, label in CONFIDENCE_LABELS.items()}
+
+
+def engine_message(message: str) -> str:
+    """An engine's message in the interface language, if it is one of
+    :data:`ENGINE_MESSAGES` (else as the engine wrote it)."""
+    return str(gettext(message)) if message in ENGINE_MESSAGES else message
+
+
+def text_lang(language: str) -> Markup:
+    """A ``lang`` attribute for text in ``language`` (a bank text in the
+    assessment's language), or nothing when that is the interface's."""
+    if language == interface_language():
+        return Markup("")
+    return Markup(' lang="%s"') % language
+
+
+def install_i18n(app: Flask) -> None:
+    """Set up Flask-Babel (catalogues under ``assessment/translations``) and the
+    template globals the language switcher and ``<html lang>`` use."""
+    babel.init_app(
+        app,
+        default_locale=DEFAULT_LANGUAGE,
+        default_translation_directories="translations",  # relative to the package
+        locale_selector=select_language,
+    )
+    app.jinja_env.globals["interface_languages"] = LANGUAGES
+    app.jinja_env.globals["interface_language"] = interface_language
+    app.jinja_env.globals["role_label"] = role_label
+    app.jinja_env.globals["text_lang"] = text_lang
+    app.jinja_env.policies["ext.i18n.trimmed"] = True  # as babel.cfg extracts them
