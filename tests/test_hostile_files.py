@@ -182,6 +182,7 @@ def test_reading_that_takes_too_long_is_stopped(make_app: Callable[..., Flask]) 
 def test_command_line_refuses_bombs_in_one_line(
     app: Flask, bombs: dict[str, bytes], tmp_path: Path
 ) -> None:
+    _signed_up(app)  # an organisation to import into: the file itself is refused
     runner = app.test_cli_runner()
     path = tmp_path / "bomb.pdf"
     path.write_bytes(bombs["embedded file"])
@@ -240,6 +241,7 @@ def test_import_of_json_beyond_its_bounds_is_refused(
 
 def test_import_reads_no_more_than_its_limit(app: Flask) -> None:
     """An endless file is refused after reading the limit, not loaded."""
+    _signed_up(app)
     result = app.test_cli_runner().invoke(args=["import", "/dev/zero"])
     assert result.exit_code == 1
     assert "larger than 8 MB, the limit for an exchange file" in result.output
