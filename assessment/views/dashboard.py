@@ -24,7 +24,6 @@ from assessment.services.results import (
     sort_key,
     statuses_of,
 )
-from assessment.services.workflow import status_label
 
 bp = Blueprint("dashboard", __name__)
 
