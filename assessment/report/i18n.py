@@ -147,7 +147,8 @@ def engine_labels() -> tuple[str, ...]:
 
 
 #: Where the report's marked strings are, relative to the project: the
-#: template, the report code, and the two engine functions that take a
+#: template, the report code (the sheets of exports.py too), and the two
+#: engine functions that take a
 #: ``translate`` function (the reasons of :func:`~assessment.engine.scoring.score`
 #: and :func:`~assessment.engine.conditions.describe`).
 MESSAGE_SOURCES = (
@@ -155,6 +156,7 @@ MESSAGE_SOURCES = (
     ("assessment/report/context.py", "python"),
     ("assessment/report/changes.py", "python"),
     ("assessment/report/render.py", "python"),
+    ("assessment/report/exports.py", "python"),
     ("assessment/engine/scoring.py", "python"),
     ("assessment/engine/conditions.py", "python"),
 )
