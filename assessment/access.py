@@ -135,6 +135,10 @@ ENDPOINT_PERMISSIONS: Final[Mapping[str, Permission]] = MappingProxyType(
         # reports
         "reports.pdf": Permission.READ,
         "reports.export": Permission.READ,
+        # the sheets hold confidential notes and sources: who reads the full report
+        "reports.plan_csv": Permission.READ,
+        "reports.plan_xlsx": Permission.READ,
+        "reports.answers_csv": Permission.READ,
         "shares.manage": Permission.SHARE,
         "shares.revoke": Permission.SHARE,
         "shares.summary": Permission.PUBLIC,  # the share token is the credential

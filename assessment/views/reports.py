@@ -1,15 +1,29 @@
-"""Downloads: the PDF report and the JSON export of one assessment."""
+"""Downloads: the PDF report, the JSON export and the sheets (the action plan
+as CSV and XLSX, every answer as CSV) of one assessment."""
 
 from __future__ import annotations
+
+import re
+from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, request, url_for
 
 from assessment.access import login_required
 from assessment.engine.document import EDITIONS, canonical_json
+from assessment.report.exports import (
+    CSV_MIMETYPE,
+    XLSX_MIMETYPE,
+    Sheet,
+    action_plan_sheet,
+    answers_sheet,
+    to_csv,
+    to_xlsx,
+)
 from assessment.services.assessments import to_document
 from assessment.views.common import (
     download_name,
     own_assessment,
+    pinned_bank,
     preparing_page,
     report_download,
 )
@@ -43,4 +57,57 @@ def export(assessment_id: str) -> Response:
         canonical_json(to_document(assessment)),
         mimetype="application/json",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+# The sheets carry confidential notes and sources (the full edition), so they
+# need what the full PDF report needs: READ, in assessment/access.py.
+
+
+@bp.route("/action-plan.csv")
+@login_required
+def plan_csv(assessment_id: str) -> Response:
+    """The action plan as CSV, in the assessment's language."""
+    assessment = own_assessment(assessment_id)
+    sheet = action_plan_sheet(pinned_bank(assessment), to_document(assessment))
+    return _sheet_download(to_csv(sheet), assessment.title, sheet, "csv", CSV_MIMETYPE)
+
+
+@bp.route("/action-plan.xlsx")
+@login_required
+def plan_xlsx(assessment_id: str) -> Response:
+    """The action plan as an XLSX workbook, in the assessment's language."""
+    assessment = own_assessment(assessment_id)
+    sheet = action_plan_sheet(pinned_bank(assessment), to_document(assessment))
+    return _sheet_download(to_xlsx(sheet), assessment.title, sheet, "xlsx", XLSX_MIMETYPE)
+
+
+@bp.route("/answers.csv")
+@login_required
+def answers_csv(assessment_id: str) -> Response:
+    """Every answer as CSV, one row per question that applies, with notes and
+    sources (confidential ones included), in the assessment's language."""
+    assessment = own_assessment(assessment_id)
+    sheet = answers_sheet(pinned_bank(assessment), to_document(assessment))
+    return _sheet_download(to_csv(sheet), assessment.title, sheet, "csv", CSV_MIMETYPE)
+
+
+def _sheet_download(body: bytes, title: str, sheet: Sheet, suffix: str, mimetype: str) -> Response:
+    """``body`` as an attachment named after the assessment and the sheet
+    (an ASCII ``filename`` and the UTF-8 ``filename*`` of RFC 6266, so that
+    a Russian title keeps its letters), never sniffed, never cached."""
+    plain = download_name(f"{title} {sheet.name}", suffix)
+    readable = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]+', "-", f"{title} - {sheet.name}").strip(" .-")
+    disposition = f'attachment; filename="{plain}"'
+    if readable:
+        disposition += f"; filename*=UTF-8''{quote(f'{readable[:100]}.{suffix}', safe='')}"
+    charset = "; charset=utf-8" if mimetype == CSV_MIMETYPE else ""
+    return Response(
+        body,
+        headers={
+            "Content-Type": mimetype + charset,
+            "Content-Disposition": disposition,
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
     )
