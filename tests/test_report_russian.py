@@ -91,12 +91,13 @@ def test_a_russian_assessments_report_is_russian_with_russian_typography() -> No
     page = _page(_junction("ru", people, Answer("lim.legal_basis", UNKNOWN)))
     text = _text(page)
     assert '<html lang="ru">' in page
+    headings = {re.sub(r"<[^>]+>", "", h) for h in re.findall(r"<h2[^>]*>(.*?)</h2>", page)}
     for heading in (
         "Краткое изложение",
         "Проверка допустимости ограничений",
         "Пробелы в информации",
     ):
-        assert f">{heading}</h2>" in page
+        assert heading in headings
     assert "Executive summary" not in text
     assert "Not answered" not in text
     assert "None." not in text

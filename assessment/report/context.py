@@ -97,14 +97,37 @@ def right_code(number: int) -> str:
     return f"R{number}"
 
 
+#: The change history's actions, as the report words them; any other action
+#: is shown as recorded.  Saves that name their section and count are counted
+#: instead (see :func:`_history`).
+HISTORY_ACTIONS = {
+    "created": N_("created the assessment"),
+    "answers saved": N_("saved answers"),
+    "imported": N_("imported the assessment from a file"),
+    "upgraded": N_("moved the answers to a newer question bank"),
+    "submitted for review": N_("submitted it for review"),
+    "changes requested": N_("requested changes"),
+    "approved": N_("approved it"),
+    "issued": N_("issued the report"),
+    "reassessment opened": N_("opened a reassessment"),
+    "evidence added": N_("attached evidence"),
+    "evidence removed": N_("removed evidence"),
+}
+SAVED = "answers saved"
+
+
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
-    """One line of the change history printed in the report."""
+    """One event of the change history: ``at`` is "YYYY-MM-DD HH:MM" (UTC),
+    ``action`` as recorded; a save names its section and how many answers
+    it changed.  The report groups the events by day and person."""
 
     at: str
     who: str
     action: str
     revision: int
+    section_id: str | None = None
+    answer_count: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,6 +324,7 @@ def build_report_context(
     """
     facts = _facts(bank, document, result, visibility)
     findings = _findings(facts)
+    skipped = _skipped(facts)
     context = {
         **_cover(facts, now),
         **findings,
@@ -309,9 +333,10 @@ def build_report_context(
         "modules": _module_findings(facts, findings["recommendations"]),
         "engagement": _engagement(facts),
         "sections": _answers_appendix(facts),
-        "skipped": _skipped(facts),
+        "skipped": skipped,
+        "skipped_summary": _skipped_summary(facts, skipped),
         "method": _method(facts),
-        "history": _history(history),
+        "history": _history(facts, history),
         "evidence": _evidence(facts),
         "open_comments": _open_comments(facts, comments),
         "changes": changes,
@@ -719,6 +744,25 @@ def _skipped(facts: _Facts) -> list[dict[str, str]]:
     ]
 
 
+def _skipped_summary(facts: _Facts, skipped: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """The questions that did not apply (``skipped``, from :func:`_skipped`),
+    counted per section (per module where a whole module was left out), each
+    with the distinct conditions that left them out, in the bank's order."""
+    groups: dict[str, dict[str, Any]] = {}
+    for item, shown in zip(facts.visibility.skipped, skipped, strict=True):
+        module = facts.bank.module(item.question.module_id).title.get_text(facts.lang)
+        if item.level == "module":
+            where = module
+        else:
+            section = facts.bank.section(item.question.section_id).title.get_text(facts.lang)
+            where = f"{module}: {section}"
+        group = groups.setdefault(where, {"section": where, "count": 0, "reasons": []})
+        group["count"] += 1
+        if shown["reason"] not in group["reasons"]:
+            group["reasons"].append(shown["reason"])
+    return list(groups.values())
+
+
 def _method(facts: _Facts) -> dict[str, Any]:
     bank, lang, _ = facts.bank, facts.lang, facts._
     return {
@@ -786,10 +830,64 @@ def size_text(size: int, words: ReportLanguage) -> str:
     return words.ngettext("%(num)d byte", "%(num)d bytes", size) % {"num": size}
 
 
-def _history(history: Sequence[HistoryEntry] | None) -> list[dict[str, Any]] | None:
+def _history(facts: _Facts, history: Sequence[HistoryEntry] | None) -> list[dict[str, Any]] | None:
+    """Appendix D: one row per day and person, in order, saying what they did
+    in the report's language ("12 answers in 'Legal and emergency context',
+    'Camera functions'; submitted it for review", in the order they did it)
+    and the revisions it made; ``None`` when the history is not known."""
     if history is None:
         return None
-    return [{"at": h.at, "who": h.who, "action": h.action, "revision": h.revision} for h in history]
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for entry in history:
+        row = rows.setdefault(
+            (entry.at[:10], entry.who),
+            {"parts": [], "sections": [], "answers": 0, "revisions": []},
+        )
+        row["revisions"].append(entry.revision)
+        if entry.action == SAVED and entry.answer_count is not None:
+            if not row["answers"]:
+                row["parts"].append(None)  # where the count of saved answers goes
+            row["answers"] += entry.answer_count
+            title = _section_title(facts, entry.section_id)
+            if title and title not in row["sections"]:
+                row["sections"].append(title)
+        else:
+            known = entry.action in HISTORY_ACTIONS
+            action = facts._(HISTORY_ACTIONS[entry.action]) if known else entry.action
+            if action not in row["parts"]:
+                row["parts"].append(action)
+    shown = []
+    for (day, who), row in rows.items():
+        saved = _saved_answers(facts.words, row["answers"], row["sections"])
+        low, high = min(row["revisions"]), max(row["revisions"])
+        shown.append(
+            {
+                "day": facts.words.date(day),
+                "who": who,
+                "what": "; ".join(saved if part is None else part for part in row["parts"]),
+                "revisions": str(low) if low == high else f"{low}\u2013{high}",
+            }
+        )
+    return shown
+
+
+def _saved_answers(words: ReportLanguage, count: int, sections: list[str]) -> str:
+    """ "12 answers in 'Legal and emergency context', 'Camera functions'"."""
+    if not sections:
+        return words.ngettext("%(num)d answer", "%(num)d answers", count) % {"num": count}
+    return words.ngettext(
+        "%(num)d answer in %(sections)s", "%(num)d answers in %(sections)s", count
+    ) % {"num": count, "sections": ", ".join(words.quote(t) for t in sections)}
+
+
+def _section_title(facts: _Facts, section_id: str | None) -> str:
+    """The title of the section ``section_id`` in the report's language; the
+    id itself for a section the bank no longer has, "" for none."""
+    if not section_id:
+        return ""
+    if facts.bank.has_section(section_id):
+        return facts.bank.section(section_id).title.get_text(facts.lang)
+    return section_id
 
 
 def _open_comments(

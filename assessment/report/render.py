@@ -28,7 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 from weasyprint import CSS, HTML, Attachment
+from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
 
 from assessment.config import PROJECT_ROOT
@@ -47,6 +49,8 @@ from assessment.report.verify import EMBEDDED_NAME, SHA256_PREFIX
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = PROJECT_ROOT / "static"
 REPORT_CSS = STATIC_DIR / "css" / "report.css"
+#: How a question ends, in the languages and quotation marks of the report.
+QUESTION_ENDINGS = ("?", "?\u00bb", '?"', "?\u201d")
 PDF_VARIANT = "pdf/a-3a"  # PDF/A-3 allows embedded source files; "a" adds structure tags
 
 
@@ -88,7 +92,30 @@ def _environment(language: str) -> jinja2.Environment:
     environment.install_gettext_translations(  # type: ignore[attr-defined]  # added by the i18n extension
         translations(language), newstyle=True
     )
+    environment.filters["keep_last_words"] = keep_last_words
+    environment.filters["labelled"] = labelled
     return environment
+
+
+def keep_last_words(text: str) -> Markup:
+    """``text`` (escaped unless it is markup already) with its last two words
+    kept on one line, so that a heading never ends on a line of one word.  A
+    span, not a no-break space: the text, the bookmarks and the extracted words
+    stay as written.  (WeasyPrint 70 has no ``text-wrap: balance``.)"""
+    safe = escape(text)
+    head, _space, tail = safe.rstrip().rpartition(" ")
+    before, _space, last_but_one = head.rpartition(" ")
+    if not last_but_one:
+        return safe
+    joined = f"{before} " if before else ""
+    return Markup(f'{joined}<span class="keep">{last_but_one} {tail}</span>')  # noqa: S704  # the pieces are of the escaped text
+
+
+def labelled(text: str) -> Markup:
+    """``text`` (escaped unless it is markup already) followed by a colon,
+    unless it ends in a question mark ("Who is on the watchlist?", not "...?:")."""
+    safe = escape(text).rstrip()
+    return safe if safe.unescape().endswith(QUESTION_ENDINGS) else safe + ":"
 
 
 def render_html(context: dict[str, Any]) -> str:
@@ -344,5 +371,13 @@ def _render_locked(
         font_config=font_config,
         attachments=attachments,
         pdf_variant=PDF_VARIANT,
+        finisher=open_with_bookmarks,
     )
     return pdf
+
+
+def open_with_bookmarks(document: Document, pdf: Any) -> None:  # pydyf.PDF, untyped
+    """Make a PDF viewer open the report with its bookmarks panel shown
+    (``/PageMode /UseOutlines`` in the catalog); a WeasyPrint finisher, run
+    before the file is written, so the bytes that are signed later include it."""
+    pdf.catalog["PageMode"] = "/UseOutlines"

@@ -345,8 +345,10 @@ def _history(assessment: Assessment) -> tuple[HistoryEntry, ...]:
         HistoryEntry(
             at=as_utc(event.at).strftime("%Y-%m-%d %H:%M"),
             who=event.user.name if event.user else "-",
-            action=f"{event.action} ({event.detail})" if event.detail else event.action,
+            action=event.action,
             revision=event.revision,
+            section_id=event.section_id,
+            answer_count=event.answer_count,
         )
         for event in assessment.events
         if event.action not in COMMENT_ACTIONS  # comments stay out of every report's history
