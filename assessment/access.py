@@ -107,7 +107,9 @@ ENDPOINT_PERMISSIONS: Final[Mapping[str, Permission]] = MappingProxyType(
         "members.remove": Permission.MANAGE_MEMBERS,
         "members.reset_link": Permission.MANAGE_MEMBERS,
         # assessments
-        "dashboard.index": Permission.READ,
+        # "/": the landing page for visitors; for members the assessments, which
+        # need READ (the view checks it, as it shows visitors another page)
+        "dashboard.index": Permission.PUBLIC,
         "dashboard.new": Permission.ANSWER,
         "wizard.section": Permission.ANSWER,
         "wizard.review": Permission.READ,

@@ -22,6 +22,7 @@ from assessment.config import PROJECT_ROOT, Config
 from assessment.db import make_engine, make_session_factory
 from assessment.engine.banks import BankSet, load_banks
 from assessment.engine.display import wording
+from assessment.errors import error_page, install_error_pages
 from assessment.forms import ActionForm, check_bank_supported
 from assessment.i18n import install_i18n
 from assessment.logs import RedactShareTokens
@@ -126,14 +127,17 @@ def create_app(config: Config | None = None, banks: BankSet | None = None) -> Fl
             {"Retry-After": str(seconds)},
         )
 
+    install_error_pages(app)
+
     @app.errorhandler(403)
     def forbidden(error: Exception) -> tuple[str, int]:
         user = current_user()
-        return render_template("forbidden.html", role=role_of(user) if user else None), 403
+        return error_page(403, template="forbidden.html", role=role_of(user) if user else None)
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
-        return render_template("too_large.html", limit=megabytes(config.request_max_bytes)), 413
+        limit = megabytes(config.request_max_bytes)
+        return error_page(413, template="too_large.html", limit=limit)
 
     @app.errorhandler(HashingBusy)
     def hashing_busy(error: HashingBusy) -> tuple[str, int, dict[str, str]]:

@@ -65,7 +65,7 @@ def test_other_organisation_gets_404_on_every_assessment_route(
 
 
 def test_anonymous_users_are_sent_to_sign_in(browser) -> None:  # type: ignore[no-untyped-def]
-    response = browser.get("/")
+    response = browser.get("/assessments/new")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
 
@@ -264,7 +264,7 @@ def test_every_role_on_every_route_gets_what_the_table_says(
                 assert status == 404, where
             elif endpoint == "auth.logout":  # allowed: signs out and goes to sign in
                 assert to_login, where
-                assert browser.client.get("/").status_code == 302, where
+                assert browser.client.get("/assessments/new").status_code == 302, where
             else:
                 assert status not in (401, 403), where
                 assert not to_login, where

@@ -226,7 +226,7 @@ def test_cookie_replayed_after_sign_out_is_refused(
     browser.post("/logout", page="/")
     assert not _signed_in(browser)
     browser.client.set_cookie("session", stolen)
-    response = browser.get("/")
+    response = browser.get("/assessments/new")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
 

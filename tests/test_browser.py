@@ -137,3 +137,24 @@ def test_russian_pages_pass_axe(live_server: str, axe_page: Page) -> None:
     for path in ("/", "/verify", section.rsplit("/sections/", 1)[0] + "/review"):
         page.goto(path if path.startswith("http") else f"{live_server}{path}")
         assert axe_violations(page) == [], path
+
+
+def test_landing_and_error_pages_pass_axe(live_server: str, axe_page: Page) -> None:
+    """The landing page and a 404 page, in both languages, have no axe-core
+    violations; the landing page's entries lead to signing in and up."""
+    page = axe_page
+    for language in ("en", "ru"):
+        if language == "ru":
+            page.click("header button[name=language][value=ru]")
+        response = page.goto(f"{live_server}/")
+        assert response is not None
+        assert response.status == 200
+        assert page.locator("html").get_attribute("lang") == language
+        assert axe_violations(page) == [], ("/", language)
+        response = page.goto(f"{live_server}/no-such-page")
+        assert response is not None
+        assert response.status == 404
+        assert axe_violations(page) == [], ("/no-such-page", language)
+    page.goto(f"{live_server}/")
+    page.click("main a[href='/signup']")
+    assert page.url == f"{live_server}/signup"

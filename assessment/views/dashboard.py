@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from assessment.access import app_bank, app_banks, db, login_required, require_user
+from assessment.access import (
+    Permission,
+    app_bank,
+    app_banks,
+    current_user,
+    db,
+    login_required,
+    may,
+    require_user,
+)
 from assessment.engine.scoring import IMPACT_NUMERALS, RECOMMENDATION_LABELS
 from assessment.forms import DashboardFilterForm, NewAssessmentForm
 from assessment.i18n import LANGUAGES, interface_language, ui_status_label
@@ -90,13 +99,20 @@ def _page_number(text: str | None) -> int:
 
 
 @bp.route("/")
-@login_required
 def index() -> str:
-    """The organisation's assessments with their result, a page at a time,
+    """For a visitor who is not signed in, the landing page: what the tool is,
+    for whom, what it does with their data, and the way to sign in, sign up or
+    verify a report.  For a member (403 without the READ permission), the
+    organisation's assessments with their result, a page at a time,
     narrowed by the GET form's search and filters and ordered by a column
     heading's link; the links to other pages and orders keep the search and
     filters.  A filter with a value that is not one of its choices is named
     in a message and not applied; the search text is kept."""
+    visitor = current_user()
+    if visitor is None:
+        return render_template("landing/index.html")
+    if not may(visitor, Permission.READ):
+        abort(403)
     user = require_user()
     form = _filter_form(statuses_of(db(), user.organisation_id))
     valid = form.validate()
