@@ -66,7 +66,10 @@ def _render_section(
     status: int = 200,
     notice: str | None = None,
     evidence_error: tuple[str, str] | None = None,
+    new_questions: frozenset[str] = frozenset(),
 ) -> tuple[str, int]:
+    """The section page; ``new_questions`` are the ids of the questions an
+    answer just brought up, marked "New" on the page."""
     previous, following = _neighbours(visibility, section_id)
     config = app_config()
     html = render_template(
@@ -87,6 +90,7 @@ def _render_section(
         evidence_error=evidence_error,
         evidence_limit=megabytes(config.evidence_file_max_bytes),
         comment_threads=threads(db(), assessment, [q.id for q in questions]),
+        new_questions=new_questions,
     )
     return html, status
 
@@ -238,6 +242,7 @@ def section(assessment_id: str, section_id: str) -> Any:
             now_visible,
             status=status,
             notice=notice,
+            new_questions=frozenset(q.id for q in appeared),
         )
 
     if action == "exit":
