@@ -48,7 +48,7 @@ from assessment.engine.bank import (
 from assessment.engine.conditions import evaluate
 from assessment.engine.progress import Visibility, resolve
 
-METHOD_VERSION = "3"
+METHOD_VERSION = "4"
 LEVEL_LABELS = {1: "Negligible", 2: "Limited", 3: "Significant", 4: "Maximum"}
 RISK_LABELS = {1: "Low", 2: "Moderate", 3: "High", 4: "Very high"}
 IMPACT_NUMERALS = {1: "I", 2: "II", 3: "III", 4: "IV"}
@@ -654,7 +654,9 @@ def _verdict(decisive_fail: bool, met: int, failed: int, gaps: int, burden: bool
     if decisive_fail or failed > met:
         return NOT_MET
     if failed:
-        return PARTLY_MET
+        # Known failures decide the step only if its gaps cannot change the verdict
+        # (every gap met or every gap failed gives the same); else it is open.
+        return PARTLY_MET if failed + gaps <= met else INSUFFICIENT
     if gaps or not met:
         return NOT_MET if (not met and not gaps and burden) else INSUFFICIENT
     return MET
