@@ -31,8 +31,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--database-tests-only",
         action="store_true",
-        help="run only the tests that reach the database (CI's second, PostgreSQL run: "
-        "the others do not depend on which database is configured)",
+        help="run only the tests that reach the database and whose outcome can depend on "
+        "which one it is (CI's second, PostgreSQL run); see DATABASE_AGNOSTIC",
+    )
+
+
+DATABASE_AGNOSTIC = "database_agnostic"
+"""The marker of a test that uses the database only as a store while its subject
+is a rendered PDF, the report cache's files or the page in a browser (every
+browser test, those using ``live_server``, counts as one).  The database work
+such a test causes is the same as that of the test-client tests, which run on
+every database; the test itself runs once, on the default database."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{DATABASE_AGNOSTIC}: uses the database only as a store; left out of "
+        "--database-tests-only runs (tests/conftest.py)",
+    )
+
+
+def _depends_on_database(item: pytest.Item) -> bool:
+    fixtures = getattr(item, "fixturenames", ())
+    return (
+        "migrated_engine" in fixtures
+        and "live_server" not in fixtures
+        and item.get_closest_marker(DATABASE_AGNOSTIC) is None
     )
 
 
@@ -41,8 +66,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     kept, dropped = [], []
     for item in items:
-        uses_database = "migrated_engine" in getattr(item, "fixturenames", ())
-        (kept if uses_database else dropped).append(item)
+        (kept if _depends_on_database(item) else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept

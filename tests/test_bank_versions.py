@@ -127,6 +127,7 @@ def test_a_new_assessment_uses_the_current_bank(
     assert "the current version is" not in page
 
 
+@pytest.mark.database_agnostic
 def test_a_1_0_assessment_opens_scores_and_renders_under_1_0(
     app: Flask, browser: Browser, signup: Callable[..., Browser], tmp_path: Path
 ) -> None:
@@ -181,6 +182,7 @@ def test_a_1_0_assessment_opens_scores_and_renders_under_1_0(
     assert Browser(app.test_client()).get(link.group(1)).status_code == 200
 
 
+@pytest.mark.database_agnostic
 def test_the_report_workers_render_a_1_0_report(app: Flask, tmp_path: Path) -> None:
     banks = _banks(app)
     config: Config = app.extensions["assessment"]["config"]

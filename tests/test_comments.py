@@ -223,6 +223,7 @@ def test_comments_stay_out_of_the_public_edition_and_unresolved_ones_are_in_the_
     assert "comment" not in public.split("Appendix D. Change history")[-1].lower()
 
 
+@pytest.mark.database_agnostic
 def test_a_full_report_is_not_served_from_the_cache_once_comments_change(
     app: Flask, team: Team
 ) -> None:

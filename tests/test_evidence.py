@@ -486,6 +486,7 @@ def test_export_lists_evidence_by_hash_and_carries_no_file(team: Team) -> None:
     assert load_document(exported, BANK).evidence[0].sha256 == data["evidence"][0]["sha256"]
 
 
+@pytest.mark.database_agnostic
 def test_full_report_embeds_the_files_as_associated_files(team: Team) -> None:
     """The one real PDF render: the full edition carries each file, byte for
     byte, with its hash, next to the assessment data that list the same hashes."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from assessment.config import DEFAULT_BANK_DIR
 from assessment.engine.bank import Practice
 from assessment.engine.loader import load_bank_cached
@@ -32,6 +34,7 @@ def _set_status(browser: Any, assessment_id: str, status: str) -> None:
     assert response.status_code in (302, 422), response.status_code
 
 
+@pytest.mark.database_agnostic
 def test_a_planned_programme_is_asked_about_its_design(
     browser: Any, signup: Callable[..., Any], start_assessment: Callable[..., str]
 ) -> None:

@@ -26,6 +26,7 @@ from assessment.report.pool import RenderFailed, RenderJob, ReportRenderer, read
 from tests.conftest import Browser
 from tests.helpers import make_document
 
+pytestmark = pytest.mark.database_agnostic
 BANK = load_bank_cached(str(DEFAULT_BANK_DIR))
 SECRET = "Informant Ivanova at the metro depot"
 

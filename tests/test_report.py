@@ -103,6 +103,7 @@ SECTIONS = (
 )
 
 
+@pytest.mark.database_agnostic
 def test_issued_report_has_every_section_contents_and_bookmarks(app, browser) -> None:  # type: ignore[no-untyped-def]
     from assessment.demo import DEMO_EMAIL, DEMO_FILE, DEMO_PASSWORD
 

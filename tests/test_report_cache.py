@@ -32,6 +32,7 @@ def render_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
+@pytest.mark.database_agnostic
 def test_unchanged_assessment_is_served_from_cache(
     app: Flask, browser: Browser, signup, start_assessment, render_calls, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
@@ -141,6 +142,7 @@ def disk_full(monkeypatch: pytest.MonkeyPatch) -> Callable[[bool], None]:
     return lambda on: full.update(on=on)
 
 
+@pytest.mark.database_agnostic
 def test_full_cache_leaves_no_partial_or_orphan_files(
     app: Flask, browser: Browser, signup, start_assessment, disk_full
 ) -> None:  # type: ignore[no-untyped-def]
@@ -162,6 +164,7 @@ def test_full_cache_leaves_no_partial_or_orphan_files(
     ]
 
 
+@pytest.mark.database_agnostic
 def test_read_only_cache_gets_the_failure_page(
     app: Flask, browser: Browser, signup, start_assessment, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
@@ -180,6 +183,7 @@ def test_read_only_cache_gets_the_failure_page(
     assert _names(_cache_folder(app, assessment_id)) == []
 
 
+@pytest.mark.database_agnostic
 def test_clean_up_removes_stale_temporaries_and_orphans(
     app: Flask, browser: Browser, signup, start_assessment
 ) -> None:  # type: ignore[no-untyped-def]

@@ -12,6 +12,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from babel.messages.pofile import read_po
 from flask import Flask
 from pypdf import PdfReader
@@ -141,6 +142,7 @@ def test_dates_numbers_and_quotes_by_language() -> None:
     assert russian.ngettext("%(num)d byte", "%(num)d bytes", 5) == "%(num)d байт"
 
 
+@pytest.mark.database_agnostic
 def test_a_russian_report_pdf_is_russian_and_verifies(app: Flask, tmp_path: Path) -> None:
     """One real render: the text, the metadata and /Lang are Russian, and the
     tool's verify function accepts the file and its embedded data."""

@@ -176,6 +176,7 @@ def test_embedded_data_round_trip_to_the_same_assessment(issued, demo_browser) -
     assert embedded.sha256[:16] in "".join(text.split())
 
 
+@pytest.mark.database_agnostic
 def test_metadata_language_and_tags(issued) -> None:  # type: ignore[no-untyped-def]
     pdf, _ = issued
     reader = PdfReader(io.BytesIO(pdf))
@@ -194,6 +195,7 @@ def test_metadata_language_and_tags(issued) -> None:  # type: ignore[no-untyped-
     assert b'pdfaid:part="3" pdfaid:conformance="A"' in xmp  # PDF/A-3a
 
 
+@pytest.mark.database_agnostic
 def test_one_byte_change_in_embedded_data_is_detected(app: Flask, issued, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     pdf, _ = issued
     data = read_embedded(pdf).data
@@ -239,6 +241,7 @@ def test_the_issued_file_is_recorded_with_its_hash_and_signer(app: Flask, issued
     assert browser.get(f"/assessments/{assessment_id}/report.pdf").data == pdf
 
 
+@pytest.mark.database_agnostic
 def test_signature_is_an_incremental_update_that_keeps_the_file_pdf_a(issued) -> None:  # type: ignore[no-untyped-def]
     pdf, _ = issued
     end = pdf.index(b"%%EOF") + len(b"%%EOF\n")
@@ -280,6 +283,7 @@ def _output_intents(reader: PdfReader) -> list[dict[str, object]]:
     ]
 
 
+@pytest.mark.database_agnostic
 def test_untouched_report_is_valid_for_pyhanko_and_poppler(app: Flask, issued, tmp_path) -> None:  # type: ignore[no-untyped-def]
     pdf, _ = issued
     status = _pyhanko(app, pdf)
@@ -305,6 +309,7 @@ ALTERATIONS: dict[str, tuple[Callable[[bytes], bytes], int, str]] = {
 }
 
 
+@pytest.mark.database_agnostic
 @pytest.mark.parametrize("name", list(ALTERATIONS))
 def test_each_alteration_fails_verification_in_the_tool_and_in_pyhanko(
     app: Flask, issued, tmp_path: Path, name: str
@@ -345,6 +350,7 @@ def test_each_alteration_fails_verification_in_the_tool_and_in_pyhanko(
         assert "LOW RISK" in page  # what the reader sees changed; the data did not
 
 
+@pytest.mark.database_agnostic
 def test_poppler_flags_altered_files(issued, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     pdf, _ = issued
     stamped = _pdfsig(_stamped(pdf), tmp_path)
@@ -421,6 +427,7 @@ VERDICTS = {
 }
 
 
+@pytest.mark.database_agnostic
 def test_each_outcome_has_its_own_headline_symbol_and_colour(app: Flask, issued) -> None:  # type: ignore[no-untyped-def]
     pdf, _ = issued
     css = (Path(__file__).parents[1] / "static/css/app.css").read_text(encoding="utf-8")
@@ -481,6 +488,7 @@ def test_verdict_colours_have_accessible_contrast() -> None:
         assert _contrast("#ffffff", symbol.group(1)) >= 4.5
 
 
+@pytest.mark.database_agnostic
 def test_the_certificate_fingerprint_is_shown_for_pinning(app: Flask, issued) -> None:  # type: ignore[no-untyped-def]
     pdf, _ = issued
     folder = _signing_folder(app)
@@ -500,6 +508,7 @@ def test_the_certificate_fingerprint_is_shown_for_pinning(app: Flask, issued) ->
     assert pem.headers["Content-Disposition"].startswith("attachment")
 
 
+@pytest.mark.database_agnostic
 def test_verify_upload_size_limit(app: Flask) -> None:
     config = app.extensions["assessment"]["config"]
     small = create_app(config.with_overrides(max_upload_bytes=2000), banks=BANKS)
@@ -540,6 +549,7 @@ def test_import_from_report_pdf(app: Flask, issued, tmp_path: Path) -> None:  # 
     assert "do not match" in refused.output
 
 
+@pytest.mark.database_agnostic
 def test_public_edition_leaves_out_every_confidential_note_and_source(
     app: Flask, browser, signup, start_assessment
 ) -> None:  # type: ignore[no-untyped-def]
