@@ -129,7 +129,8 @@ def _axe_after_post(
     axe_page.goto(url)
     for selector, value in fill.items():
         axe_page.fill(selector, value)
-    axe_page.click(button)
+    with axe_page.expect_navigation():
+        axe_page.click(button)
     assert axe_page.locator(shows).count() > 0, axe_page.content()[:2000]
     return axe_violations(axe_page)
 
