@@ -52,7 +52,7 @@ def manage(assessment_id: str) -> str | tuple[str, int]:
                 assessment,
                 require_user(),
                 int(request.form.get("days", "14") or 0),
-                request.form.get("edition", "full"),
+                request.form.get("edition", "public"),
                 form.label.data or "",
             )
         except (ShareLinkError, ValueError) as problem:
