@@ -136,6 +136,8 @@ ENDPOINT_PERMISSIONS: Final[Mapping[str, Permission]] = MappingProxyType(
         "history.audit": Permission.READ,
         # reports
         "reports.pdf": Permission.READ,
+        "reports.status": Permission.READ,  # the "being prepared" page asks here
+        "reports.ready": Permission.READ,
         "reports.export": Permission.READ,
         # the sheets hold confidential notes and sources: who reads the full report
         "reports.plan_csv": Permission.READ,
@@ -145,6 +147,8 @@ ENDPOINT_PERMISSIONS: Final[Mapping[str, Permission]] = MappingProxyType(
         "shares.revoke": Permission.SHARE,
         "shares.summary": Permission.PUBLIC,  # the share token is the credential
         "shares.report": Permission.PUBLIC,
+        "shares.report_status": Permission.PUBLIC,
+        "shares.report_ready": Permission.PUBLIC,
         "verify.page": Permission.PUBLIC,
         "verify.certificate": Permission.PUBLIC,
         "language.switch": Permission.PUBLIC,  # the interface language of this browser

@@ -108,12 +108,12 @@ def create_app(config: Config | None = None, banks: BankSet | None = None) -> Fl
 
     @app.errorhandler(RenderFailed)
     def render_failed(error: RenderFailed) -> tuple[str, int]:
-        return render_template("report/failed.html"), 500
+        return render_template("downloads/failed.html"), 500
 
     @app.errorhandler(SigningError)
     def signing_failed(error: SigningError) -> tuple[str, int]:
         app.logger.error("reports cannot be signed: %s", error)  # paths and causes, no secrets
-        return render_template("report/failed.html"), 500
+        return render_template("downloads/failed.html"), 500
 
     @app.errorhandler(RateLimitExceeded)
     def throttled(error: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:

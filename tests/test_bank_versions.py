@@ -41,7 +41,7 @@ from tests.conftest import Browser
 
 OLD_TEXT = "What is the stated purpose of the programme?"
 REMOVED_TEXT = "Who processes the data for the operator, and who else can see it?"
-SHARE_LINK = re.compile(r'<code class="share-url">http://localhost(/s/[A-Za-z0-9_-]+)</code>')
+SHARE_LINK = re.compile(r'class="share-url" type="text" readonly value="http://localhost(/s/[A-Za-z0-9_-]+)"')
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from pypdf import PdfReader
 from assessment.config import DEFAULT_BANK_DIR, PROJECT_ROOT, Config
 from assessment.engine.answers import Answer
 from assessment.engine.loader import load_bank_cached
-from assessment.models import ReportRevision, ShareUse
+from assessment.models import ReportIssue, ReportRevision, ShareUse
 from assessment.report.pool import RenderFailed, RenderJob, ReportRenderer, read_stored
 from tests.conftest import Browser
 from tests.helpers import make_document
@@ -180,7 +180,8 @@ def test_download_answers_at_once_and_other_requests_go_on_while_it_renders(
     pending = browser.get(url)
     assert pending.status_code == 202  # answered while the render goes on (checked below)
     page = pending.get_data(as_text=True)
-    assert '<meta http-equiv="refresh" content="3">' in page
+    status = f"/assessments/{assessment_id}/report/status"
+    assert f'<meta http-equiv="refresh" content="3; url={status}">' in page
     assert "The report is being prepared" in page
     assert pending.headers["Retry-After"] == "3"
     assert pending.headers["Cache-Control"] == "no-store"
@@ -221,3 +222,83 @@ def test_share_link_use_is_recorded_when_the_pdf_is_served_not_while_preparing(
     _poll(auditor, url)
     with app.extensions["assessment"]["sessions"]() as session:
         assert [use.what for use in session.query(ShareUse)] == ["pdf (public)"]
+
+
+def _follow_status(browser: Browser, status: str, seconds: float = 120) -> str:
+    """Asks ``status`` as the "being prepared" page's refresh does until it
+    redirects; the page it redirects to."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        response = browser.get(status)
+        if response.status_code != 202:
+            assert response.status_code == 303, response.status_code
+            return str(response.headers["Location"])
+        page = response.get_data(as_text=True)
+        assert "The report is being prepared" in page
+        assert f'content="3; url={status}"' in page, "it keeps asking the status, not the PDF"
+        time.sleep(0.2)
+    raise AssertionError(f"no report after {seconds} s")
+
+
+def test_being_prepared_moves_on_to_a_ready_page_that_starts_the_download_once(
+    app: Flask, browser: Browser, signup, start_assessment
+) -> None:  # type: ignore[no-untyped-def]
+    signup(browser)
+    assessment_id = start_assessment(browser, ["payment"])
+    base = f"/assessments/{assessment_id}"
+    pending = browser.get(f"{base}/report.pdf?edition=public")
+    assert pending.status_code == 202
+    status = f"{base}/report/status?edition=public"
+    assert f'content="3; url={status}"' in pending.get_data(as_text=True)
+
+    ready = _follow_status(browser, status)
+    assert ready == f"{base}/report/ready?edition=public"
+    with app.extensions["assessment"]["sessions"]() as session:
+        assert session.query(ReportIssue).count() == 0, "asking is not handing out"
+    page = browser.get(ready)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "being prepared" not in html
+    assert "The report is ready" in html
+    # its only refresh is to the PDF, which arrives as a download: the browser stays here
+    assert re.findall(r'http-equiv="refresh" content="([^"]+)"', html) == [
+        f"0; url={base}/report.pdf?edition=public"
+    ]
+    assert f'href="{base}/report.pdf?edition=public"' in html
+    pdf = browser.get(f"{base}/report.pdf?edition=public")
+    assert pdf.status_code == 200
+    assert pdf.headers["Content-Disposition"].startswith("attachment;")
+    with app.extensions["assessment"]["sessions"]() as session:
+        assert [issue.edition for issue in session.query(ReportIssue)] == ["public"]
+    assert browser.get(status).headers["Location"] == ready  # ready at once from now on
+
+
+def test_share_link_status_is_not_a_use_and_leads_to_the_ready_page(
+    app: Flask, browser: Browser, signup, start_assessment
+) -> None:  # type: ignore[no-untyped-def]
+    signup(browser)
+    assessment_id = start_assessment(browser, ["payment"])
+    shares = f"/assessments/{assessment_id}/shares"
+    created = browser.post(shares, {"days": "7", "edition": "public"}, page=shares)
+    match = re.search(r"/s/([A-Za-z0-9_-]{16,})", created.get_data(as_text=True))
+    assert match
+    link = f"/s/{match.group(1)}"
+    auditor = Browser(app.test_client())
+    pending = auditor.get(f"{link}/report.pdf")
+    assert pending.status_code == 202
+    assert f'content="3; url={link}/report/status"' in pending.get_data(as_text=True)
+    ready = _follow_status(auditor, f"{link}/report/status")
+    assert ready == f"{link}/report/ready"
+    html = auditor.get(ready).get_data(as_text=True)
+    assert f'content="0; url={link}/report.pdf"' in html
+    with app.extensions["assessment"]["sessions"]() as session:
+        assert session.query(ShareUse).count() == 0
+    assert auditor.get(f"{link}/report.pdf").status_code == 200
+    with app.extensions["assessment"]["sessions"]() as session:
+        assert [use.what for use in session.query(ShareUse)] == ["pdf (public)"]
+
+    revoke = re.search(r"/shares/(\d+)/revoke", browser.get(shares).get_data(as_text=True))
+    assert revoke
+    browser.post(f"{shares}/{revoke.group(1)}/revoke", {})
+    assert auditor.get(f"{link}/report/status").status_code == 410
+    assert auditor.get(ready).status_code == 410

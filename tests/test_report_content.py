@@ -94,3 +94,19 @@ def test_references_give_their_provision_in_the_language_of_the_assessment() -> 
             in_english["provision"],
             in_russian["provision"],
         ) in provisions
+
+
+def test_conditions_name_the_options_label_in_the_reports_language_not_its_value() -> None:
+    """A question left out "when the camera system does live face recognition"
+    says so with the option's label, never its stored value (``live_fr``)."""
+    option = BANK.question("cam.functions").option("live_fr")
+    assert option is not None
+    english = _text(_junction())
+    assert f'includes "{option.label.get_text("en")}"' in english
+    assert '"live_fr"' not in english
+    assert "Shown only when" in english
+
+    russian = _text(dataclasses.replace(_junction(), language="ru"))
+    assert f"«{option.label.get_text('ru')}»" in russian
+    assert "live_fr" not in russian
+    assert "Live face recognition" not in russian

@@ -366,7 +366,7 @@ def test_share_summary_shows_the_same_result_as_the_review_page(app: Flask, demo
     manage = f"/assessments/{assessment_id}/shares"
     created = demo.post(manage, {"days": "7", "edition": "full"}, page=manage)
     link = re.search(
-        r'<code class="share-url">http://localhost(/s/[A-Za-z0-9_-]+)</code>',
+        r'class="share-url" type="text" readonly value="http://localhost(/s/[A-Za-z0-9_-]+)"',
         created.get_data(as_text=True),
     )
     assert link

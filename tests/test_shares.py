@@ -19,7 +19,9 @@ from assessment.services import shares as shares_service
 from assessment.services.shares import record_use
 from tests.conftest import Browser
 
-LINK = re.compile(r'<code class="share-url">http://localhost(/s/[A-Za-z0-9_-]+)</code>')
+LINK = re.compile(
+    r'class="share-url" type="text" readonly value="http://localhost(/s/[A-Za-z0-9_-]+)"'
+)
 
 
 def _create(browser: Browser, assessment_id: str, **fields: str) -> tuple[int, str | None]:
@@ -271,3 +273,40 @@ def test_concurrent_views_lose_no_counts(app: Flask, browser, signup, start_asse
     assert errors == []
     assert statuses == [200] * threads * views
     assert _counts(app) == [("summary", threads * views)]
+
+
+def test_the_share_page_offers_the_public_edition_and_a_link_to_copy(
+    app: Flask, browser, signup, start_assessment
+) -> None:  # type: ignore[no-untyped-def]
+    signup(browser)
+    assessment_id = start_assessment(browser, ["camera"])
+    page = f"/assessments/{assessment_id}/shares"
+    form = browser.get(page).get_data(as_text=True)
+    public = re.search(r'<input type="radio" id="edition-public"[^>]*>', form)
+    full = re.search(r'<input type="radio" id="edition-full"[^>]*>', form)
+    assert public
+    assert "checked" in public.group(0)
+    assert full
+    assert "checked" not in full.group(0)
+    assert form.index("edition-public") < form.index("edition-full"), "the default comes first"
+
+    created = browser.post(page, {"days": "7", "label": "Auditor"}, page=page)  # no edition sent
+    html = created.get_data(as_text=True)
+    field = re.search(
+        r'<input id="share-url" class="share-url" type="text" readonly value="([^"]+)"', html
+    )
+    assert field, "the link is in a read-only field, to select and copy without JavaScript"
+    assert re.fullmatch(r"http://localhost/s/[A-Za-z0-9_-]{40,}", field.group(1))
+    assert '<label for="share-url">' in html
+    with app.extensions["assessment"]["sessions"]() as session:
+        assert list(session.scalars(select(ShareLink.edition))) == ["public"]
+
+    listed = browser.get(page).get_data(as_text=True)
+    assert listed.count('class="never-used"') == 1
+    assert "Never used" in listed
+    path = field.group(1).removeprefix("http://localhost")
+    for _ in range(2):
+        assert Browser(app.test_client()).get(path).status_code == 200
+    used = browser.get(page).get_data(as_text=True)
+    assert "Never used" not in used
+    assert re.search(r"Used 2 times, last on \d{4}-\d\d-\d\d \d\d:\d\d \(UTC\)", used)

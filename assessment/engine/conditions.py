@@ -166,13 +166,17 @@ def describe(
     label_of: Mapping[str, str] | None = None,
     translate: Callable[[str], str] = _same_text,
     quote: Callable[[str], str] = _straight_quotes,
+    value_label: Callable[[str, Any], str | None] | None = None,
 ) -> str:
     """Plain-English statement of ``condition`` for reports ("shown only when ...").
 
     ``label_of`` maps question ids to the short text used in place of the id.
     ``translate`` gives the connecting words in another language (a gettext
     function: its msgids are in the report's catalogue), ``quote`` puts a
-    label or a value in that language's quotation marks.
+    label or a value in that language's quotation marks.  ``value_label``
+    gives, for a question id and a value, the words shown for that value
+    (an option's label in the report's language), or ``None`` to show the
+    value itself.
     """
     names = label_of or {}
     _ = translate
@@ -180,27 +184,30 @@ def describe(
     def name(question: str) -> str:
         return quote(names[question]) if question in names else question
 
-    def show(value: Any) -> str:
+    def show(question: str, value: Any) -> str:
+        label = value_label(question, value) if value_label is not None else None
+        if label is not None:
+            return quote(label)
         return quote(value) if isinstance(value, str) else str(value)
 
     def inner(part: Condition) -> str:
-        return describe(part, names, translate, quote)
+        return describe(part, names, translate, quote, value_label)
 
     match condition:
         case Equals(question, value):
             return _("%(question)s is %(value)s") % {
                 "question": name(question),
-                "value": show(value),
+                "value": show(question, value),
             }
         case OneOf(question, values):
             return _("%(question)s is one of %(values)s") % {
                 "question": name(question),
-                "values": ", ".join(show(v) for v in values),
+                "values": ", ".join(show(question, v) for v in values),
             }
         case Includes(question, value):
             return _("%(question)s includes %(value)s") % {
                 "question": name(question),
-                "value": show(value),
+                "value": show(question, value),
             }
         case Answered(question):
             return _("%(question)s is answered") % {"question": name(question)}

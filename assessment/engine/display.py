@@ -48,6 +48,17 @@ def format_value(question: Question, value: Any, language: str = "en") -> str:
     return str(value)
 
 
+def option_label(bank: Bank, question_id: str, value: Any, language: str = "en") -> str | None:
+    """The label, in ``language``, of the option ``value`` of a choice
+    question, as a condition names it (``includes: live_fr``); ``None`` if
+    ``question_id`` is not a choice question of ``bank`` or has no such option."""
+    if not bank.has_question(question_id):
+        return None
+    question = bank.question(question_id)
+    option = question.option(str(value)) if question.is_choice else None
+    return option.label.get_text(language) if option is not None else None
+
+
 #: The decimal sign of each language that does not write a point.
 DECIMAL_SIGNS = {"ru": ","}
 

@@ -17,7 +17,7 @@ from typing import Any
 from assessment.engine.answers import Answer, is_not_applicable, is_unknown
 from assessment.engine.bank import CONFIDENCE_LABELS, Bank, Question, Weight
 from assessment.engine.conditions import describe, referenced_questions
-from assessment.engine.display import format_value, question_text
+from assessment.engine.display import format_value, option_label, question_text
 from assessment.engine.document import (
     EVIDENCE_KIND_LABELS,
     STATUS_LABELS,
@@ -738,7 +738,15 @@ def _skipped(facts: _Facts) -> list[dict[str, str]]:
             "reason": _("Cannot be known before the programme runs")
             if item.condition is None
             else _("Shown only when %(condition)s")
-            % {"condition": describe(item.condition, labels, _, facts.words.quote)},
+            % {
+                "condition": describe(
+                    item.condition,
+                    labels,
+                    _,
+                    facts.words.quote,
+                    lambda question, value: option_label(facts.bank, question, value, facts.lang),
+                )
+            },
         }
         for item in facts.visibility.skipped
     ]

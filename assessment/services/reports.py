@@ -215,9 +215,11 @@ def request_report(
     embed_limit: int = 0,
     via: str = VIA_DOWNLOAD,
     banks: BankSet | None = None,
+    issue: bool = True,
 ) -> RenderedReport | None:
     """The ``edition`` of the report of ``assessment``, signed with
-    ``signing`` and recorded as issued (``via``: how it is handed out);
+    ``signing`` and recorded as issued (``via``: how it is handed out;
+    not recorded with ``issue=False``, to ask only whether it is ready);
     ``None`` while it is still rendering (or, rarely, while saves follow each
     other too fast to read one revision of the assessment).
 
@@ -273,6 +275,8 @@ def request_report(
         if report is None:
             raise RenderFailed(f"the rendered report of {assessment.uuid} left the cache")
         _prune_stale(target.parent, assessment, certificate, target, edition)
+    if not issue:
+        return report
     _record(session, assessment, report, edition)
     record_issue(session, assessment.uuid, assessment.revision, report, edition, certificate, via)
     return report

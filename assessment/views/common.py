@@ -11,6 +11,7 @@ from assessment.access import app_banks, app_config, db, report_renderer, requir
 from assessment.engine.bank import Bank
 from assessment.engine.banks import UnknownBankVersion
 from assessment.models import Assessment
+from assessment.report.render import RenderedReport
 from assessment.services.assessments import (
     AssessmentNotFound,
     bank_of,
@@ -49,15 +50,11 @@ def download_name(title: str, suffix: str) -> str:
     return f"{stem}.{suffix}"
 
 
-def report_download(
-    assessment: Assessment, edition: str, name: str, via: str = VIA_DOWNLOAD
-) -> Response | None:
-    """The signed PDF of ``edition`` as a download called ``name``, rendering
-    it in the report workers if needed, recorded as issued ``via`` this way;
-    ``None`` if it is not ready within the configured wait (the caller then
-    shows :func:`preparing_page`)."""
+def _request_report(
+    assessment: Assessment, edition: str, via: str, *, issue: bool
+) -> RenderedReport | None:
     config = app_config()
-    report = request_report(
+    return request_report(
         db(),
         pinned_bank(assessment),
         assessment,
@@ -70,7 +67,18 @@ def report_download(
         embed_limit=config.evidence_embed_max_bytes,
         via=via,
         banks=app_banks(),
+        issue=issue,
     )
+
+
+def report_download(
+    assessment: Assessment, edition: str, name: str, via: str = VIA_DOWNLOAD
+) -> Response | None:
+    """The signed PDF of ``edition`` as a download called ``name``, rendering
+    it in the report workers if needed, recorded as issued ``via`` this way;
+    ``None`` if it is not ready within the configured wait (the caller then
+    shows :func:`preparing_page`)."""
+    report = _request_report(assessment, edition, via, issue=True)
     if report is None:
         return None
     return Response(
@@ -80,12 +88,24 @@ def report_download(
     )
 
 
-def preparing_page(title: str, back_url: str) -> Response:
-    """202 "being prepared": the page reloads itself (a meta refresh, no
-    JavaScript) until the report is ready, and has a link to do so by hand."""
+def report_ready(assessment: Assessment, edition: str, via: str = VIA_DOWNLOAD) -> bool:
+    """Whether the signed PDF of ``edition`` is ready to download (starting or
+    joining its render, waiting as a download does), without handing it out:
+    it is recorded as issued only when :func:`report_download` serves it."""
+    return _request_report(assessment, edition, via, issue=False) is not None
+
+
+def preparing_page(title: str, status_url: str, back_url: str) -> Response:
+    """202 "being prepared": the page asks ``status_url`` again (a meta
+    refresh, no JavaScript), which shows this page again until the report is
+    ready and then sends the browser to :func:`ready_page`; a link does so by
+    hand.  The refresh never points at the PDF itself: a browser that gets
+    the file as a download stays on the page it is on, and would stay on
+    this one, refreshing."""
     html = render_template(
-        "report/preparing.html",
+        "downloads/preparing.html",
         title=title,
+        status_url=status_url,
         back_url=back_url,
         refresh=PREPARING_REFRESH_SECONDS,
     )
@@ -94,3 +114,13 @@ def preparing_page(title: str, back_url: str) -> Response:
         status=202,
         headers={"Retry-After": str(PREPARING_REFRESH_SECONDS), "Cache-Control": "no-store"},
     )
+
+
+def ready_page(title: str, download_url: str, back_url: str) -> Response:
+    """ "Your report is ready": the download starts by itself once (a meta
+    refresh to ``download_url``; the browser stays on this page, which does
+    not refresh again) and a link starts it by hand."""
+    html = render_template(
+        "downloads/ready.html", title=title, download_url=download_url, back_url=back_url
+    )
+    return Response(html, headers={"Cache-Control": "no-store"})

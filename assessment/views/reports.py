@@ -4,9 +4,11 @@ as CSV and XLSX, every answer as CSV) of one assessment."""
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, request, url_for
+from flask import Blueprint, Response, abort, redirect, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from assessment.access import login_required
 from assessment.engine.document import EDITIONS, canonical_json
@@ -25,27 +27,71 @@ from assessment.views.common import (
     own_assessment,
     pinned_bank,
     preparing_page,
+    ready_page,
     report_download,
+    report_ready,
 )
 
 bp = Blueprint("reports", __name__, url_prefix="/assessments/<assessment_id>")
+
+
+def _edition() -> str:
+    edition = request.args.get("edition", "full")
+    if edition not in EDITIONS:
+        abort(404)
+    return edition
+
+
+def _report_urls(assessment_id: str, edition: str) -> dict[str, str]:
+    """The download, its "being prepared" status, its "ready" page and the
+    review page, for ``edition`` (``?edition=public`` only for the public one)."""
+    args: dict[str, Any] = {"edition": edition} if edition != "full" else {}
+    return {
+        name: url_for(endpoint, assessment_id=assessment_id, **args)
+        for name, endpoint in (
+            ("pdf", "reports.pdf"),
+            ("status", "reports.status"),
+            ("ready", "reports.ready"),
+        )
+    } | {"back": url_for("wizard.review", assessment_id=assessment_id)}
 
 
 @bp.route("/report.pdf")
 @login_required
 def pdf(assessment_id: str) -> Response:
     """The report; ``?edition=public`` leaves out confidential notes and sources.
-    While it renders: a 202 page that reloads itself."""
+    While it renders: a 202 page that asks :func:`status` until it is ready."""
     assessment = own_assessment(assessment_id)
-    edition = request.args.get("edition", "full")
-    if edition not in EDITIONS:
-        abort(404)
+    edition = _edition()
     name = download_name(assessment.title + ("-public" if edition == "public" else ""), "pdf")
     download = report_download(assessment, edition, name)
     if download is None:
-        back = url_for("wizard.review", assessment_id=assessment.uuid)
-        return preparing_page(assessment.title, back)
+        urls = _report_urls(assessment.uuid, edition)
+        return preparing_page(assessment.title, urls["status"], urls["back"])
     return download
+
+
+@bp.route("/report/status")
+@login_required
+def status(assessment_id: str) -> BaseResponse:
+    """Where the "being prepared" page refreshes to: that page again while
+    the report renders, then a redirect to :func:`ready` (an HTML page, so
+    that the browser leaves "being prepared" once the report has arrived)."""
+    assessment = own_assessment(assessment_id)
+    edition = _edition()
+    urls = _report_urls(assessment.uuid, edition)
+    if report_ready(assessment, edition):
+        return redirect(urls["ready"], code=303)
+    return preparing_page(assessment.title, urls["status"], urls["back"])
+
+
+@bp.route("/report/ready")
+@login_required
+def ready(assessment_id: str) -> Response:
+    """"Your report is ready", with the download (started once by itself)."""
+    assessment = own_assessment(assessment_id)
+    urls = _report_urls(assessment.uuid, _edition())
+    return ready_page(assessment.title, urls["pdf"], urls["back"])
 
 
 @bp.route("/export.json")

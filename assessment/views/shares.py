@@ -3,7 +3,7 @@ without an account."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -29,7 +29,9 @@ from assessment.views.common import (
     own_assessment,
     pinned_bank,
     preparing_page,
+    ready_page,
     report_download,
+    report_ready,
 )
 
 bp = Blueprint("shares", __name__)
@@ -52,7 +54,7 @@ def manage(assessment_id: str) -> str | tuple[str, int]:
                 assessment,
                 require_user(),
                 int(request.form.get("days", "14") or 0),
-                request.form.get("edition", "full"),
+                request.form.get("edition", "public"),
                 form.label.data or "",
             )
         except (ShareLinkError, ValueError) as problem:
@@ -135,9 +137,46 @@ def report(token: str) -> BaseResponse | tuple[str, int]:
     name = download_name(f"{assessment.title} {link.edition}", "pdf")
     download = report_download(assessment, link.edition, name, via=VIA_SHARE_LINK)
     if download is None:
-        return preparing_page(assessment.title, url_for("shares.summary", token=token))
+        return _preparing(assessment.title, token)
     try:  # revoked or expired while the report was being prepared: not served
         record_use(db(), link, f"pdf ({link.edition})")
     except ShareLinkUnavailable as unavailable:
         return _unavailable(unavailable.reason)
     return download
+
+
+def _preparing(title: str, token: str) -> BaseResponse:
+    return preparing_page(
+        title,
+        url_for("shares.report_status", token=token),
+        url_for("shares.summary", token=token),
+    )
+
+
+@bp.route("/s/<token>/report/status")
+def report_status(token: str) -> BaseResponse | tuple[str, int]:
+    """Where the "being prepared" page refreshes to: that page again while
+    the report renders, then a redirect to :func:`report_ready`.  Not a use
+    of the link: that is counted when the PDF is served."""
+    try:
+        link = live_link(db(), token)
+    except ShareLinkUnavailable as unavailable:
+        return _unavailable(unavailable.reason)
+    assessment = link.assessment
+    if report_ready(assessment, link.edition, via=VIA_SHARE_LINK):
+        return redirect(url_for("shares.report_ready", token=token), code=303)
+    return _preparing(assessment.title, token)
+
+
+@bp.route("/s/<token>/report/ready", endpoint="report_ready")
+def report_ready_page(token: str) -> BaseResponse | tuple[str, int]:
+    """"The report is ready", with the download (started once by itself)."""
+    try:
+        link = live_link(db(), token)
+    except ShareLinkUnavailable as unavailable:
+        return _unavailable(unavailable.reason)
+    return ready_page(
+        link.assessment.title,
+        url_for("shares.report", token=token),
+        url_for("shares.summary", token=token),
+    )

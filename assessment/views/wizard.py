@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from assessment.access import app_bank, app_config, db, login_required, require_user
-from assessment.engine.answers import AnswerValueError
+from assessment.engine.answers import AnswerValueError, is_unknown
 from assessment.engine.bank import Bank, Question
 from assessment.engine.display import format_value
 from assessment.engine.progress import Visibility
@@ -267,8 +267,10 @@ def review(assessment_id: str) -> str:
 
 
 def _render_review(assessment: Assessment, bank: Bank) -> str:
-    """The result first (the report's figures, from one scoring), then every
-    answer, one collapsible section each."""
+    """A summary first (the level, how much is answered, what is still open
+    and where), the result (the report's figures, from one scoring), then
+    every answer, grouped by the assessment's parts, one collapsible section
+    each."""
     findings = findings_of(assessment, bank)
     visibility = findings.visibility
     stored = answers_of(assessment)
@@ -278,6 +280,9 @@ def _render_review(assessment: Assessment, bank: Bank) -> str:
         {
             "progress": progress,
             "missing": sum(1 for q in progress.visible if q.required and q.id not in stored),
+            "unknown": sum(
+                1 for q in progress.visible if q.id in stored and is_unknown(stored[q.id].value)
+            ),
             "open_comments": sum(
                 1
                 for q in progress.visible
@@ -297,6 +302,17 @@ def _render_review(assessment: Assessment, bank: Bank) -> str:
         }
         for progress in visibility.sections
     ]
+    parts = [
+        {"module": module, "sections": group}
+        for module in bank.modules
+        if (
+            group := [
+                shown
+                for shown, progress in zip(sections, visibility.sections, strict=True)
+                if progress.section.module_id == module.id
+            ]
+        )
+    ]
     return render_template(
         "wizard/review.html",
         assessment=assessment,
@@ -304,6 +320,10 @@ def _render_review(assessment: Assessment, bank: Bank) -> str:
         visibility=visibility,
         findings=findings.context,
         sections=sections,
+        parts=parts,
+        answered=sum(p.answered for p in visibility.sections),
+        applicable=sum(p.total for p in visibility.sections),
+        attention=[s for s in sections if s["missing"] or s["unknown"] or s["open_comments"]],
         missing=visibility.missing_required(),
         confidence_labels=confidence_labels(),
         workflow=workflow_state(db(), assessment),

@@ -76,3 +76,10 @@ def test_describe_uses_question_text() -> None:
     assert describe(condition, {"a": "Live identification?"}) == (
         '("Live identification?" is "yes") and (not (t includes "camera"))'
     )
+
+
+def test_describe_names_values_by_the_label_it_is_given() -> None:
+    condition = AnyOf((Includes("t", "live_fr"), OneOf("a", ("yes", "other"))))
+    labels = {("t", "live_fr"): "Live face recognition", ("a", "yes"): "Yes"}
+    described = describe(condition, value_label=lambda q, v: labels.get((q, v)))
+    assert described == '(t includes "Live face recognition") or (a is one of "Yes", "other")'
