@@ -134,3 +134,31 @@ def test_download_leaves_being_prepared_for_a_ready_page(
     refresh = page.locator("meta[http-equiv=refresh]").get_attribute("content")
     assert refresh == f"0; url=/assessments/{assessment.rsplit('/', 1)[1]}/report.pdf"
     assert axe_violations_as(page, axe_page) == []
+
+
+def test_being_prepared_can_stop_reloading_itself(
+    served_app: Flask, live_server: str, page: Page, axe_page: Page, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """While a report renders, the page reloads itself every few seconds (a
+    meta refresh: JavaScript may be off).  axe-core reports that as
+    ``meta-refresh`` (WCAG 2.2.1, failure F41) and nothing else; the page's
+    first link after "check again" turns the reloading off, and that page has
+    no violation at all."""
+    import assessment.views.reports as report_views
+
+    monkeypatch.setattr(report_views, "report_ready", lambda *args, **kwargs: False)
+    assessment = _demo(served_app, live_server, page)
+    page.goto(f"{assessment}/report/status")
+    assert page.locator("meta[http-equiv=refresh]").count() == 1
+    violations = axe_violations_as(page, axe_page, status=202)
+    assert [v.split(" ", 1)[0] for v in violations] == ["meta-refresh"], violations
+
+    page.click("text=Stop checking automatically")
+    assert page.url == f"{assessment}/report/status?auto=0"
+    assert page.locator("meta[http-equiv=refresh]").count() == 0
+    assert page.locator("h1").inner_text() == "The report is being prepared"
+    assert axe_violations_as(page, axe_page, status=202) == []
+    page.click("text=Check again now")  # keeps the choice
+    assert page.url == f"{assessment}/report/status?auto=0"
+    page.click("text=Check automatically")
+    assert page.locator("meta[http-equiv=refresh]").count() == 1

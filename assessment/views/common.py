@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from flask import Response, abort, render_template
+from flask import Response, abort, render_template, request
 from flask_babel import gettext as _
 
 from assessment.access import app_banks, app_config, db, report_renderer, require_user
@@ -20,6 +21,7 @@ from assessment.services.assessments import (
 from assessment.services.reports import VIA_DOWNLOAD, request_report, signing_files
 
 PREPARING_REFRESH_SECONDS = 3
+MANUAL_CHECK = "auto"  # ``?auto=0``: the "being prepared" page does not refresh itself
 
 
 def own_assessment(assessment_id: str) -> Assessment:
@@ -101,19 +103,36 @@ def preparing_page(title: str, status_url: str, back_url: str) -> Response:
     ready and then sends the browser to :func:`ready_page`; a link does so by
     hand.  The refresh never points at the PDF itself: a browser that gets
     the file as a download stays on the page it is on, and would stay on
-    this one, refreshing."""
+    this one, refreshing.
+
+    A person who does not want the page to reload by itself (WCAG 2.2.1: a
+    reading position or a screen reader's place is lost on every reload) turns
+    it off with a link: ``?auto=0`` shows the same page without the refresh,
+    with "Check again now" keeping that choice."""
+    automatic = request.args.get(MANUAL_CHECK) != "0"
+    manual_url = _with_query(status_url, **{MANUAL_CHECK: "0"})
     html = render_template(
         "downloads/preparing.html",
         title=title,
-        status_url=status_url,
+        status_url=status_url if automatic else manual_url,
+        automatic_url=status_url,
+        manual_url=manual_url,
         back_url=back_url,
-        refresh=PREPARING_REFRESH_SECONDS,
+        refresh=PREPARING_REFRESH_SECONDS if automatic else None,
     )
     return Response(
         html,
         status=202,
         headers={"Retry-After": str(PREPARING_REFRESH_SECONDS), "Cache-Control": "no-store"},
     )
+
+
+def _with_query(url: str, **values: str) -> str:
+    """``url`` with ``values`` added to (or replacing those in) its query string."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query.update(values)
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def ready_page(title: str, download_url: str, back_url: str) -> Response:
