@@ -103,6 +103,7 @@ def config(database_url: str, clean_db: Engine, tmp_path: Path) -> Config:
         instance_path=tmp_path / "instance",
         testing=True,
         report_workers=0,  # render in the request thread; tests/test_render_pool.py uses a pool
+        report_background=False,  # only what a test asks for; tests/test_background_reports.py
     )
 
 
