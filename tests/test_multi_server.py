@@ -166,6 +166,20 @@ def processes(
         started.stop_all()
 
 
+@pytest.fixture
+def new_client() -> Iterator[Callable[[], httpx.Client]]:
+    """HTTP clients (each with its own cookies), closed at the end."""
+    made: list[httpx.Client] = []
+
+    def make() -> httpx.Client:
+        made.append(httpx.Client(timeout=60, follow_redirects=False))
+        return made[-1]
+
+    yield make
+    for client in made:
+        client.close()
+
+
 def _token(page: str) -> str:
     match = CSRF_RE.search(page)
     assert match, "no CSRF token on the page"
@@ -193,14 +207,18 @@ def _import_assessment(engine: Engine) -> str:
 
 
 def test_two_servers_one_worker(
-    processes: Processes, clean_db: Engine, queue_redis: redis.Redis, tmp_path: Path
+    processes: Processes,
+    clean_db: Engine,
+    queue_redis: redis.Redis,
+    tmp_path: Path,
+    new_client: Callable[[], httpx.Client],
 ) -> None:
     a, b = processes.server("a"), processes.server("b")
     worker = processes.worker("worker")
     for base, name in ((a, "a"), (b, "b")):
         port = int(base.rsplit(":", 1)[1])
         _wait_for_port(port, processes.started[0 if name == "a" else 1])
-    ana = httpx.Client(timeout=60, follow_redirects=False)
+    ana = new_client()
     signed_up = _post(
         ana,
         a,
@@ -267,7 +285,7 @@ def test_two_servers_one_worker(
 
     # Throttling counts across both servers: 10 wrong passwords for one account
     # in 15 minutes, five on each, and the eleventh is refused on either.
-    stranger = httpx.Client(timeout=60, follow_redirects=False)
+    stranger = new_client()
     wrong = {"email": "target@example.org", "password": "not the password"}
     for attempt in range(10):
         reply = _post(stranger, (a, b)[attempt % 2], "/login", wrong)
@@ -281,7 +299,7 @@ def test_two_servers_one_worker(
     token = _token(ana.get(f"{a}/").text)
     cookie = ana.cookies.get("session")
     assert ana.post(f"{a}/logout", data={"csrf_token": token}).status_code == 302
-    replay = httpx.Client(timeout=60, follow_redirects=False)
+    replay = new_client()
     replay.cookies.set("session", cookie or "")
     after = replay.get(f"{b}{full}")
     assert after.status_code == 302
