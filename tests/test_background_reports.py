@@ -116,6 +116,27 @@ def test_without_background_rendering_nothing_is_queued(app: Flask, team: Team) 
     assert recorder.jobs == []
 
 
+class UnreachableRenderer(RecordingRenderer):
+    """The queue's Redis is down."""
+
+    def running(self, target: Path) -> Future[str] | None:
+        raise ConnectionError("Redis is unreachable")
+
+
+def test_a_step_is_taken_even_when_its_reports_cannot_be_queued(
+    app: Flask, team: Team, caplog: pytest.LogCaptureFixture
+) -> None:
+    app.extensions["assessment"]["renderer"] = UnreachableRenderer()
+    assessment_id = team.assessment_in("draft")
+    _step(team, "submit", "editor", assessment_id)
+    status, _revision, _events = team.stored(assessment_id)
+    assert status == "in_review"
+    assert f"the reports of assessment {assessment_id} were not queued: ConnectionError" in (
+        caplog.text
+    )
+    assert "unreachable" not in caplog.text  # the type only, never a message
+
+
 def test_a_submitted_report_is_in_the_store_before_the_download(app: Flask, team: Team) -> None:
     """With workers=0 the background render runs at once; the download that
     follows is served from the store without rendering."""

@@ -111,6 +111,7 @@ def render_in_background(assessment: Assessment) -> None:
             banks=app_banks(),
         )
     except Exception as error:  # the type only: a message may quote assessment text
+        session.rollback()  # only reads since the commit; the request goes on
         LOG.error(
             "the reports of assessment %s were not queued: %s",
             assessment.uuid,
