@@ -108,6 +108,28 @@ def test_a_job_that_just_started_is_not_taken_for_abandoned(renderer: QueuedRend
     assert renderer.queue.job_ids == []
 
 
+def test_a_waiting_job_missing_from_the_queue_is_enqueued_again(
+    renderer: QueuedRenderer,
+) -> None:
+    target = renderer.store / "a1" / "r3-abc-full-x.pdf"
+    identifier = job_id(renderer.store, target)
+    pending = renderer.submit(_job(target))
+    renderer.connection.delete(renderer.queue.key)  # the queue's list emptied, the job kept
+    with pytest.raises(FutureTimeout):
+        pending.result(timeout=0)
+    assert renderer.queue.job_ids == []  # just enqueued: a worker may be taking it
+    job = Job.fetch(identifier, connection=renderer.connection)
+    job.enqueued_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=60)
+    job.save()
+    with pytest.raises(FutureTimeout):
+        pending.result(timeout=0)
+    assert renderer.queue.job_ids == [identifier]
+    renderer.connection.flushdb()  # Redis lost everything: enqueued again too
+    with pytest.raises(FutureTimeout):
+        pending.result(timeout=0)
+    assert renderer.queue.job_ids == [identifier]
+
+
 def test_a_failed_render_is_reported_once_then_tried_again(renderer: QueuedRenderer) -> None:
     target = renderer.store / "a1" / "r3-abc-full-x.pdf"
     identifier = job_id(renderer.store, target)

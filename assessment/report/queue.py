@@ -18,7 +18,8 @@ the PDF in the store, whichever server it reaches.
   :data:`HEARTBEAT_SECONDS`, lasting :data:`ALIVE_SECONDS`); a job that has
   started but whose heartbeat has lapsed is abandoned, and the next request
   for the report deletes it and enqueues it again (with the same document,
-  taken from the abandoned job).  A job that failed (the render raised) is
+  taken from the abandoned job); so does a job recorded as waiting that is no
+  longer on the queue, or a job that is gone altogether.  A job that failed (the render raised) is
   reported to one request as :class:`~assessment.report.pool.RenderFailed`
   and deleted, so the next request tries again.
 - Workers fork a process per job (RQ's default), so each render's native
@@ -219,9 +220,14 @@ class QueuedRenderer:
         if status in _ENDED:
             found.delete()
             raise RenderFailed(f"the {job.edition} report of assessment {job.document.uuid} failed")
-        if status in _FINISHED or (status == JobStatus.STARTED and self._abandoned(found)):
-            if status == JobStatus.STARTED:
-                LOG.warning("the render %s was abandoned by its worker; enqueued again", identifier)
+        lost = ""
+        if status == JobStatus.STARTED and self._abandoned(found):
+            lost = "abandoned by its worker"
+        elif status == JobStatus.QUEUED and self._off_the_queue(found):
+            lost = "missing from the queue"
+        if lost:
+            LOG.warning("the render %s was %s; enqueued again", identifier, lost)
+        if status in _FINISHED or lost:
             found.delete()
             self._enqueue(job)
 
@@ -229,12 +235,14 @@ class QueuedRenderer:
         """Whether a started job's render has stopped beating (and had time to start)."""
         if self.connection.exists(alive_key(found.id)):
             return False
-        started = found.started_at
-        if started is None:
-            return True
-        if started.tzinfo is None:
-            started = started.replace(tzinfo=dt.UTC)
-        return (dt.datetime.now(dt.UTC) - started).total_seconds() > ALIVE_SECONDS
+        return _older_than(found.started_at, ALIVE_SECONDS)
+
+    def _off_the_queue(self, found: Job) -> bool:
+        """Whether a waiting job is missing from the queue (its list was
+        emptied) for longer than a worker takes to mark a job it took."""
+        if self.queue.get_job_position(found.id) is not None:
+            return False
+        return _older_than(found.enqueued_at, ALIVE_SECONDS)
 
     def _fetch(self, identifier: str) -> Job | None:
         try:
@@ -264,6 +272,15 @@ class QueuedRenderer:
 
     def shutdown(self) -> None:
         self.connection.close()
+
+
+def _older_than(moment: dt.datetime | None, seconds: float) -> bool:
+    """Whether ``moment`` (RQ's times are naive UTC) is more than ``seconds`` ago."""
+    if moment is None:
+        return True
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return (dt.datetime.now(dt.UTC) - moment).total_seconds() > seconds
 
 
 def run_worker(
