@@ -238,11 +238,17 @@ class QueuedRenderer:
         return _older_than(found.started_at, ALIVE_SECONDS)
 
     def _off_the_queue(self, found: Job) -> bool:
-        """Whether a waiting job is missing from the queue (its list was
-        emptied) for longer than a worker takes to mark a job it took."""
-        if self.queue.get_job_position(found.id) is not None:
+        """Whether a job recorded as waiting (for a while) is on neither the
+        queue nor the list a worker moves the job it takes to (RQ's
+        "intermediate" queue) and still waiting once both were looked at: a
+        worker that takes it moves it between the lists and marks it started
+        in one step."""
+        if not _older_than(found.enqueued_at, ALIVE_SECONDS):
             return False
-        return _older_than(found.enqueued_at, ALIVE_SECONDS)
+        for key in (self.queue.key, self.queue.intermediate_queue_key):
+            if self.connection.lpos(key, found.id) is not None:
+                return False
+        return found.get_status(refresh=True) == JobStatus.QUEUED
 
     def _fetch(self, identifier: str) -> Job | None:
         try:
