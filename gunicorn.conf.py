@@ -15,7 +15,7 @@ bind = os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT') or '8000'}"
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2)
 worker_class = "gthread"
 threads = 4
-# A download waits at most REPORT_WAIT_SECONDS (default 5) for a report before
+# A download waits at most REPORT_WAIT_SECONDS (default 1) for a report before
 # answering "being prepared"; 60 s is far above any request the app makes.
 timeout = 60
 graceful_timeout = 30

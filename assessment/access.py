@@ -50,7 +50,7 @@ from assessment.config import Config
 from assessment.engine.bank import Bank
 from assessment.engine.banks import BankSet
 from assessment.models import Role, User
-from assessment.report.pool import ReportRenderer
+from assessment.report.pool import Renderer
 from assessment.services.sessions import load_session, touch_session
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -252,8 +252,9 @@ def app_banks() -> BankSet:
     return cast(BankSet, current_app.extensions["assessment"]["banks"])
 
 
-def report_renderer() -> ReportRenderer:
-    return cast(ReportRenderer, current_app.extensions["assessment"]["renderer"])
+def report_renderer() -> Renderer:
+    """The app's renderer: its own renderer processes, or RQ workers."""
+    return cast(Renderer, current_app.extensions["assessment"]["renderer"])
 
 
 def session_factory() -> sessionmaker[Session]:

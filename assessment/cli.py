@@ -20,7 +20,7 @@ from assessment.config import Config
 from assessment.db import transaction
 from assessment.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 from assessment.engine.bank import Bank
-from assessment.engine.banks import BankSet, load_exchange
+from assessment.engine.banks import BankSet, UnknownBankVersion, load_exchange
 from assessment.engine.document import (
     EDITIONS,
     AssessmentDocument,
@@ -31,6 +31,7 @@ from assessment.engine.inputs import MAX_JSON_BYTES
 from assessment.engine.scoring import score
 from assessment.migrate import upgrade
 from assessment.models import Organisation, Role, User
+from assessment.report.pool import Renderer, RenderFailed, ReportRenderer, lower_priority
 from assessment.report.render import RenderedReport, render_report
 from assessment.report.signing import (
     CertificateInfo,
@@ -55,7 +56,13 @@ from assessment.services.assessments import (
     to_document,
     visibility_of,
 )
-from assessment.services.reports import record_rendered_file, signing_files, verify_report
+from assessment.services.reports import (
+    idle_assessments,
+    prepare_reports,
+    record_rendered_file,
+    signing_files,
+    verify_report,
+)
 from assessment.services.summaries import refresh_summary
 
 
@@ -432,6 +439,87 @@ def register_cli(app: Flask) -> None:
         if result.embedded is not None:
             click.echo(f"SHA-256 of the embedded data: {result.embedded.sha256}")
         raise SystemExit(result.exit_code)
+
+    @app.cli.command("render-idle")
+    @click.option(
+        "--minutes",
+        type=click.FloatRange(min=0),
+        default=None,
+        help="Unchanged for at least this long (default: REPORT_IDLE_MINUTES, 30).",
+    )
+    def render_idle_command(minutes: float | None) -> None:
+        """Render both editions of the report of every assessment that has not
+        changed for a while (and changed in the last 30 days) and is not in the
+        report store yet, so that its download is ready.  Renders here, one at
+        a time at lower CPU priority; with REPORT_QUEUE=rq, hands them to the
+        workers instead.  For a systemd timer (docs/deployment.md)."""
+        config = _config()
+        lower_priority()
+        renderer: Renderer
+        queued = config.report_queue == "rq" and config.redis_url is not None
+        if queued and config.redis_url is not None:
+            from assessment.report.queue import QueuedRenderer
+
+            renderer = QueuedRenderer(config.redis_url, config.report_cache_dir)
+        else:
+            renderer = ReportRenderer(_banks(), config.bank_dir, workers=0)
+        try:
+            signing = signing_files(config)
+        except SigningError as error:
+            raise click.ClickException(f"reports cannot be signed: {error}") from None
+        done = failed = 0
+        session = _sessions()()
+        try:
+            for assessment in idle_assessments(
+                session, config.report_idle_minutes if minutes is None else minutes
+            ):
+                try:
+                    bank = _banks().get(assessment.bank_id, assessment.bank_version)
+                except UnknownBankVersion:
+                    continue  # its download says why it cannot be opened here
+                for _edition, pending in prepare_reports(
+                    session,
+                    bank,
+                    assessment,
+                    renderer,
+                    config.report_cache_dir,
+                    signing,
+                    evidence_dir=config.evidence_dir,
+                    embed_limit=config.evidence_embed_max_bytes,
+                    banks=_banks(),
+                ):
+                    if queued:
+                        done += 1
+                        continue
+                    try:
+                        pending.result()
+                        done += 1
+                    except RenderFailed as error:
+                        failed += 1
+                        click.echo(f"Not rendered: {error}", err=True)
+        finally:
+            session.close()
+            renderer.shutdown()
+        click.echo(f"{'Queued' if queued else 'Rendered'} {done} reports; {failed} failed.")
+        if failed:
+            raise SystemExit(1)
+
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
+    def worker_command(burst: bool) -> None:
+        """Render reports for the app servers (REPORT_QUEUE=rq): an RQ worker
+        on REDIS_URL's queue "reports", at lower CPU priority, writing into the
+        report store (REPORT_STORE_DIR) and signing with the installation's key."""
+        config = _config()
+        if not config.redis_url:
+            raise click.ClickException("the worker needs REDIS_URL: the Redis its jobs come from")
+        try:
+            signing = signing_files(config)
+        except SigningError as error:
+            raise click.ClickException(f"reports cannot be signed: {error}") from None
+        from assessment.report.queue import run_worker  # rq only where it is used
+
+        run_worker(config.redis_url, _banks(), config.report_cache_dir, signing, burst=burst)
 
     @app.cli.command("score")
     @click.argument("file", type=click.Path(dir_okay=False))

@@ -75,6 +75,18 @@ def _megabytes(name: str, default: float) -> int:
 
 
 SMTP_SECURITY = ("starttls", "tls", "none")
+REPORT_QUEUES = ("pool", "rq")
+
+
+def _report_queue(redis_url: str | None) -> str:
+    """``REPORT_QUEUE``: ``pool`` (the default: each app process renders in
+    its own renderer processes) or ``rq`` (RQ workers, through ``REDIS_URL``)."""
+    queue = (os.environ.get("REPORT_QUEUE") or "pool").strip().lower()
+    if queue not in REPORT_QUEUES:
+        raise ConfigError(f"REPORT_QUEUE must be one of {', '.join(REPORT_QUEUES)}")
+    if queue == "rq" and not redis_url:
+        raise ConfigError("REPORT_QUEUE=rq needs REDIS_URL (the Redis the workers take jobs from)")
+    return queue
 
 
 def _smtp() -> SmtpSettings | None:
@@ -112,7 +124,14 @@ class Config:
     secure_cookies: bool = False
     max_upload_bytes: int = 5 * MIB  # the largest report /verify accepts
     report_workers: int = 2  # processes rendering reports; 0 renders in the request thread
-    report_wait_seconds: float = 5.0  # a download waits this long before "being prepared"
+    report_wait_seconds: float = 1.0  # a download waits this long before "being prepared"
+    # Both editions are rendered in the background when an assessment is submitted,
+    # approved or issued (off: only when asked for, as most tests want).
+    report_background: bool = True
+    report_idle_minutes: float = 30.0  # `render-idle` renders what has not changed for this long
+    report_queue: str = "pool"  # "pool": renderer processes per app process; "rq": RQ workers
+    redis_url: str | None = None  # REDIS_URL: RQ's jobs (and, by default, throttling counters)
+    report_store_dir: Path | None = None  # rendered reports; default <instance>/report-cache
     session_idle_minutes: float = 30.0  # a sign-in ends after this long without a request
     session_max_hours: float = 12.0  # and this long after it began, whatever happens
     ratelimit_storage_uri: str = "memory://"  # where sign-in throttling counts attempts
@@ -164,8 +183,10 @@ class Config:
 
     @property
     def report_cache_dir(self) -> Path:
-        """Rendered reports, by revision, edition and template fingerprint."""
-        return self.instance_path / "report-cache"
+        """Rendered reports, by revision, edition and template fingerprint:
+        ``REPORT_STORE_DIR``, else ``<instance>/report-cache``.  With RQ
+        workers, a folder every app server and worker reaches."""
+        return self.report_store_dir or self.instance_path / "report-cache"
 
     @property
     def signing_folder(self) -> Path:
@@ -176,7 +197,9 @@ class Config:
     def from_env(cls) -> Config:
         """Read ``DATABASE_URL``, ``SECRET_KEY``, ``INSTANCE_PATH``,
         ``QUESTION_BANK_DIR``, ``SECURE_COOKIES``, ``REPORT_WORKERS``,
-        ``REPORT_WAIT_SECONDS``, ``SESSION_IDLE_MINUTES``, ``SESSION_MAX_HOURS``
+        ``REPORT_WAIT_SECONDS``, ``REPORT_BACKGROUND``, ``REPORT_IDLE_MINUTES``,
+        ``REPORT_QUEUE`` (with ``REDIS_URL``), ``REPORT_STORE_DIR``,
+        ``SESSION_IDLE_MINUTES``, ``SESSION_MAX_HOURS``
         ``RATELIMIT_STORAGE_URI`` (else ``REDIS_URL``), the ``SMTP_*``
         settings (see :func:`_smtp`) and the evidence limits
         ``EVIDENCE_FILE_MAX_MB`` (10), ``EVIDENCE_ASSESSMENT_MAX_MB`` (50) and
@@ -184,13 +207,15 @@ class Config:
         ``SIGNING_KEY_FILE``, ``SIGNING_CERT_FILE``, ``SIGNING_CHAIN_FILE``,
         ``SIGNING_KEY_PASSPHRASE`` and ``SIGNER_NAME``.  Defaults: SQLite in
         ``instance/assessment.sqlite3``, a persisted random secret key, two
-        report workers, a five-second wait, sign-ins that end after 30 idle
+        report workers, a one-second wait, both editions rendered in the
+        background, renders in the app processes, sign-ins that end after 30 idle
         minutes or 12 hours, attempts counted in memory, reports signed with
         the installation's own key.
 
         Raises :class:`ConfigError` for a too-short ``SECRET_KEY`` or a
         report setting that is not a number of the right kind, for an
-        incomplete or unknown SMTP setting, and for evidence limits that do
+        incomplete or unknown SMTP setting, for ``REPORT_QUEUE=rq`` without
+        ``REDIS_URL``, and for evidence limits that do
         not fit together (:meth:`check_evidence_limits`), and for only one
         of ``SIGNING_KEY_FILE`` and ``SIGNING_CERT_FILE``.
         """
@@ -201,6 +226,7 @@ class Config:
         database_url = os.environ.get("DATABASE_URL") or (
             f"sqlite:///{instance / 'assessment.sqlite3'}"
         )
+        redis_url = os.environ.get("REDIS_URL") or None
         config = cls(
             secret_key=_secret_key(instance),
             database_url=database_url,
@@ -208,12 +234,17 @@ class Config:
             bank_dir=Path(os.environ.get("QUESTION_BANK_DIR") or DEFAULT_BANK_DIR),
             secure_cookies=os.environ.get("SECURE_COOKIES", "0") == "1",
             report_workers=_number("REPORT_WORKERS", int, 2),
-            report_wait_seconds=_number("REPORT_WAIT_SECONDS", float, 5.0),
+            report_wait_seconds=_number("REPORT_WAIT_SECONDS", float, 1.0),
+            report_background=os.environ.get("REPORT_BACKGROUND", "1") != "0",
+            report_idle_minutes=_positive("REPORT_IDLE_MINUTES", 30.0),
+            report_queue=_report_queue(redis_url),
+            redis_url=redis_url,
+            report_store_dir=_path("REPORT_STORE_DIR"),
             session_idle_minutes=_positive("SESSION_IDLE_MINUTES", 30.0),
             session_max_hours=_positive("SESSION_MAX_HOURS", 12.0),
             ratelimit_storage_uri=(
                 os.environ.get("RATELIMIT_STORAGE_URI")
-                or os.environ.get("REDIS_URL")
+                or redis_url
                 or "memory://"
             ),
             smtp=_smtp(),

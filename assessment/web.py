@@ -26,7 +26,7 @@ from assessment.errors import error_page, install_error_pages
 from assessment.forms import ActionForm, check_bank_supported
 from assessment.i18n import install_i18n
 from assessment.logs import RedactShareTokens
-from assessment.report.pool import RenderFailed, ReportRenderer
+from assessment.report.pool import Renderer, RenderFailed, ReportRenderer
 from assessment.report.signing import SigningError, load_signer
 from assessment.report.verify import ReadingBusy, configure_reading
 from assessment.services.evidence import megabytes
@@ -95,7 +95,7 @@ def create_app(config: Config | None = None, banks: BankSet | None = None) -> Fl
         "banks": banks,
         "engine": engine,
         "sessions": make_session_factory(engine),
-        "renderer": ReportRenderer(banks, config.bank_dir, config.report_workers),
+        "renderer": make_renderer(config, banks),
     }
     app.jinja_env.globals["wording"] = wording
     app.jinja_env.globals["megabytes"] = megabytes
@@ -183,6 +183,15 @@ def create_app(config: Config | None = None, banks: BankSet | None = None) -> Fl
         if not any(isinstance(f, RedactShareTokens) for f in logger.filters):
             logger.addFilter(RedactShareTokens())
     return app
+
+
+def make_renderer(config: Config, banks: BankSet) -> Renderer:
+    """RQ workers with ``REPORT_QUEUE=rq``, else this process's own pool."""
+    if config.report_queue == "rq" and config.redis_url:
+        from assessment.report.queue import QueuedRenderer  # rq only where it is used
+
+        return QueuedRenderer(config.redis_url, config.report_cache_dir)
+    return ReportRenderer(banks, config.bank_dir, config.report_workers)
 
 
 def _install_security_headers(app: Flask) -> None:

@@ -49,9 +49,31 @@ def test_report_settings_are_read_and_checked(
     monkeypatch.setenv("SECRET_KEY", "k" * 40)
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
     monkeypatch.delenv("REPORT_WORKERS", raising=False)
-    monkeypatch.delenv("REPORT_WAIT_SECONDS", raising=False)
+    for name in ("REPORT_WAIT_SECONDS", "REPORT_QUEUE", "REDIS_URL", "REPORT_STORE_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("REPORT_BACKGROUND", "REPORT_IDLE_MINUTES", "RATELIMIT_STORAGE_URI"):
+        monkeypatch.delenv(name, raising=False)
     defaults = Config.from_env()
-    assert (defaults.report_workers, defaults.report_wait_seconds) == (2, 5.0)
+    assert (defaults.report_workers, defaults.report_wait_seconds) == (2, 1.0)
+    assert (defaults.report_background, defaults.report_idle_minutes) == (True, 30.0)
+    assert (defaults.report_queue, defaults.redis_url) == ("pool", None)
+    assert defaults.report_cache_dir == tmp_path / "report-cache"
+    monkeypatch.setenv("REPORT_QUEUE", "rq")
+    with pytest.raises(ConfigError, match="REPORT_QUEUE=rq needs REDIS_URL"):
+        Config.from_env()
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")
+    monkeypatch.setenv("REPORT_STORE_DIR", str(tmp_path / "store"))
+    monkeypatch.setenv("REPORT_BACKGROUND", "0")
+    monkeypatch.setenv("REPORT_IDLE_MINUTES", "90")
+    queued = Config.from_env()
+    assert (queued.report_queue, queued.redis_url) == ("rq", "redis://127.0.0.1:6379/3")
+    assert queued.ratelimit_storage_uri == "redis://127.0.0.1:6379/3"
+    assert queued.report_cache_dir == tmp_path / "store"
+    assert (queued.report_background, queued.report_idle_minutes) == (False, 90.0)
+    monkeypatch.setenv("REPORT_QUEUE", "celery")
+    with pytest.raises(ConfigError, match="REPORT_QUEUE must be one of pool, rq"):
+        Config.from_env()
+    monkeypatch.delenv("REPORT_QUEUE")
     monkeypatch.setenv("REPORT_WORKERS", "0")
     monkeypatch.setenv("REPORT_WAIT_SECONDS", "1.5")
     assert (Config.from_env().report_workers, Config.from_env().report_wait_seconds) == (0, 1.5)

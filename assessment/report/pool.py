@@ -30,6 +30,17 @@ Worker processes load the question banks themselves (a bank does not pickle)
 from the same folder as the web process: the current bank and every archived
 version (``questions/archive/<version>/``).  A job names the bank id and
 version it needs and fails if the worker has no such version.
+
+Renderers run at a lower CPU priority than the request threads
+(:func:`lower_priority`, ``nice`` 10): when a render and a request compete
+for a core, the request wins, so background renders (reports queued when an
+assessment is submitted, approved or issued, and the idle sweep,
+``flask --app app render-idle``) do not slow the pages down.
+
+This pool is the one-machine renderer.  With ``REPORT_QUEUE=rq`` the web
+processes hand renders to RQ workers instead (:mod:`assessment.report.queue`,
+``flask --app app worker``), which write into the same kind of store (a
+folder every server reaches); both have the interface of :class:`Renderer`.
 """
 
 from __future__ import annotations
@@ -46,7 +57,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from assessment.engine.bank import Bank
 from assessment.engine.banks import BankSet, UnknownBankVersion, load_banks_cached
@@ -58,6 +69,7 @@ from assessment.report.signing import SigningFiles, sign_report
 LOG = logging.getLogger(__name__)
 PARENT_CHECK_SECONDS = 1.0
 COLLECT_DELAY_SECONDS = 0.02  # long enough for a worker to send its reply
+NICE_INCREMENT = 10  # renderers yield the CPU to request threads
 
 
 class RenderFailed(RuntimeError):
@@ -190,9 +202,17 @@ def collect_after_reply(delay: float = COLLECT_DELAY_SECONDS) -> threading.Timer
 _worker_bank_dir: str | None = None
 
 
+def lower_priority(increment: int = NICE_INCREMENT) -> None:
+    """Lower this process's CPU priority by ``increment`` (``nice``); where
+    that is not allowed, the process keeps its priority."""
+    with contextlib.suppress(OSError, AttributeError):  # AttributeError: no os.nice here
+        os.nice(increment)
+
+
 def _start_worker(bank_dir: str, parent_pid: int) -> None:
     global _worker_bank_dir
     _worker_bank_dir = bank_dir
+    lower_priority()
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     load_banks_cached(bank_dir)
     watcher = threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True)
@@ -214,6 +234,27 @@ def _run_in_worker(job: RenderJob) -> str:
         return run_job(job, load_banks_cached(_worker_bank_dir), collect_garbage=False)
     finally:
         collect_after_reply()
+
+
+class Pending(Protocol):
+    """A render that was asked for: :meth:`result` waits up to ``timeout``
+    seconds for the SHA-256 of its embedded data (raising
+    ``concurrent.futures.TimeoutError`` when it is not done by then, or
+    :class:`RenderFailed`).  A ``concurrent.futures.Future`` is one."""
+
+    def result(self, timeout: float | None = None) -> str: ...
+
+
+class Renderer(Protocol):
+    """What the web processes render reports with: this module's
+    :class:`ReportRenderer` (one machine) or
+    :class:`assessment.report.queue.QueuedRenderer` (RQ workers)."""
+
+    def submit(self, job: RenderJob) -> Pending: ...
+
+    def running(self, target: Path) -> Pending | None: ...
+
+    def shutdown(self) -> None: ...
 
 
 class ReportRenderer:

@@ -30,13 +30,14 @@ from assessment.config import PROJECT_ROOT, Config
 from assessment.db import insert_unless_taken
 from assessment.engine.bank import Bank
 from assessment.engine.banks import BankSet
-from assessment.engine.document import AssessmentDocument
+from assessment.engine.document import EDITIONS, AssessmentDocument
 from assessment.models import Assessment, ReportIssue, ReportRevision, as_utc, utcnow
 from assessment.report.context import CommentEntry, HistoryEntry
 from assessment.report.pool import (
+    Pending,
+    Renderer,
     RenderFailed,
     RenderJob,
-    ReportRenderer,
     is_temporary,
     read_stored,
     remove_quietly,
@@ -71,6 +72,7 @@ REPORT_SOURCES = (
 )
 READ_ATTEMPTS = 3
 ORPHAN_SECONDS = 600  # a temporary or a lone hash this old is left from a failed write
+IDLE_WINDOW_DAYS = 30  # `render-idle` looks at assessments changed this recently
 VIA_DOWNLOAD = "download"
 VIA_SHARE_LINK = "share link"
 VIA_COMMAND_LINE = "command line"
@@ -206,7 +208,7 @@ def request_report(
     session: Session,
     bank: Bank,
     assessment: Assessment,
-    renderer: ReportRenderer,
+    renderer: Renderer,
     cache_dir: Path,
     signing: SigningFiles,
     edition: str = "full",
@@ -280,6 +282,69 @@ def request_report(
     _record(session, assessment, report, edition)
     record_issue(session, assessment.uuid, assessment.revision, report, edition, certificate, via)
     return report
+
+
+def prepare_reports(
+    session: Session,
+    bank: Bank,
+    assessment: Assessment,
+    renderer: Renderer,
+    cache_dir: Path,
+    signing: SigningFiles,
+    evidence_dir: Path | None = None,
+    embed_limit: int = 0,
+    banks: BankSet | None = None,
+) -> list[tuple[str, Pending]]:
+    """Hand both editions of the report of ``assessment`` (as committed) to
+    ``renderer`` without waiting, unless they are in ``cache_dir`` already or
+    being rendered, so that a download later finds them ready; returns the
+    editions handed over, each with its render.  Nothing is recorded as issued: that happens when
+    a report is handed out (:func:`request_report`).  Raises what
+    :func:`request_report` raises, and the renderer's own errors (Redis
+    unreachable)."""
+    certificate = certificate_info(signing)
+    queued: list[tuple[str, Pending]] = []
+    for edition in EDITIONS:
+        extras = _extras(session, assessment, edition)
+        target = _cache_path(cache_dir, assessment, edition, certificate, extras)
+        if target.exists() or renderer.running(target) is not None:
+            continue
+        if not _read_one_revision(session, assessment):
+            break  # changing under every attempt: whoever changes it asks again
+        extras = _extras(session, assessment, edition)
+        target = _cache_path(cache_dir, assessment, edition, certificate, extras)
+        job = report_job(
+            session,
+            bank,
+            assessment,
+            edition,
+            target,
+            banks,
+            extras,
+            evidence_dir=evidence_dir,
+            embed_limit=embed_limit,
+            signing=signing,
+        )
+        queued.append((edition, renderer.submit(job)))
+    return queued
+
+
+def idle_assessments(
+    session: Session, idle_minutes: float, now: dt.datetime | None = None
+) -> list[Assessment]:
+    """Assessments unchanged for at least ``idle_minutes`` and changed within
+    the last :data:`IDLE_WINDOW_DAYS` days (so that a new template does not
+    make the sweep render a whole archive), oldest change first."""
+    now = now or utcnow()
+    latest = now - dt.timedelta(minutes=idle_minutes)
+    earliest = now - dt.timedelta(days=IDLE_WINDOW_DAYS)
+    return list(
+        session.scalars(
+            select(Assessment)
+            .where(Assessment.updated_at <= latest, Assessment.updated_at >= earliest)
+            .order_by(Assessment.updated_at, Assessment.id)
+        )
+    )
 
 
 def report_job(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -18,10 +19,16 @@ from assessment.services.assessments import (
     bank_of,
     get_for_organisation,
 )
-from assessment.services.reports import VIA_DOWNLOAD, request_report, signing_files
+from assessment.services.reports import (
+    VIA_DOWNLOAD,
+    prepare_reports,
+    request_report,
+    signing_files,
+)
 
 PREPARING_REFRESH_SECONDS = 3
 MANUAL_CHECK = "auto"  # ``?auto=0``: the "being prepared" page does not refresh itself
+LOG = logging.getLogger(__name__)
 
 
 def own_assessment(assessment_id: str) -> Assessment:
@@ -88,6 +95,38 @@ def report_download(
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+def render_in_background(assessment: Assessment) -> None:
+    """After a step of the review workflow (submitted, approved, issued):
+    commit it, then hand both editions of its report to the renderers
+    without waiting (unless ``REPORT_BACKGROUND=0``), so that the download
+    finds them ready.  A failure to hand them over is logged, never shown:
+    the step is done, and a download renders what is missing."""
+    config = app_config()
+    if not config.report_background:
+        return
+    session = db()
+    session.commit()  # the renderers must see (and name files after) a committed revision
+    try:
+        prepare_reports(
+            session,
+            pinned_bank(assessment),
+            assessment,
+            report_renderer(),
+            config.report_cache_dir,
+            signing_files(config),
+            evidence_dir=config.evidence_dir,
+            embed_limit=config.evidence_embed_max_bytes,
+            banks=app_banks(),
+        )
+    except Exception as error:  # the type only: a message may quote assessment text
+        session.rollback()  # only reads since the commit; the request goes on
+        LOG.error(
+            "the reports of assessment %s were not queued: %s",
+            assessment.uuid,
+            type(error).__name__,
+        )
 
 
 def report_ready(assessment: Assessment, edition: str, via: str = VIA_DOWNLOAD) -> bool:

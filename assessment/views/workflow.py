@@ -2,6 +2,10 @@
 issue and reassess, each confirmed on a page of its own (a GET shows it, its
 form's POST acts; no JavaScript), and the issued revisions as JSON.
 
+After a submission, an approval or an issue, both editions of the report
+are rendered in the background (:func:`~assessment.views.common.render_in_background`),
+so that the download that usually follows finds them ready.
+
 A step the assessment's status does not allow answers 409 with a page that
 says why, on GET as on POST; the service checks again under the assessment's
 lock, so a step someone else took a moment earlier is refused the same way.
@@ -40,7 +44,12 @@ from assessment.services.workflow import (
     request_changes,
     submit_for_review,
 )
-from assessment.views.common import download_name, own_assessment, pinned_bank
+from assessment.views.common import (
+    download_name,
+    own_assessment,
+    pinned_bank,
+    render_in_background,
+)
 
 bp = Blueprint("workflow", __name__, url_prefix="/assessments/<assessment_id>")
 bp.add_app_template_global(ui_status_label, "status_label")
@@ -83,6 +92,7 @@ def submit(assessment_id: str) -> Page:
             return _refused(assessment, str(error))
         except AssessmentIncomplete as error:
             return _refused(assessment, str(error))
+        render_in_background(assessment)
         flash(_("Submitted for review. The answers are read-only until a reviewer sends it back."))
         return _back(assessment)
     missing = visibility_of(assessment, bank).missing_required()
@@ -140,6 +150,7 @@ def approve_page(assessment_id: str) -> Page:
         except ValueError as error:
             form.statement.errors = [str(error)]
         else:
+            render_in_background(assessment)
             flash(_("Approved. Your sign-off is on the report's cover; an owner can now issue it."))
             return _back(assessment)
     if form.errors:
@@ -175,6 +186,7 @@ def issue_page(assessment_id: str) -> Page:
         except ValueError as error:
             form.reassess_by.errors = [str(error)]
         else:
+            render_in_background(assessment)
             flash(_("Issued. The assessment cannot change any more; a reassessment reopens it."))
             return _back(assessment)
     if form.errors:
