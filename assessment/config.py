@@ -122,6 +122,9 @@ class Config:
     bank_dir: Path = DEFAULT_BANK_DIR
     testing: bool = False
     secure_cookies: bool = False
+    # Reverse proxies in front of the app that each append the client's address to
+    # X-Forwarded-For; 0: the connection's address is the client's (no proxy trusted).
+    trusted_proxies: int = 0
     max_upload_bytes: int = 5 * MIB  # the largest report /verify accepts
     report_workers: int = 2  # processes rendering reports; 0 renders in the request thread
     report_wait_seconds: float = 1.0  # a download waits this long before "being prepared"
@@ -233,6 +236,7 @@ class Config:
             instance_path=instance,
             bank_dir=Path(os.environ.get("QUESTION_BANK_DIR") or DEFAULT_BANK_DIR),
             secure_cookies=os.environ.get("SECURE_COOKIES", "0") == "1",
+            trusted_proxies=_number("TRUSTED_PROXIES", int, 0),
             report_workers=_number("REPORT_WORKERS", int, 2),
             report_wait_seconds=_number("REPORT_WAIT_SECONDS", float, 1.0),
             report_background=os.environ.get("REPORT_BACKGROUND", "1") != "0",

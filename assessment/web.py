@@ -15,6 +15,7 @@ from flask import Flask, Response, render_template, request
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from assessment.access import current_user, install_access, limiter, role_of
 from assessment.cli import register_cli
@@ -102,6 +103,11 @@ def create_app(config: Config | None = None, banks: BankSet | None = None) -> Fl
     csrf.init_app(app)
     install_i18n(app)
     limiter.init_app(app)
+    if config.trusted_proxies:
+        # The client's address (per-address throttling, the access log) is the one the
+        # nearest trusted proxy appended to X-Forwarded-For; addresses a client put
+        # there itself, before the proxies, are never read.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies)  # type: ignore[method-assign]
     configure_hashing(config.hashing_slots, config.hashing_wait_seconds)
     install_access(app)
     configure_reading(config.reading_slots, config.reading_wait_seconds, config.reading_seconds)

@@ -623,3 +623,33 @@ def test_signing_in_again_ends_the_earlier_session(
         assert len(session.scalars(select(UserSession)).all()) == 1
     browser.client.set_cookie("session", earlier)
     assert not _signed_in(browser)
+
+
+def _behind_proxy(app: Flask, forwarded_for: str) -> Browser:
+    """A client whose requests reach the app through a proxy at 10.0.0.1 that
+    sends ``forwarded_for`` as X-Forwarded-For."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "10.0.0.1"
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = forwarded_for
+    return Browser(client)
+
+
+def _sign_ups_until_refused(browser: Browser, most: int = 12) -> int:
+    form = {"organisation": "O", "name": "N", "email": "x@example.org", "password": "short"}
+    for count in range(most):
+        if browser.post("/signup", form, page="/signup").status_code == 429:
+            return count
+    return most
+
+
+def test_behind_a_trusted_proxy_each_client_address_is_throttled_on_its_own(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(trusted_proxies=1)
+    # the client put an address of its own first; only the proxy's last entry counts
+    assert _sign_ups_until_refused(_behind_proxy(app, "198.51.100.7, 203.0.113.5")) == 10
+    assert _sign_ups_until_refused(_behind_proxy(app, "198.51.100.7, 203.0.113.6")) == 10
+
+
+def test_without_trusted_proxies_a_forwarded_address_is_ignored(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    assert _sign_ups_until_refused(_behind_proxy(app, "203.0.113.5")) == 10
+    assert _sign_ups_until_refused(_behind_proxy(app, "203.0.113.6")) == 0  # the same proxy
