@@ -323,7 +323,8 @@ def test_a_russian_assessment_reads_numbers_as_written_in_russian(
     app, browser, signup, start_assessment
 ) -> None:  # type: ignore[no-untyped-def]
     """In a Russian assessment "12,7 млн" is twelve point seven million; an
-    ambiguous "170,000" is refused with an example, and what was typed stays."""
+    ambiguous "170,000" is refused with both readings, in the interface's
+    language, and what was typed stays."""
     signup(browser)
     assessment_id = start_assessment(browser, ["camera"])
     with Session(app.extensions["assessment"]["engine"]) as session:
@@ -338,7 +339,8 @@ def test_a_russian_assessment_reads_numbers_as_written_in_russian(
     assert refused.status_code == 422
     html = refused.get_data(as_text=True)
     assert 'value="170,000"' in html
-    assert "напишите 170\u202f000, если это тысячи" in html
+    # The interface is English: the message is, and its example is written as Russian reads.
+    assert "write 170\u202f000 if it is thousands, or 170,0 if it is a fraction" in html
 
     browser.get(url)
     saved = browser.post(url, {people: "12,7 млн", "action": "continue"})
@@ -346,3 +348,42 @@ def test_a_russian_assessment_reads_numbers_as_written_in_russian(
     exported = browser.get(f"/assessments/{assessment_id}/export.json").get_json()
     answers = {a["question"]: a["value"] for a in exported["answers"]}
     assert answers["desc.people_affected"] == 12_700_000
+
+
+def test_a_russian_user_sees_engine_messages_with_values_in_russian(
+    browser, signup, start_assessment
+) -> None:  # type: ignore[no-untyped-def]
+    """The engine returns a message key and its values; the web layer writes
+    them in the interface language, numbers as Russian writes them (a narrow
+    no-break space between thousands), whatever the assessment's language."""
+    signup(browser)
+    browser.post("/language", {"language": "ru"}, page="/")
+    assessment_id = start_assessment(browser, ["payment"])
+    url = _section_url(assessment_id, "payment.extent")
+    browser.get(url)
+    refused = browser.post(url, {field_name("pay.window_days"): "5000", "action": "continue"})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "Введите число не больше 3\u202f650." in html
+    assert "at most" not in html
+
+    notes = _section_url(assessment_id, "scoping.context")
+    browser.get(notes)
+    too_long = browser.post(
+        notes, {field_name("scope.context_notes"): "я" * 20_001, "action": "continue"}
+    )
+    assert too_long.status_code == 422
+    assert "Уложитесь в 20\u202f000 символов (сейчас 20\u202f001)." in too_long.get_data(
+        as_text=True
+    )
+
+
+def test_an_english_user_sees_the_same_message_in_english(
+    browser, signup, start_assessment
+) -> None:  # type: ignore[no-untyped-def]
+    signup(browser)
+    assessment_id = start_assessment(browser, ["payment"])
+    url = _section_url(assessment_id, "payment.extent")
+    browser.get(url)
+    refused = browser.post(url, {field_name("pay.window_days"): "5000", "action": "continue"})
+    assert "Enter a number of at most 3\u202f650." in refused.get_data(as_text=True)

@@ -187,7 +187,7 @@ def section(assessment_id: str, section_id: str) -> Any:
         try:
             submitted[question.id] = read_answer(fields, assessment.language)
         except AnswerValueError as error:
-            errors[question.id] = [engine_message(str(error))]
+            errors[question.id] = [engine_message(error)]
     try:  # without the revision the page was loaded at, assume the oldest: never overwrite blindly
         base_revision = int(form.base_revision.data or 0)
     except ValueError:
