@@ -76,6 +76,8 @@ ENGINE_LABELS: Final = frozenset(
 ENGINE_MESSAGES: Final = frozenset(
     {
         N_("'%(item)s' is not one of the listed options."),
+        N_("This question cannot be answered 'and others not known'."),
+        N_("Choose the options you know of with 'And others not known', or choose 'Not known'."),
         N_("Keep this under %(limit)s characters (now %(length)s)."),
         N_("Enter a number of at least %(minimum)s."),
         N_("Enter a number of at most %(maximum)s."),

@@ -10,7 +10,7 @@ import html
 import re
 from pathlib import Path
 
-from assessment.engine.answers import Answer
+from assessment.engine.answers import OTHERS_NOT_KNOWN, Answer
 from assessment.engine.bank import NOT_APPLICABLE, UNKNOWN
 from assessment.engine.document import AssessmentDocument, load_document
 from assessment.report.context import build_report_context
@@ -94,3 +94,15 @@ def test_references_give_their_provision_in_the_language_of_the_assessment() -> 
             in_english["provision"],
             in_russian["provision"],
         ) in provisions
+
+
+def test_an_open_list_reads_and_others_not_known_in_the_reports_language() -> None:
+    """The report's answers give an open list's options and then the phrase
+    from the report's catalogue, in English and in Russian."""
+    open_sources = Answer("desc.data_sources", ["cctv", OTHERS_NOT_KNOWN])
+    english = _text(_junction(open_sources))
+    label = BANK.question("desc.data_sources").option("cctv")
+    assert label is not None
+    assert f"{label.label.get_text('en')}, and others not known" in english
+    russian = _text(dataclasses.replace(_junction(open_sources), language="ru"))
+    assert f"{label.label.get_text('ru')}, и другие, о которых неизвестно" in russian

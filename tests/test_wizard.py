@@ -387,3 +387,39 @@ def test_an_english_user_sees_the_same_message_in_english(
     browser.get(url)
     refused = browser.post(url, {field_name("pay.window_days"): "5000", "action": "continue"})
     assert "Enter a number of at most 3\u202f650." in refused.get_data(as_text=True)
+
+
+def test_a_multiple_choice_answer_can_say_and_others_not_known(
+    browser, signup, start_assessment
+) -> None:  # type: ignore[no-untyped-def]
+    """The "And others not known" box is part of the question's fieldset; the
+    answer is stored as an open list and shown so on the review page, in the
+    answers sheet and in the exchange JSON."""
+    signup(browser)
+    assessment_id = start_assessment(browser, ["camera"])
+    url = _section_url(assessment_id, "camera.identification")
+    html = browser.get(url).get_data(as_text=True)
+    name = field_name("cam.functions")
+    fieldset = html[html.index('id="cam.functions"') :]
+    fieldset = fieldset[: fieldset.index("</fieldset>")]
+    assert f'<input type="checkbox" name="{name}" id="{name}-others" value="+others">' in fieldset
+    assert f'<label for="{name}-others">And others not known</label>' in fieldset
+    assert 'id="q-scope.programme_types-others"' not in html  # only where "not known" is allowed
+
+    saved = browser.post(url, {name: ["live_fr", "+others"], "action": "continue"})
+    assert saved.status_code == 200  # live face recognition brings up further questions
+    assert "Your answers brought up further questions" in saved.get_data(as_text=True)
+    again = browser.get(url).get_data(as_text=True)
+    assert f'id="{name}-others" value="+others" checked>' in again
+
+    exported = browser.get(f"/assessments/{assessment_id}/export.json").get_json()
+    answers = {a["question"]: a["value"] for a in exported["answers"]}
+    assert answers["cam.functions"] == ["live_fr", "+others"]
+    review = browser.get(f"/assessments/{assessment_id}/review").get_data(as_text=True)
+    assert re.search(r"Live[^<]*, and others not known", review)
+    sheet = browser.get(f"/assessments/{assessment_id}/answers.csv").get_data(as_text=True)
+    assert re.search(r"Live[^\"\n]*, and others not known", sheet)
+
+    refused = browser.post(url, {name: ["+others"], "action": "continue"})
+    assert refused.status_code == 422
+    assert "Choose the options you know of" in refused.get_data(as_text=True)

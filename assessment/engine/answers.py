@@ -4,7 +4,10 @@ An answer's ``value`` is JSON data whose shape depends on the question type:
 
 ==================  ==========================================
 single_choice       option value (str)
-multiple_choice     list of option values (non-empty, no repeats)
+multiple_choice     list of option values (non-empty, no repeats); a
+                    question that allows "not known" may end the list
+                    with :data:`OTHERS_NOT_KNOWN`: "these, and others
+                    not known" (an *open* list)
 yes_no_unknown      "yes", "no" or "unknown"
 scale4              1, 2, 3 or 4 (int), or "unknown"
 short_text          str (at most ``max_length``, default 200)
@@ -45,6 +48,10 @@ LONG_TEXT_MAX = 20_000
 NOTE_MAX = 5_000
 SOURCE_MAX = 2_000
 YES_NO_UNKNOWN = ("yes", "no", UNKNOWN)
+OTHERS_NOT_KNOWN = "+others"
+"""The last item of an open multiple-choice answer: the options before it
+apply, and others may too, not known which.  No option can have this value
+(the bank's option values are lower-case letters, digits and underscores)."""
 SCALE_LEVELS = (1, 2, 3, 4)
 
 
@@ -96,20 +103,48 @@ def _check_single(question: Question, value: Any) -> Any:
     return value
 
 
+def allows_others_not_known(question: Question) -> bool:
+    """Whether ``question`` may be answered "these, and others not known": a
+    multiple-choice question that allows "not known"."""
+    return question.type is QuestionType.MULTIPLE_CHOICE and question.option(UNKNOWN) is not None
+
+
+def is_open_list(value: Any) -> bool:
+    """Whether ``value`` is an open multiple-choice answer ("these, and
+    others not known")."""
+    return isinstance(value, list) and OTHERS_NOT_KNOWN in value
+
+
+def chosen_options(value: Any) -> Any:
+    """``value`` without the "and others not known" mark: the options chosen
+    (the value itself when it is not a list)."""
+    if not isinstance(value, list):
+        return value
+    return [item for item in value if item != OTHERS_NOT_KNOWN]
+
+
 def _check_multiple(question: Question, value: Any) -> Any:
     if not isinstance(value, list) or not value:
         raise AnswerValueError("Choose at least one of the listed options.")
     if len(set(map(str, value))) != len(value):
         raise AnswerValueError("An option was chosen twice.")
+    opened = OTHERS_NOT_KNOWN in value
+    if opened and not allows_others_not_known(question):
+        raise AnswerValueError("This question cannot be answered 'and others not known'.")
+    value = chosen_options(value)
+    if opened and not value:
+        raise AnswerValueError(
+            "Choose the options you know of with 'And others not known', or choose 'Not known'."
+        )
     for item in value:
         if not isinstance(item, str) or question.option(item) is None:
             raise AnswerValueError("'%(item)s' is not one of the listed options.", item=item)
-    if UNKNOWN in value and len(value) > 1:
+    if UNKNOWN in value and (len(value) > 1 or opened):
         raise AnswerValueError("'Not known' cannot be combined with other options.")
-    if NOT_APPLICABLE in value and len(value) > 1:
+    if NOT_APPLICABLE in value and (len(value) > 1 or opened):
         raise AnswerValueError("'Does not apply' cannot be combined with other options.")
     order = [option.value for option in question.options]
-    return sorted(value, key=order.index)
+    return sorted(value, key=order.index) + ([OTHERS_NOT_KNOWN] if opened else [])
 
 
 def _allows_not_applicable(question: Question, value: Any) -> bool:

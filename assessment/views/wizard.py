@@ -16,9 +16,8 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from assessment.access import app_bank, app_config, db, login_required, require_user
-from assessment.engine.answers import AnswerValueError
+from assessment.engine.answers import OTHERS_NOT_KNOWN, AnswerValueError, allows_others_not_known
 from assessment.engine.bank import Bank, Question
-from assessment.engine.display import format_value
 from assessment.engine.progress import Visibility
 from assessment.forms import (
     SectionForm,
@@ -28,6 +27,7 @@ from assessment.forms import (
 )
 from assessment.i18n import confidence_labels, engine_message
 from assessment.models import Assessment
+from assessment.report.i18n import answer_text
 from assessment.services.assessments import (
     AssessmentLocked,
     SubmittedAnswer,
@@ -91,6 +91,8 @@ def _render_section(
         evidence_limit=megabytes(config.evidence_file_max_bytes),
         comment_threads=threads(db(), assessment, [q.id for q in questions]),
         new_questions=new_questions,
+        openable=frozenset(q.id for q in questions if allows_others_not_known(q)),
+        others_not_known=OTHERS_NOT_KNOWN,
     )
     return html, status
 
@@ -201,7 +203,7 @@ def section(assessment_id: str, section_id: str) -> Any:
     if result.changed:  # one scoring of the saved answers: the summary's and the next page's
         visibility = store_summary(db(), assessment, bank).visibility
     for question_id, theirs in result.conflicts.items():
-        shown = format_value(bank.question(question_id), theirs.value, assessment.language)
+        shown = answer_text(bank.question(question_id), theirs.value, assessment.language)
         errors.setdefault(question_id, []).append(
             _(
                 "Someone else changed this answer while you were editing; it now reads:"
@@ -288,7 +290,7 @@ def _render_review(assessment: Assessment, bank: Bank) -> str:
                 {
                     "question": question,
                     "answer": stored.get(question.id),
-                    "shown": format_value(question, stored[question.id].value, lang)
+                    "shown": answer_text(question, stored[question.id].value, lang)
                     if question.id in stored
                     else None,
                 }
