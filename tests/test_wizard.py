@@ -423,3 +423,45 @@ def test_a_multiple_choice_answer_can_say_and_others_not_known(
     refused = browser.post(url, {name: ["+others"], "action": "continue"})
     assert refused.status_code == 422
     assert "Choose the options you know of" in refused.get_data(as_text=True)
+
+
+def test_the_first_section_does_not_ask_again_what_the_start_page_asked(
+    browser, signup, start_assessment
+) -> None:  # type: ignore[no-untyped-def]
+    """The kinds of surveillance chosen on the new-assessment page are stored
+    as the answer to the scoping question; the first section shows that
+    answer with a link to change it instead of asking it again."""
+    signup(browser)
+    assessment_id = start_assessment(browser, ["camera", "payment"])
+    url = _section_url(assessment_id, BANK.sections[0].id)
+    name = field_name("scope.programme_types")
+    html = browser.get(url).get_data(as_text=True)
+    assert f'name="{name}"' not in html
+    given = html[html.index('<div class="given">') :]
+    given = given[: given.index("</div>")]
+    assert "Which kinds of surveillance does the programme involve?" in given
+    assert "Camera network (recording, number plates or face recognition), Payment or card" in given
+    change = f"{url}?change=scope.programme_types#scope.programme_types"
+    assert f'<a href="{change}">Change this answer</a>' in given
+
+    # Saving the section keeps the answer it did not ask.
+    saved = browser.post(url, {field_name("scope.operator"): "City police", "action": "continue"})
+    assert saved.status_code in (200, 302)
+    exported = browser.get(f"/assessments/{assessment_id}/export.json").get_json()
+    answers = {a["question"]: a["value"] for a in exported["answers"]}
+    assert answers["scope.programme_types"] == ["camera", "payment"]
+    assert answers["scope.operator"] == "City police"
+
+    # "Change" asks it here, with the stored answer ticked; the new answer is stored.
+    asking = browser.get(change.split("#")[0]).get_data(as_text=True)
+    assert f'id="{name}-0" name="{name}" type="checkbox" value="camera"' in asking
+    assert re.search(rf'<input checked id="{re.escape(name)}-0"', asking)
+    changed = browser.post(change.split("#")[0], {name: ["location"], "action": "continue"})
+    assert changed.status_code in (200, 302)
+    exported = browser.get(f"/assessments/{assessment_id}/export.json").get_json()
+    answers = {a["question"]: a["value"] for a in exported["answers"]}
+    assert answers["scope.programme_types"] == ["location"]
+    review = browser.get(f"/assessments/{assessment_id}/review").get_data(as_text=True)
+    assert "Phone location tracking" in review
+    sheet = browser.get(f"/assessments/{assessment_id}/answers.csv").get_data(as_text=True)
+    assert "scope.programme_types" in sheet

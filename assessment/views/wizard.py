@@ -9,6 +9,7 @@ page is shown again with them instead of moving on.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -55,6 +56,26 @@ def _neighbours(visibility: Visibility, section_id: str) -> tuple[str | None, st
     return previous, following
 
 
+def _asked_at_start(bank: Bank) -> frozenset[str]:
+    """The questions the new-assessment page asks (and stores the answers to):
+    the kinds of surveillance involved, the bank's ``programme_types`` role."""
+    question_id = bank.role("programme_types")
+    return frozenset({question_id} if question_id else ())
+
+
+def _split(
+    bank: Bank, visible: tuple[Question, ...], answered: Mapping[str, Any]
+) -> tuple[tuple[Question, ...], tuple[Question, ...]]:
+    """(the questions the section asks, those answered on the new-assessment
+    page that it shows as answered instead).  ``?change=<question id>`` asks
+    one of the latter again, so that its answer can be changed."""
+    change = request.args.get("change")
+    given = tuple(
+        q for q in visible if q.id in _asked_at_start(bank) and q.id in answered and q.id != change
+    )
+    return tuple(q for q in visible if q not in given), given
+
+
 def _render_section(
     assessment: Assessment,
     bank: Bank,
@@ -67,11 +88,14 @@ def _render_section(
     notice: str | None = None,
     evidence_error: tuple[str, str] | None = None,
     new_questions: frozenset[str] = frozenset(),
+    given: tuple[Question, ...] = (),
 ) -> tuple[str, int]:
     """The section page; ``new_questions`` are the ids of the questions an
-    answer just brought up, marked "New" on the page."""
+    answer just brought up, marked "New" on the page; ``given`` those answered
+    on the new-assessment page, shown with their answer and a link to change it."""
     previous, following = _neighbours(visibility, section_id)
     config = app_config()
+    stored = visibility.answers
     html = render_template(
         "wizard/section.html",
         assessment=assessment,
@@ -92,6 +116,21 @@ def _render_section(
         comment_threads=threads(db(), assessment, [q.id for q in questions]),
         new_questions=new_questions,
         openable=frozenset(q.id for q in questions if allows_others_not_known(q)),
+        given=[
+            {
+                "question": q,
+                "shown": answer_text(q, stored[q.id], assessment.language),
+                "change": url_for(
+                    "wizard.section",
+                    assessment_id=assessment.uuid,
+                    section_id=section_id,
+                    change=q.id,
+                    _anchor=q.id,
+                ),
+            }
+            for q in given
+            if q.id in stored
+        ],
         others_not_known=OTHERS_NOT_KNOWN,
     )
     return html, status
@@ -115,7 +154,7 @@ def stored_section_page(
         if evidence_error:
             flash(evidence_error[1])
         return redirect(url_for("wizard.review", assessment_id=assessment.uuid))
-    questions = progress.visible
+    questions, given = _split(bank, progress.visible, stored)
     form_class = make_section_form(questions, assessment.language)
     form = form_class(formdata=None, data=form_data_for(stored, questions, assessment.language))
     form.base_revision.data = str(assessment.revision)
@@ -129,6 +168,7 @@ def stored_section_page(
         status=status,
         notice=_("The file was not attached.") if evidence_error and status != 409 else None,
         evidence_error=evidence_error,
+        given=given,
     )
 
 
@@ -139,6 +179,7 @@ def _refused_as_submitted(
     section_id: str,
     form: SectionForm,
     questions: tuple[Question, ...],
+    given: tuple[Question, ...] = (),
 ) -> tuple[str, int]:
     """409: the page again, with what the user typed, saying why nothing was saved."""
     form.base_revision.data = str(assessment.revision)
@@ -151,6 +192,7 @@ def _refused_as_submitted(
         questions,
         status=409,
         notice=locked_message(assessment.status),
+        given=given,
     )
 
 
@@ -170,18 +212,23 @@ def section(assessment_id: str, section_id: str) -> Any:
     if progress is None:
         flash(_("That section does not apply to this assessment."))
         return redirect(url_for("wizard.review", assessment_id=assessment.uuid))
-    questions = progress.visible
+    shown_before = progress.visible
+    questions, given = _split(bank, shown_before, stored)
     form_class = make_section_form(questions, assessment.language)
 
     if request.method == "GET":
         form = form_class(formdata=None, data=form_data_for(stored, questions, assessment.language))
         form.base_revision.data = str(assessment.revision)
-        return _render_section(assessment, bank, visibility, section_id, form, questions)
+        return _render_section(
+            assessment, bank, visibility, section_id, form, questions, given=given
+        )
 
     form = form_class()
     form.validate()  # CSRF is checked before the view runs; field values by the engine below
     if assessment.is_submitted:
-        return _refused_as_submitted(assessment, bank, visibility, section_id, form, questions)
+        return _refused_as_submitted(
+            assessment, bank, visibility, section_id, form, questions, given
+        )
     submitted: dict[str, SubmittedAnswer] = {}
     errors: dict[str, list[str]] = {}
     for question in questions:
@@ -199,7 +246,9 @@ def section(assessment_id: str, section_id: str) -> Any:
             db(), assessment, require_user(), submitted, base_revision, section_id, taken=True
         )
     except AssessmentLocked:  # submitted (or more) by someone else while this page was saved
-        return _refused_as_submitted(assessment, bank, visibility, section_id, form, questions)
+        return _refused_as_submitted(
+            assessment, bank, visibility, section_id, form, questions, given
+        )
     if result.changed:  # one scoring of the saved answers: the summary's and the next page's
         visibility = store_summary(db(), assessment, bank).visibility
     for question_id, theirs in result.conflicts.items():
@@ -213,8 +262,8 @@ def section(assessment_id: str, section_id: str) -> Any:
         )
 
     progress = visibility.section_progress(section_id)
-    now_visible = progress.visible if progress else ()
-    appeared = [q for q in now_visible if q not in questions]
+    now_visible, given = _split(bank, progress.visible if progress else (), visibility.answers)
+    appeared = [q for q in now_visible if q not in shown_before]
     action = request.form.get("action", "continue")
     add_row = action.removeprefix("add-row:") if action.startswith("add-row:") else None
     if errors or appeared or add_row:
@@ -245,6 +294,7 @@ def section(assessment_id: str, section_id: str) -> Any:
             status=status,
             notice=notice,
             new_questions=frozenset(q.id for q in appeared),
+            given=given,
         )
 
     if action == "exit":
