@@ -218,10 +218,15 @@ def test_repeatable_group_adds_rows_without_javascript(browser, signup, start_as
         "q-safe.actions-0-status": "planned",
     }
     added = browser.post(url, {**row, "action": "add-row:safe.actions"})
-    assert added.status_code == 200
-    html = added.get_data(as_text=True)
+    assert added.status_code == 302  # saved, and back at the new row
+    assert added.headers["Location"].endswith(f"{url}?added=safe.actions#q-safe.actions-1-measure")
+    html = browser.get(added.headers["Location"]).get_data(as_text=True)
     assert "A new row was added" in html
-    assert 'name="q-safe.actions-1-measure"' in html
+    assert 'value="Court order for every request"' in html
+    new_row = html[html.index('<tr id="safe.actions-row-1">') :]
+    new_row = new_row[: new_row.index("</tr>")]
+    assert re.search(r'<input[^>]*autofocus[^>]*name="q-safe.actions-1-measure"', new_row)
+    assert html.count("autofocus") == 1
     bad = browser.post(
         url, {**row, "q-safe.actions-1-measure": "Delete data", "action": "continue"}
     )
@@ -465,3 +470,57 @@ def test_the_first_section_does_not_ask_again_what_the_start_page_asked(
     assert "Phone location tracking" in review
     sheet = browser.get(f"/assessments/{assessment_id}/answers.csv").get_data(as_text=True)
     assert "scope.programme_types" in sheet
+
+
+def test_a_row_is_removed_without_javascript_keeping_everything_else(
+    browser, signup, start_assessment
+) -> None:  # type: ignore[no-untyped-def]
+    """Each row has its own "Remove" submit button: that row goes, the other
+    rows and the page's other answers are saved as typed."""
+    signup(browser)
+    assessment_id = start_assessment(browser, ["payment"])
+    url = _section_url(assessment_id, "safeguards.plan")
+    browser.get(url)
+    rows = {
+        "q-safe.actions-0-measure": "Court order for every request",
+        "q-safe.actions-0-addresses": "privacy",
+        "q-safe.actions-0-status": "planned",
+        "q-safe.actions-1-measure": "Delete data after 14 days",
+        "q-safe.actions-1-addresses": "privacy",
+        "q-safe.actions-1-status": "implemented",
+        "q-safe.actions-2-measure": "Publish statistics",
+        "q-safe.actions-2-addresses": "privacy",
+        "q-safe.actions-2-status": "planned",
+        "q-safe.actions-note": "Agreed with the operator",
+    }
+    browser.post(url, {**rows, "action": "continue"})
+    html = browser.get(url).get_data(as_text=True)
+    button = '<button type="submit" name="action" value="remove-row:safe.actions:1"'
+    assert button in html
+    assert 'Remove<span class="visually-hidden"> row 2</span></button>' in html
+
+    typed = {**rows, "q-safe.actions-0-measure": "Court order, reviewed yearly"}
+    removed = browser.post(url, {**typed, "action": "remove-row:safe.actions:1"})
+    assert removed.status_code == 302
+    assert removed.headers["Location"].endswith(f"{url}#safe.actions")
+    stored = load_document(browser.get(f"/assessments/{assessment_id}/export.json").data, BANK)
+    answer = stored.answers_by_question()["safe.actions"]
+    assert [r["measure"] for r in answer.value] == [
+        "Court order, reviewed yearly",
+        "Publish statistics",
+    ]
+    assert answer.note == "Agreed with the operator"
+
+    # With an error elsewhere in the table, the row still goes and what was typed stays.
+    browser.get(url)
+    bad = {
+        "q-safe.actions-0-measure": "Court order, reviewed yearly",
+        "q-safe.actions-1-measure": "Publish statistics",
+        "q-safe.actions-1-status": "planned",
+        "action": "remove-row:safe.actions:0",
+    }
+    refused = browser.post(url, bad)
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert 'value="Court order, reviewed yearly"' not in html
+    assert 'value="Publish statistics"' in html

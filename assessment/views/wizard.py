@@ -18,10 +18,11 @@ from werkzeug.wrappers import Response
 
 from assessment.access import app_bank, app_config, db, login_required, require_user
 from assessment.engine.answers import OTHERS_NOT_KNOWN, AnswerValueError, allows_others_not_known
-from assessment.engine.bank import Bank, Question
+from assessment.engine.bank import Bank, Question, QuestionType
 from assessment.engine.progress import Visibility
 from assessment.forms import (
     SectionForm,
+    field_name,
     form_data_for,
     make_section_form,
     read_answer,
@@ -76,6 +77,32 @@ def _split(
     return tuple(q for q in visible if q not in given), given
 
 
+def _remove_row(form: SectionForm, bank: Bank, questions: tuple[Question, ...]) -> str | None:
+    """If the button pressed was a row's "Remove" (``remove-row:<question
+    id>:<row index>``), take that row out of ``form``, leaving every other
+    value as typed; returns the question's id (``None`` for another button)."""
+    action = request.form.get("action", "")
+    if not action.startswith("remove-row:"):
+        return None
+    question_id, _sep, index = action.removeprefix("remove-row:").rpartition(":")
+    if not (index.isdigit() and bank.has_question(question_id)):
+        return None
+    question = bank.question(question_id)
+    if question.type is not QuestionType.GROUP or question not in questions:
+        return None
+    rows = form.question_fields(question).value
+    if int(index) < len(rows.entries):
+        del rows.entries[int(index)]
+        rows.last_index = len(rows.entries) - 1
+    return question_id
+
+
+def _new_row_index(value: Any) -> int:
+    """Which row of a group a section page shows blank for a new row: the one
+    after the stored rows (:func:`~assessment.forms.form_data_for` adds it)."""
+    return len(value) if isinstance(value, list) else 0
+
+
 def _render_section(
     assessment: Assessment,
     bank: Bank,
@@ -89,10 +116,12 @@ def _render_section(
     evidence_error: tuple[str, str] | None = None,
     new_questions: frozenset[str] = frozenset(),
     given: tuple[Question, ...] = (),
+    focus_row: str | None = None,
 ) -> tuple[str, int]:
     """The section page; ``new_questions`` are the ids of the questions an
     answer just brought up, marked "New" on the page; ``given`` those answered
-    on the new-assessment page, shown with their answer and a link to change it."""
+    on the new-assessment page, shown with their answer and a link to change it;
+    ``focus_row`` a group whose last row (the one just added) gets the focus."""
     previous, following = _neighbours(visibility, section_id)
     config = app_config()
     stored = visibility.answers
@@ -132,6 +161,7 @@ def _render_section(
             if q.id in stored
         ],
         others_not_known=OTHERS_NOT_KNOWN,
+        focus_row=focus_row,
     )
     return html, status
 
@@ -219,12 +249,23 @@ def section(assessment_id: str, section_id: str) -> Any:
     if request.method == "GET":
         form = form_class(formdata=None, data=form_data_for(stored, questions, assessment.language))
         form.base_revision.data = str(assessment.revision)
+        added = request.args.get("added")
+        added = added if added and any(q.id == added for q in questions) else None
         return _render_section(
-            assessment, bank, visibility, section_id, form, questions, given=given
+            assessment,
+            bank,
+            visibility,
+            section_id,
+            form,
+            questions,
+            given=given,
+            focus_row=added,
+            notice=_("Saved. A new row was added.") if added else None,
         )
 
     form = form_class()
     form.validate()  # CSRF is checked before the view runs; field values by the engine below
+    removed = _remove_row(form, bank, questions)
     if assessment.is_submitted:
         return _refused_as_submitted(
             assessment, bank, visibility, section_id, form, questions, given
@@ -266,9 +307,10 @@ def section(assessment_id: str, section_id: str) -> Any:
     appeared = [q for q in now_visible if q not in shown_before]
     action = request.form.get("action", "continue")
     add_row = action.removeprefix("add-row:") if action.startswith("add-row:") else None
-    if errors or appeared or add_row:
+    if errors or appeared:
         form = make_section_form(now_visible, assessment.language)()
         form.validate()
+        _remove_row(form, bank, now_visible)
         if add_row and bank.has_question(add_row) and bank.question(add_row) in now_visible:
             form.question_fields(bank.question(add_row)).value.append_entry()
         for question_id, messages in errors.items():
@@ -278,9 +320,6 @@ def section(assessment_id: str, section_id: str) -> Any:
         if errors:
             notice = _("Some answers need attention; the others were saved.")
             status = 409 if result.conflicts else 422
-        elif add_row:
-            notice = _("Saved. A new row was added.")
-            status = 200
         else:
             notice = _("Your answers brought up further questions on this page.")
             status = 200
@@ -295,6 +334,33 @@ def section(assessment_id: str, section_id: str) -> Any:
             notice=notice,
             new_questions=frozenset(q.id for q in appeared),
             given=given,
+            focus_row=add_row if add_row and not errors else None,
+        )
+
+    if add_row and any(q.id == add_row for q in now_visible):
+        # Back to the page at the new blank row, whose first field takes the focus
+        # (the fragment names that field: Chromium ignores autofocus when the
+        # fragment names any other element).
+        index = _new_row_index(visibility.answers.get(add_row))
+        first = bank.question(add_row).fields[0].id
+        return redirect(
+            url_for(
+                "wizard.section",
+                assessment_id=assessment.uuid,
+                section_id=section_id,
+                added=add_row,
+                _anchor=f"{field_name(add_row)}-{index}-{first}",
+            )
+        )
+    if removed is not None:
+        flash(_("The row was removed; your other answers are saved."))
+        return redirect(
+            url_for(
+                "wizard.section",
+                assessment_id=assessment.uuid,
+                section_id=section_id,
+                _anchor=removed,
+            )
         )
 
     if action == "exit":
