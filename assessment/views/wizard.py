@@ -94,6 +94,8 @@ def _remove_row(form: SectionForm, bank: Bank, questions: tuple[Question, ...]) 
     if int(index) < len(rows.entries):
         del rows.entries[int(index)]
         rows.last_index = len(rows.entries) - 1
+        if not rows.entries:  # a table always shows a row to type in
+            rows.append_entry()
     return question_id
 
 
