@@ -144,7 +144,7 @@ def _render_section(
         evidence=evidence_by_question(assessment),
         evidence_error=evidence_error,
         evidence_limit=megabytes(config.evidence_file_max_bytes),
-        comment_threads=threads(db(), assessment, [q.id for q in questions]),
+        comment_threads=threads(db(), assessment, [q.id for q in (*questions, *given)]),
         new_questions=new_questions,
         openable=frozenset(q.id for q in questions if allows_others_not_known(q)),
         given=[
