@@ -442,7 +442,7 @@ def test_the_first_section_does_not_ask_again_what_the_start_page_asked(
     name = field_name("scope.programme_types")
     html = browser.get(url).get_data(as_text=True)
     assert f'name="{name}"' not in html
-    given = html[html.index('<div class="question given" id="scope.programme_types">') :]
+    given = html[html.index('<div class="given question" id="scope.programme_types">') :]
     given = given[: given.index('<div class="evidence')]
     assert "Which kinds of surveillance does the programme involve?" in given
     assert "Camera network (recording, number plates or face recognition), Payment or card" in given
