@@ -21,7 +21,10 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from assessment.access import current_user
+from assessment.engine.answers import AnswerValueError
 from assessment.engine.bank import CONFIDENCE_LABELS, Confidence
+from assessment.engine.display import format_number
+from assessment.engine.inputs import NumberRejected
 from assessment.models import Role
 from assessment.services.workflow import status_label
 
@@ -67,10 +70,24 @@ ENGINE_LABELS: Final = frozenset(
     }
 )
 
-# The engine's fixed answer-checking messages (assessment/engine/answers.py), marked
-# here for the same reason; a message with values in it stays in English.
+# The engine's answer-checking messages (assessment/engine/answers.py), marked
+# here for the same reason; those with values are templates that
+# :func:`engine_message` fills in the interface language.
 ENGINE_MESSAGES: Final = frozenset(
     {
+        N_("'%(item)s' is not one of the listed options."),
+        N_("This question cannot be answered 'and others not known'."),
+        N_("Choose the options you know of with 'And others not known', or choose 'Not known'."),
+        N_("Keep this under %(limit)s characters (now %(length)s)."),
+        N_("Enter a number of at least %(minimum)s."),
+        N_("Enter a number of at most %(maximum)s."),
+        N_("Row %(row)s is not a set of fields."),
+        N_("Row %(row)s has unknown fields: %(fields)s."),
+        N_("Row %(row)s, %(field)s: %(error)s"),
+        N_("Row %(row)s: %(field)s is required."),
+        N_("Keep the note under %(limit)s characters."),
+        N_("Keep the source under %(limit)s characters."),
+        N_("Confidence must be one of: %(allowed)s."),
         N_("Choose one of the listed options."),
         N_("Choose at least one of the listed options."),
         N_("An option was chosen twice."),
@@ -83,6 +100,23 @@ ENGINE_MESSAGES: Final = frozenset(
         N_("Enter a date as YYYY-MM-DD."),
         N_("Enter a real date as YYYY-MM-DD, e.g. 2020-03-30."),
         N_("Add at least one row."),
+    }
+)
+
+# The messages of a number that is not read (assessment/engine/inputs.py), by the
+# language it was read in.
+NUMBER_MESSAGES: Final = frozenset(
+    {
+        N_("Enter a number, for example 170000, 170,000, 170 000, 12.7 or 12.7 million."),
+        N_(
+            "Write decimals with a point, for example 12.7; a comma separates "
+            "thousands, as in 170,000."
+        ),
+        N_("Enter a number, for example 170000, 170 000, 12,7 or 12,7 млн."),
+        N_(
+            "It is not clear what “%(text)s” means: write %(thousands)s if it is "
+            "thousands, or %(decimal)s if it is a fraction."
+        ),
     }
 )
 
@@ -138,10 +172,32 @@ def confidence_labels() -> dict[Confidence, str]:
     return {level: gettext(label) for level, label in CONFIDENCE_LABELS.items()}
 
 
-def engine_message(message: str) -> str:
-    """An engine's message in the interface language, if it is one of
-    :data:`ENGINE_MESSAGES` (else as the engine wrote it)."""
-    return str(gettext(message)) if message in ENGINE_MESSAGES else message
+def engine_message(message: str | AnswerValueError | NumberRejected) -> str:
+    """An engine's message in the interface language: one of
+    :data:`ENGINE_MESSAGES` or :data:`NUMBER_MESSAGES` translated, with the
+    values of an :class:`AnswerValueError` or :class:`NumberRejected` filled
+    in (numbers as the interface language writes them, "20 000" in Russian; a
+    message within the message translated too).  Any other message is shown
+    as the engine wrote it."""
+    if isinstance(message, str):
+        return str(gettext(message)) if message in ENGINE_MESSAGES else message
+    if message.message == "%(error)s":  # a number's message, passed on as it is
+        return _message_value(message.values["error"], interface_language())
+    known = message.message in ENGINE_MESSAGES or message.message in NUMBER_MESSAGES
+    if not known:
+        return str(message)
+    language = interface_language()
+    values = {name: _message_value(value, language) for name, value in message.values.items()}
+    # gettext with values formats with "%"; a template without any is used as it is.
+    return str(gettext(message.message, **values)) if values else str(gettext(message.message))
+
+
+def _message_value(value: object, language: str) -> str:
+    if isinstance(value, AnswerValueError | NumberRejected):
+        return engine_message(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return format_number(value, language)
+    return str(value)
 
 
 def text_lang(language: str) -> Markup:

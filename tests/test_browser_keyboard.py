@@ -140,3 +140,51 @@ def test_section_page_with_errors_passes_axe(live_server: str, axe_page: Page) -
     assert axe_violations(axe_page) == []
     axe_page.goto(f"{live_server}/")
     assert axe_violations(axe_page) == []
+
+
+def test_table_rows_fit_their_text_are_added_with_focus_and_removed(
+    live_server: str, page: Page
+) -> None:
+    """JavaScript off: a row's text field is wide enough for a measure's
+    words; "Add another row" comes back with the focus in the new row; a
+    row's "Remove" button takes out that row only."""
+    sections = _start(page, live_server)
+    page.goto(f"{sections}/safeguards.plan")
+    measure = page.locator("[name='q-safe.actions-0-measure']")
+    measure.fill("Court order for every request")
+    fits = measure.evaluate("e => [e.scrollWidth <= e.clientWidth, e.clientWidth]")
+    assert fits[0], f"the text does not fit a {fits[1]} px field"
+    page.select_option("[name='q-safe.actions-0-addresses']", "privacy")
+    page.select_option("[name='q-safe.actions-0-status']", "planned")
+    page.click("button[value='add-row:safe.actions']")
+    assert page.url.endswith("?added=safe.actions#q-safe.actions-1-measure")
+    assert page.locator(":focus").get_attribute("name") == "q-safe.actions-1-measure"
+    page.locator(":focus").fill("Delete data after 14 days")
+    page.select_option("[name='q-safe.actions-1-addresses']", "privacy")
+    page.select_option("[name='q-safe.actions-1-status']", "implemented")
+    page.click("button[value='remove-row:safe.actions:0']")
+    assert page.url.endswith("#safe.actions")
+    assert page.locator("[name='q-safe.actions-0-measure']").input_value() == (
+        "Delete data after 14 days"
+    )
+    assert page.locator("text=Court order for every request").count() == 0
+
+
+def test_new_wizard_controls_pass_axe(live_server: str, axe_page: Page) -> None:
+    """The answers given at the start, the "And others not known" box and the
+    rows' remove buttons, at full width and at 390 px."""
+    sections = _start(axe_page, live_server, "axe-rows@example.org")
+    for language in ("en", "ru"):
+        if language == "ru":  # the interface in Russian, the assessment still in English
+            axe_page.click("header button[name=language][value=ru]")
+            assert axe_page.locator("html").get_attribute("lang") == "ru"
+        for section in ("scoping.programme", "camera.identification", "safeguards.plan"):
+            where = (language, section)
+            axe_page.set_viewport_size({"width": 1280, "height": 900})
+            axe_page.goto(f"{sections}/{section}")
+            assert axe_page.locator(".given, .others-not-known, .remove-row").count() > 0, where
+            assert axe_violations(axe_page) == [], where
+            axe_page.set_viewport_size({"width": 390, "height": 844})
+            assert axe_violations(axe_page) == [], where
+            width = axe_page.evaluate("document.scrollingElement.scrollWidth")
+            assert width <= 390, (where, width)

@@ -126,7 +126,7 @@ def test_group_row_with_a_nul_is_refused(
     response = browser.post(url, row, page=url)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert f"Row 1, measure: This text {REFUSED}" in html
+    assert f"Row 1, Measure: This text {REFUSED}" in html
     assert _kept(html, typed)
 
 

@@ -10,7 +10,7 @@ import html
 import re
 from pathlib import Path
 
-from assessment.engine.answers import Answer
+from assessment.engine.answers import OTHERS_NOT_KNOWN, Answer
 from assessment.engine.bank import NOT_APPLICABLE, UNKNOWN
 from assessment.engine.document import AssessmentDocument, load_document
 from assessment.report.context import build_report_context
@@ -110,3 +110,15 @@ def test_conditions_name_the_options_label_in_the_reports_language_not_its_value
     assert f"«{option.label.get_text('ru')}»" in russian
     assert "live_fr" not in russian
     assert "Live face recognition" not in russian
+
+
+def test_an_open_list_reads_and_others_not_known_in_the_reports_language() -> None:
+    """The report's answers give an open list's options and then the phrase
+    from the report's catalogue, in English and in Russian."""
+    open_sources = Answer("desc.data_sources", ["cctv", OTHERS_NOT_KNOWN])
+    english = _text(_junction(open_sources))
+    label = BANK.question("desc.data_sources").option("cctv")
+    assert label is not None
+    assert f"{label.label.get_text('en')}, and others not known" in english
+    russian = _text(dataclasses.replace(_junction(open_sources), language="ru"))
+    assert f"{label.label.get_text('ru')}, и другие, о которых неизвестно" in russian

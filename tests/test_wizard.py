@@ -218,10 +218,15 @@ def test_repeatable_group_adds_rows_without_javascript(browser, signup, start_as
         "q-safe.actions-0-status": "planned",
     }
     added = browser.post(url, {**row, "action": "add-row:safe.actions"})
-    assert added.status_code == 200
-    html = added.get_data(as_text=True)
+    assert added.status_code == 302  # saved, and back at the new row
+    assert added.headers["Location"].endswith(f"{url}?added=safe.actions#q-safe.actions-1-measure")
+    html = browser.get(added.headers["Location"]).get_data(as_text=True)
     assert "A new row was added" in html
-    assert 'name="q-safe.actions-1-measure"' in html
+    assert 'value="Court order for every request"' in html
+    new_row = html[html.index('<tr id="safe.actions-row-1">') :]
+    new_row = new_row[: new_row.index("</tr>")]
+    assert re.search(r'<input[^>]*autofocus[^>]*name="q-safe.actions-1-measure"', new_row)
+    assert html.count("autofocus") == 1
     bad = browser.post(
         url, {**row, "q-safe.actions-1-measure": "Delete data", "action": "continue"}
     )
@@ -323,7 +328,8 @@ def test_a_russian_assessment_reads_numbers_as_written_in_russian(
     app, browser, signup, start_assessment
 ) -> None:  # type: ignore[no-untyped-def]
     """In a Russian assessment "12,7 млн" is twelve point seven million; an
-    ambiguous "170,000" is refused with an example, and what was typed stays."""
+    ambiguous "170,000" is refused with both readings, in the interface's
+    language, and what was typed stays."""
     signup(browser)
     assessment_id = start_assessment(browser, ["camera"])
     with Session(app.extensions["assessment"]["engine"]) as session:
@@ -338,7 +344,8 @@ def test_a_russian_assessment_reads_numbers_as_written_in_russian(
     assert refused.status_code == 422
     html = refused.get_data(as_text=True)
     assert 'value="170,000"' in html
-    assert "напишите 170\u202f000, если это тысячи" in html
+    # The interface is English: the message is, and its example is written as Russian reads.
+    assert "write 170\u202f000 if it is thousands, or 170,0 if it is a fraction" in html
 
     browser.get(url)
     saved = browser.post(url, {people: "12,7 млн", "action": "continue"})
@@ -346,3 +353,174 @@ def test_a_russian_assessment_reads_numbers_as_written_in_russian(
     exported = browser.get(f"/assessments/{assessment_id}/export.json").get_json()
     answers = {a["question"]: a["value"] for a in exported["answers"]}
     assert answers["desc.people_affected"] == 12_700_000
+
+
+def test_a_russian_user_sees_engine_messages_with_values_in_russian(
+    browser, signup, start_assessment
+) -> None:  # type: ignore[no-untyped-def]
+    """The engine returns a message key and its values; the web layer writes
+    them in the interface language, numbers as Russian writes them (a narrow
+    no-break space between thousands), whatever the assessment's language."""
+    signup(browser)
+    browser.post("/language", {"language": "ru"}, page="/")
+    assessment_id = start_assessment(browser, ["payment"])
+    url = _section_url(assessment_id, "payment.extent")
+    browser.get(url)
+    refused = browser.post(url, {field_name("pay.window_days"): "5000", "action": "continue"})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "Введите число не больше 3\u202f650." in html
+    assert "at most" not in html
+
+    notes = _section_url(assessment_id, "scoping.context")
+    browser.get(notes)
+    too_long = browser.post(
+        notes, {field_name("scope.context_notes"): "я" * 20_001, "action": "continue"}
+    )
+    assert too_long.status_code == 422
+    assert "Уложитесь в 20\u202f000 символов (сейчас 20\u202f001)." in too_long.get_data(
+        as_text=True
+    )
+
+
+def test_an_english_user_sees_the_same_message_in_english(
+    browser, signup, start_assessment
+) -> None:  # type: ignore[no-untyped-def]
+    signup(browser)
+    assessment_id = start_assessment(browser, ["payment"])
+    url = _section_url(assessment_id, "payment.extent")
+    browser.get(url)
+    refused = browser.post(url, {field_name("pay.window_days"): "5000", "action": "continue"})
+    assert "Enter a number of at most 3\u202f650." in refused.get_data(as_text=True)
+
+
+def test_a_multiple_choice_answer_can_say_and_others_not_known(
+    browser, signup, start_assessment
+) -> None:  # type: ignore[no-untyped-def]
+    """The "And others not known" box is part of the question's fieldset; the
+    answer is stored as an open list and shown so on the review page, in the
+    answers sheet and in the exchange JSON."""
+    signup(browser)
+    assessment_id = start_assessment(browser, ["camera"])
+    url = _section_url(assessment_id, "camera.identification")
+    html = browser.get(url).get_data(as_text=True)
+    name = field_name("cam.functions")
+    fieldset = html[html.index('id="cam.functions"') :]
+    fieldset = fieldset[: fieldset.index("</fieldset>")]
+    assert f'<input type="checkbox" name="{name}" id="{name}-others" value="+others">' in fieldset
+    assert f'<label for="{name}-others">And others not known</label>' in fieldset
+    assert 'id="q-scope.programme_types-others"' not in html  # only where "not known" is allowed
+
+    saved = browser.post(url, {name: ["live_fr", "+others"], "action": "continue"})
+    assert saved.status_code == 200  # live face recognition brings up further questions
+    assert "Your answers brought up further questions" in saved.get_data(as_text=True)
+    again = browser.get(url).get_data(as_text=True)
+    assert f'id="{name}-others" value="+others" checked>' in again
+
+    exported = browser.get(f"/assessments/{assessment_id}/export.json").get_json()
+    answers = {a["question"]: a["value"] for a in exported["answers"]}
+    assert answers["cam.functions"] == ["live_fr", "+others"]
+    review = browser.get(f"/assessments/{assessment_id}/review").get_data(as_text=True)
+    assert re.search(r"Live[^<]*, and others not known", review)
+    sheet = browser.get(f"/assessments/{assessment_id}/answers.csv").get_data(as_text=True)
+    assert re.search(r"Live[^\"\n]*, and others not known", sheet)
+
+    refused = browser.post(url, {name: ["+others"], "action": "continue"})
+    assert refused.status_code == 422
+    assert "Choose the options you know of" in refused.get_data(as_text=True)
+
+
+def test_the_first_section_does_not_ask_again_what_the_start_page_asked(
+    browser, signup, start_assessment
+) -> None:  # type: ignore[no-untyped-def]
+    """The kinds of surveillance chosen on the new-assessment page are stored
+    as the answer to the scoping question; the first section shows that
+    answer with a link to change it instead of asking it again."""
+    signup(browser)
+    assessment_id = start_assessment(browser, ["camera", "payment"])
+    url = _section_url(assessment_id, BANK.sections[0].id)
+    name = field_name("scope.programme_types")
+    html = browser.get(url).get_data(as_text=True)
+    assert f'name="{name}"' not in html
+    given = html[html.index('<div class="given question" id="scope.programme_types">') :]
+    given = given[: given.index('<div class="evidence')]
+    assert "Which kinds of surveillance does the programme involve?" in given
+    assert "Camera network (recording, number plates or face recognition), Payment or card" in given
+    change = f"{url}?change=scope.programme_types#scope.programme_types"
+    assert f'<a href="{change}">Change this answer</a>' in given
+
+    # Saving the section keeps the answer it did not ask.
+    saved = browser.post(url, {field_name("scope.operator"): "City police", "action": "continue"})
+    assert saved.status_code in (200, 302)
+    exported = browser.get(f"/assessments/{assessment_id}/export.json").get_json()
+    answers = {a["question"]: a["value"] for a in exported["answers"]}
+    assert answers["scope.programme_types"] == ["camera", "payment"]
+    assert answers["scope.operator"] == "City police"
+
+    # "Change" asks it here, with the stored answer ticked; the new answer is stored.
+    asking = browser.get(change.split("#")[0]).get_data(as_text=True)
+    assert f'id="{name}-0" name="{name}" type="checkbox" value="camera"' in asking
+    assert re.search(rf'<input checked id="{re.escape(name)}-0"', asking)
+    changed = browser.post(change.split("#")[0], {name: ["location"], "action": "continue"})
+    assert changed.status_code in (200, 302)
+    exported = browser.get(f"/assessments/{assessment_id}/export.json").get_json()
+    answers = {a["question"]: a["value"] for a in exported["answers"]}
+    assert answers["scope.programme_types"] == ["location"]
+    review = browser.get(f"/assessments/{assessment_id}/review").get_data(as_text=True)
+    assert "Phone location tracking" in review
+    sheet = browser.get(f"/assessments/{assessment_id}/answers.csv").get_data(as_text=True)
+    assert "scope.programme_types" in sheet
+
+
+def test_a_row_is_removed_without_javascript_keeping_everything_else(
+    browser, signup, start_assessment
+) -> None:  # type: ignore[no-untyped-def]
+    """Each row has its own "Remove" submit button: that row goes, the other
+    rows and the page's other answers are saved as typed."""
+    signup(browser)
+    assessment_id = start_assessment(browser, ["payment"])
+    url = _section_url(assessment_id, "safeguards.plan")
+    browser.get(url)
+    rows = {
+        "q-safe.actions-0-measure": "Court order for every request",
+        "q-safe.actions-0-addresses": "privacy",
+        "q-safe.actions-0-status": "planned",
+        "q-safe.actions-1-measure": "Delete data after 14 days",
+        "q-safe.actions-1-addresses": "privacy",
+        "q-safe.actions-1-status": "implemented",
+        "q-safe.actions-2-measure": "Publish statistics",
+        "q-safe.actions-2-addresses": "privacy",
+        "q-safe.actions-2-status": "planned",
+        "q-safe.actions-note": "Agreed with the operator",
+    }
+    browser.post(url, {**rows, "action": "continue"})
+    html = browser.get(url).get_data(as_text=True)
+    button = '<button type="submit" name="action" value="remove-row:safe.actions:1"'
+    assert button in html
+    assert 'Remove<span class="visually-hidden"> row 2</span></button>' in html
+
+    typed = {**rows, "q-safe.actions-0-measure": "Court order, reviewed yearly"}
+    removed = browser.post(url, {**typed, "action": "remove-row:safe.actions:1"})
+    assert removed.status_code == 302
+    assert removed.headers["Location"].endswith(f"{url}#safe.actions")
+    stored = load_document(browser.get(f"/assessments/{assessment_id}/export.json").data, BANK)
+    answer = stored.answers_by_question()["safe.actions"]
+    assert [r["measure"] for r in answer.value] == [
+        "Court order, reviewed yearly",
+        "Publish statistics",
+    ]
+    assert answer.note == "Agreed with the operator"
+
+    # With an error elsewhere in the table, the row still goes and what was typed stays.
+    browser.get(url)
+    bad = {
+        "q-safe.actions-0-measure": "Court order, reviewed yearly",
+        "q-safe.actions-1-measure": "Publish statistics",
+        "q-safe.actions-1-status": "planned",
+        "action": "remove-row:safe.actions:0",
+    }
+    refused = browser.post(url, bad)
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert 'value="Court order, reviewed yearly"' not in html
+    assert 'value="Publish statistics"' in html

@@ -4,7 +4,10 @@ An answer's ``value`` is JSON data whose shape depends on the question type:
 
 ==================  ==========================================
 single_choice       option value (str)
-multiple_choice     list of option values (non-empty, no repeats)
+multiple_choice     list of option values (non-empty, no repeats); a
+                    question that allows "not known" may end the list
+                    with :data:`OTHERS_NOT_KNOWN`: "these, and others
+                    not known" (an *open* list)
 yes_no_unknown      "yes", "no" or "unknown"
 scale4              1, 2, 3 or 4 (int), or "unknown"
 short_text          str (at most ``max_length``, default 200)
@@ -33,18 +36,49 @@ from assessment.engine.bank import (
     Question,
     QuestionType,
 )
-from assessment.engine.inputs import NumberRejected, read_number, unstorable_message
+from assessment.engine.inputs import (
+    NumberRejected,
+    number_text,
+    read_number,
+    unstorable_message,
+)
 
 SHORT_TEXT_MAX = 200
 LONG_TEXT_MAX = 20_000
 NOTE_MAX = 5_000
 SOURCE_MAX = 2_000
 YES_NO_UNKNOWN = ("yes", "no", UNKNOWN)
+OTHERS_NOT_KNOWN = "+others"
+"""The last item of an open multiple-choice answer: the options before it
+apply, and others may too, not known which.  No option can have this value
+(the bank's option values are lower-case letters, digits and underscores)."""
 SCALE_LEVELS = (1, 2, 3, 4)
 
 
 class AnswerValueError(ValueError):
-    """A value that does not fit its question; the message is for the user."""
+    """A value that does not fit its question; the message is for the user.
+
+    ``message`` is the English text, a template with ``%(name)s`` placeholders
+    filled from ``values`` (numbers, texts, or another :class:`AnswerValueError`
+    or :class:`~assessment.engine.inputs.NumberRejected` for a message inside
+    this one).  ``str()`` gives the message filled in English (a nested number
+    message in the language the number was read in); the web layer translates
+    ``message`` and formats ``values`` in the interface language
+    (:func:`assessment.i18n.engine_message`).  The engine knows no Flask.
+    """
+
+    def __init__(self, message: str, **values: Any) -> None:
+        self.message = message
+        self.values = values
+        filled = {name: _plain(value) for name, value in values.items()}
+        super().__init__(message % filled if values else message)
+
+
+def _plain(value: Any) -> str:
+    """A message value as English text: numbers as plain digits."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return number_text(value)
+    return str(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,20 +103,48 @@ def _check_single(question: Question, value: Any) -> Any:
     return value
 
 
+def allows_others_not_known(question: Question) -> bool:
+    """Whether ``question`` may be answered "these, and others not known": a
+    multiple-choice question that allows "not known"."""
+    return question.type is QuestionType.MULTIPLE_CHOICE and question.option(UNKNOWN) is not None
+
+
+def is_open_list(value: Any) -> bool:
+    """Whether ``value`` is an open multiple-choice answer ("these, and
+    others not known")."""
+    return isinstance(value, list) and OTHERS_NOT_KNOWN in value
+
+
+def chosen_options(value: Any) -> Any:
+    """``value`` without the "and others not known" mark: the options chosen
+    (the value itself when it is not a list)."""
+    if not isinstance(value, list):
+        return value
+    return [item for item in value if item != OTHERS_NOT_KNOWN]
+
+
 def _check_multiple(question: Question, value: Any) -> Any:
     if not isinstance(value, list) or not value:
         raise AnswerValueError("Choose at least one of the listed options.")
     if len(set(map(str, value))) != len(value):
         raise AnswerValueError("An option was chosen twice.")
+    opened = OTHERS_NOT_KNOWN in value
+    if opened and not allows_others_not_known(question):
+        raise AnswerValueError("This question cannot be answered 'and others not known'.")
+    value = chosen_options(value)
+    if opened and not value:
+        raise AnswerValueError(
+            "Choose the options you know of with 'And others not known', or choose 'Not known'."
+        )
     for item in value:
         if not isinstance(item, str) or question.option(item) is None:
-            raise AnswerValueError(f"'{item}' is not one of the listed options.")
-    if UNKNOWN in value and len(value) > 1:
+            raise AnswerValueError("'%(item)s' is not one of the listed options.", item=item)
+    if UNKNOWN in value and (len(value) > 1 or opened):
         raise AnswerValueError("'Not known' cannot be combined with other options.")
-    if NOT_APPLICABLE in value and len(value) > 1:
+    if NOT_APPLICABLE in value and (len(value) > 1 or opened):
         raise AnswerValueError("'Does not apply' cannot be combined with other options.")
     order = [option.value for option in question.options]
-    return sorted(value, key=order.index)
+    return sorted(value, key=order.index) + ([OTHERS_NOT_KNOWN] if opened else [])
 
 
 def _allows_not_applicable(question: Question, value: Any) -> bool:
@@ -116,7 +178,11 @@ def _text_checker(default_max: int) -> Callable[[Question, Any], Any]:
             raise AnswerValueError("Enter text.")
         limit = question.max_length or default_max
         if len(value) > limit:
-            raise AnswerValueError(f"Keep this under {limit} characters (now {len(value)}).")
+            raise AnswerValueError(
+                "Keep this under %(limit)s characters (now %(length)s).",
+                limit=limit,
+                length=len(value),
+            )
         _check_storable(value)
         return value
 
@@ -128,13 +194,13 @@ def _check_number(question: Question, value: Any, language: str = "en") -> Any:
         try:
             value = read_number(value, language)
         except NumberRejected as error:
-            raise AnswerValueError(str(error)) from None
+            raise AnswerValueError("%(error)s", error=error) from None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise AnswerValueError("Enter a number, for example 170000 or 2.5.")
     if question.minimum is not None and value < question.minimum:
-        raise AnswerValueError(f"Enter a number of at least {question.minimum:g}.")
+        raise AnswerValueError("Enter a number of at least %(minimum)s.", minimum=question.minimum)
     if question.maximum is not None and value > question.maximum:
-        raise AnswerValueError(f"Enter a number of at most {question.maximum:g}.")
+        raise AnswerValueError("Enter a number of at most %(maximum)s.", maximum=question.maximum)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return value
@@ -157,11 +223,13 @@ def _check_group(question: Question, value: Any, language: str = "en") -> Any:
     rows: list[dict[str, Any]] = []
     for number, row in enumerate(value, start=1):
         if not isinstance(row, Mapping):
-            raise AnswerValueError(f"Row {number} is not a set of fields.")
+            raise AnswerValueError("Row %(row)s is not a set of fields.", row=number)
         unknown = set(row) - {field.id for field in question.fields}
         if unknown:
             raise AnswerValueError(
-                f"Row {number} has unknown fields: {', '.join(sorted(unknown))}."
+                "Row %(row)s has unknown fields: %(fields)s.",
+                row=number,
+                fields=", ".join(sorted(unknown)),
             )
         checked: dict[str, Any] = {}
         for field in question.fields:
@@ -169,9 +237,18 @@ def _check_group(question: Question, value: Any, language: str = "en") -> Any:
                 try:
                     checked[field.id] = check_value(field, row[field.id], language)
                 except AnswerValueError as error:
-                    raise AnswerValueError(f"Row {number}, {field.id}: {error}") from None
+                    raise AnswerValueError(
+                        "Row %(row)s, %(field)s: %(error)s",
+                        row=number,
+                        field=field.text.get_text(language),
+                        error=error,
+                    ) from None
             elif field.required:
-                raise AnswerValueError(f"Row {number}: {field.text.get_text()} is required.")
+                raise AnswerValueError(
+                    "Row %(row)s: %(field)s is required.",
+                    row=number,
+                    field=field.text.get_text(language),
+                )
         if checked:
             rows.append(checked)
     if not rows:
@@ -203,7 +280,7 @@ def check_value(question: Question, value: Any, language: str = "en") -> Any:
     try:
         checker = VALUE_CHECKERS[question.type]
     except KeyError:  # pragma: no cover - the loader rejects unknown types
-        raise AnswerValueError(f"unsupported question type {question.type}") from None
+        raise AnswerValueError("unsupported question type %(type)s", type=question.type) from None
     if question.type is QuestionType.NUMBER:
         return _check_number(question, value, language)
     if question.type is QuestionType.GROUP:
@@ -227,9 +304,9 @@ def check_metadata(note: Any, source: Any, confidence: Any) -> tuple[str, str, C
     if not isinstance(note, str) or not isinstance(source, str):
         raise AnswerValueError("Note and source must be text.")
     if len(note) > NOTE_MAX:
-        raise AnswerValueError(f"Keep the note under {NOTE_MAX} characters.")
+        raise AnswerValueError("Keep the note under %(limit)s characters.", limit=NOTE_MAX)
     if len(source) > SOURCE_MAX:
-        raise AnswerValueError(f"Keep the source under {SOURCE_MAX} characters.")
+        raise AnswerValueError("Keep the source under %(limit)s characters.", limit=SOURCE_MAX)
     _check_storable(note, "The note")
     _check_storable(source, "The source")
     if confidence in (None, ""):
@@ -238,7 +315,7 @@ def check_metadata(note: Any, source: Any, confidence: Any) -> tuple[str, str, C
         level = Confidence(confidence)
     except ValueError:
         allowed = ", ".join(level.value for level in Confidence)
-        raise AnswerValueError(f"Confidence must be one of: {allowed}.") from None
+        raise AnswerValueError("Confidence must be one of: %(allowed)s.", allowed=allowed) from None
     return note.strip(), source.strip(), level
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from assessment.engine.answers import OTHERS_NOT_KNOWN
 from assessment.engine.bank import STATUS_PLANNED, Bank, Practice, Question, QuestionType, Text
+
+#: What follows the chosen options of an open list ("Camera, Phone, and others
+#: not known"), in English: a msgid of the report's catalogue, translated by
+#: the callers that show answers in another language (see
+#: :func:`assessment.report.i18n.answer_text`).
+OTHERS_NOT_KNOWN_TEXT = "and others not known"
+DISPLAY_LABELS = {OTHERS_NOT_KNOWN: OTHERS_NOT_KNOWN_TEXT}
 
 
 def question_text(question: Question, status: str | None) -> Text:
@@ -24,13 +32,17 @@ def wording(question: Question, bank: Bank, answers: Mapping[str, Any], language
     return question_text(question, status if isinstance(status, str) else None).get_text(language)
 
 
-def format_value(question: Question, value: Any, language: str = "en") -> str:
-    """``value`` as the words the user chose or typed (option labels, not codes)."""
+def format_value(
+    question: Question, value: Any, language: str = "en", others: str = OTHERS_NOT_KNOWN_TEXT
+) -> str:
+    """``value`` as the words the user chose or typed (option labels, not
+    codes); an open list ends with ``others`` (", and others not known")."""
     if question.type is QuestionType.GROUP:
         rows = []
         for row in value or []:
             parts = [
-                f"{field.text.get_text(language)}: {format_value(field, row[field.id], language)}"
+                f"{field.text.get_text(language)}: "
+                f"{format_value(field, row[field.id], language, others)}"
                 for field in question.fields
                 if field.id in row
             ]
@@ -40,8 +52,12 @@ def format_value(question: Question, value: Any, language: str = "en") -> str:
         items = value if isinstance(value, list) else [value]
         labels = []
         for item in items:
+            if item == OTHERS_NOT_KNOWN:
+                continue
             option = question.option(str(item))
             labels.append(option.label.get_text(language) if option else str(item))
+        if OTHERS_NOT_KNOWN in items:
+            labels.append(others)
         return ", ".join(labels)
     if question.type is QuestionType.NUMBER and isinstance(value, int | float):
         return format_number(value, language)

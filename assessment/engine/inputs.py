@@ -103,8 +103,20 @@ def _depth(data: Any) -> int:
 
 
 class NumberRejected(ValueError):
-    """Text that is not read as a number; the message, in the language the
-    number was read in, says why and gives an example of what is accepted."""
+    """Text that is not read as a number; ``str()`` is the message, in the
+    language the number was read in, saying why and giving an example of what
+    is accepted.  ``message`` is the same message as an English template with
+    ``%(name)s`` placeholders filled from ``values``, for the web layer to
+    translate into the interface language."""
+
+    def __init__(self, language: str, key: str, **values: str) -> None:
+        templates = _NUMBER_MESSAGES.get(language, _NUMBER_MESSAGES["en"])
+        template = templates.get(key, templates["example"])
+        self.message = _NUMBER_MESSAGE_KEYS.get(language, _NUMBER_MESSAGE_KEYS["en"]).get(
+            key, _NUMBER_MESSAGE_KEYS["en"]["example"]
+        )
+        self.values = values
+        super().__init__(template % values if values else template)
 
 
 #: Longer text is not read as a number (a bank's largest bound has 13 digits).
@@ -128,7 +140,9 @@ _NUMBER = re.compile(
 )
 _GROUPED = re.compile(r"[1-9]\d{0,2}(?:(?P<sep>[ ,])\d{3})(?:(?P=sep)\d{3})*")
 
-#: What the messages say, by language; an unknown language reads as English.
+#: What the messages say, by the language the number is read in; an unknown
+#: language reads as English.  The keys of :data:`_NUMBER_MESSAGE_KEYS` say the
+#: same in English, for the web layer to translate (assessment/i18n.py).
 _NUMBER_MESSAGES = {
     "en": {
         "example": "Enter a number, for example 170000, 170,000, 170 000, 12.7 or 12.7 million.",
@@ -137,8 +151,21 @@ _NUMBER_MESSAGES = {
     },
     "ru": {
         "example": "Введите число, например 170000, 170 000, 12,7 или 12,7 млн.",
-        "ambiguous": "Непонятно, что значит «{text}»: напишите {thousands}, если это тысячи, "
-        "или {decimal} — если это дробь.",
+        "ambiguous": "Непонятно, что значит «%(text)s»: напишите %(thousands)s, если это тысячи, "
+        "или %(decimal)s — если это дробь.",
+    },
+}
+#: The messages of :data:`_NUMBER_MESSAGES` in English, by the language the
+#: number is read in (the examples show what that language accepts).
+_NUMBER_MESSAGE_KEYS = {
+    "en": {
+        "example": _NUMBER_MESSAGES["en"]["example"],
+        "decimal_comma": _NUMBER_MESSAGES["en"]["decimal_comma"],
+    },
+    "ru": {
+        "example": "Enter a number, for example 170000, 170 000, 12,7 or 12,7 млн.",
+        "ambiguous": "It is not clear what “%(text)s” means: write %(thousands)s if it is "
+        "thousands, or %(decimal)s if it is a fraction.",
     },
 }
 #: The decimal sign of each language; the other sign is read as it may be.
@@ -162,30 +189,31 @@ def read_number(text: str, language: str = "en") -> int | float:
     Raises :class:`NumberRejected` with a message in ``language`` (English for
     a language without messages) that gives an example of what is accepted.
     """
-    messages = _NUMBER_MESSAGES.get(language, _NUMBER_MESSAGES["en"])
+    language = language if language in _NUMBER_MESSAGES else "en"
+    messages = _NUMBER_MESSAGES[language]
     decimal_sign = _DECIMAL_SIGN.get(language, ".")
     cleaned = _GROUP_SPACES.sub(" ", text).strip()
     if len(cleaned) > NUMBER_MAX_CHARACTERS:
-        raise NumberRejected(messages["example"])
+        raise NumberRejected(language, "example")
     match = _NUMBER.fullmatch(cleaned)
     if match is None or "  " in match["digits"]:
-        raise NumberRejected(messages["example"])
+        raise NumberRejected(language, "example")
     multiplier = 1
     if match["word"]:
         multiplier = MULTIPLIERS.get(match["word"].lower().rstrip("."), 0)
         if not multiplier:
-            raise NumberRejected(messages["example"])
+            raise NumberRejected(language, "example")
     digits = match["digits"]
     if decimal_sign == ".":
         whole, _, fraction = digits.partition(".")
         if "." in fraction or (fraction and not fraction.isdigit()):
-            raise NumberRejected(messages["example"])
+            raise NumberRejected(language, "example")
         if "," in whole and not _GROUPED.fullmatch(whole):
-            raise NumberRejected(messages.get("decimal_comma", messages["example"]))
+            raise NumberRejected(language, "decimal_comma")
     else:
         separators = [c for c in digits if c in ",."]
         if len(separators) > 1:
-            raise NumberRejected(messages["example"])
+            raise NumberRejected(language, "example")
         whole, _, fraction = digits.replace(".", ",").partition(",")
         ambiguous = (
             separators
@@ -196,14 +224,14 @@ def read_number(text: str, language: str = "en") -> int | float:
         )
         if ambiguous and "ambiguous" in messages:
             raise NumberRejected(
-                messages["ambiguous"].format(
-                    text=cleaned,
-                    thousands=f"{whole}\u202f{fraction}",
-                    decimal=f"{whole},{fraction.rstrip('0') or '0'}",
-                )
+                language,
+                "ambiguous",
+                text=cleaned,
+                thousands=f"{whole}\u202f{fraction}",
+                decimal=f"{whole},{fraction.rstrip('0') or '0'}",
             )
     if not whole.isdigit() and not _GROUPED.fullmatch(whole):
-        raise NumberRejected(messages["example"])
+        raise NumberRejected(language, "example")
     number = Decimal(whole.replace(" ", "").replace(",", "") + ("." + fraction if fraction else ""))
     if match["sign"] in ("-", "\u2212"):
         number = -number

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from assessment.engine.answers import is_not_applicable, is_unknown
+from assessment.engine.answers import OTHERS_NOT_KNOWN, is_not_applicable, is_open_list, is_unknown
 from assessment.engine.bank import (
     Bank,
     Confidence,
@@ -290,7 +290,17 @@ class ScoringResult:
 
 
 def _items(value: Any) -> list[str]:
-    return [str(item) for item in value] if isinstance(value, list) else [str(value)]
+    """The options chosen (an open list's "and others not known" left out)."""
+    if isinstance(value, list):
+        return [str(item) for item in value if item != OTHERS_NOT_KNOWN]
+    return [str(value)]
+
+
+def _open(value: Any, policy: UnknownPolicy) -> bool:
+    """Whether ``value`` is an open list ("these, and others not known") whose
+    open part counts under ``policy``: as "not known" for the options not
+    chosen, except on the known answers only (methodology §6)."""
+    return policy is not UnknownPolicy.KNOWN_ONLY and is_open_list(value)
 
 
 def _option_rights(question: Question, item: str) -> tuple[str, ...]:
@@ -415,7 +425,7 @@ def _vulnerable_rights(inputs: _Inputs) -> tuple[frozenset[str], TraceItem | Non
     value = inputs.applicable[question_id]
     if is_not_applicable(value):
         return frozenset(), None
-    if is_unknown(value):
+    if is_unknown(value) or _open(value, inputs.policy):
         if inputs.policy is UnknownPolicy.KNOWN_ONLY:
             return frozenset(), None
         every = frozenset(r.id for r in inputs.bank.rights)
@@ -473,39 +483,50 @@ def _score_right(
             strength = 0 if unknown else (_item_level(question, value) or 0)
             given = 0
             if not unknown and isinstance(value, list):
-                strength = max((_item_level(question, item) or 0 for item in value), default=0)
+                # An open list earns the credit of its chosen options only.
+                strength = max(
+                    (_item_level(question, item) or 0 for item in _items(value)), default=0
+                )
             if strength:
                 given = strength * EVIDENCE_POINTS[inputs.confidence.get(question.id)]
                 points[spec.reduces] += given
             unknown_answers += unknown
-            weak += unknown or _low_confidence(question.id, inputs.confidence)
+            weak += (
+                unknown
+                or _open(value, inputs.policy)
+                or _low_confidence(question.id, inputs.confidence)
+            )
             trace.append(TraceItem(question.id, value, Role.SAFEGUARD, given, unknown))
             continue
         if question.id in inputs.special:
             continue
         if question.type in DOCUMENTING_TYPES:
             continue
-        engages = _all_option_rights(question) if unknown else _engages(question, value)
+        # An open list: its chosen options, and "not known" for the others.
+        opened = not unknown and _open(value, inputs.policy)
+        engages = _all_option_rights(question) if unknown or opened else _engages(question, value)
         if right_id not in engages:
             continue
         engaged_by.append(question.id)
         if spec is None:
             continue
-        unknown_answers += unknown
-        weak += unknown or _low_confidence(question.id, inputs.confidence)
+        unknown_answers += unknown or opened
+        weak += unknown or opened or _low_confidence(question.id, inputs.confidence)
         if unknown:
             level: int | None = _unknown_level(question, inputs.policy)
         else:
             level = _level_by_right(question, value).get(right_id, (None, None))[0]
+            if opened:
+                level = max(level or 0, _unknown_level(question, inputs.policy))
         if level is None:
             continue
         if spec.kind is ScoringKind.SEVERITY and spec.dimension is not None:
             dimension = spec.dimension.value
             dimensions[dimension] = max(dimensions[dimension], level)
-            trace.append(TraceItem(question.id, value, Role(dimension), level, unknown))
+            trace.append(TraceItem(question.id, value, Role(dimension), level, unknown or opened))
         else:
             likelihood = max(likelihood, level)
-            trace.append(TraceItem(question.id, value, Role.LIKELIHOOD, level, unknown))
+            trace.append(TraceItem(question.id, value, Role.LIKELIHOOD, level, unknown or opened))
 
     if not engaged_by:
         return RightFinding(
@@ -613,7 +634,15 @@ def _score_step(inputs: _Inputs, step: Step) -> StepFinding:
         if value is not None and is_not_applicable(value):
             trace.append((question.id, value, NOT_APPLICABLE_OUTCOME))
             continue
-        if value is None or is_unknown(value):
+        # An open list whose chosen options do not fail the step, where an option
+        # not chosen could, is read as "not known" here (methodology §6).
+        opened = (
+            value is not None
+            and _open(value, inputs.policy)
+            and _condition_outcome(question, value) != NOT_MET
+            and NOT_MET in question.verdicts.values()
+        )
+        if value is None or is_unknown(value) or opened:
             if inputs.policy is UnknownPolicy.KNOWN_ONLY:
                 continue
             if NOT_MET not in question.verdicts.values():

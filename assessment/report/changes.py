@@ -15,11 +15,10 @@ from typing import Any
 from assessment.engine.answers import Answer
 from assessment.engine.bank import CONFIDENCE_LABELS, Bank
 from assessment.engine.diff import AnswerChange, diff_answers
-from assessment.engine.display import format_value
 from assessment.engine.document import AssessmentDocument
 from assessment.engine.progress import resolve
 from assessment.engine.scoring import VERDICT_LABELS, ScoringResult, score
-from assessment.report.i18n import N_, report_language
+from assessment.report.i18n import N_, answer_text, report_language
 
 PART_LABELS = {
     "value": N_("answer"),
@@ -68,7 +67,7 @@ def _shown(bank: Bank, answer: Answer | None, language: str) -> str:
         return report_language(language).gettext("Not answered")
     if not bank.has_question(answer.question_id):
         return str(answer.value)
-    return format_value(bank.question(answer.question_id), answer.value, language)
+    return answer_text(bank.question(answer.question_id), answer.value, language)
 
 
 def _answer_row(before: Side, after: Side, change: AnswerChange) -> dict[str, Any]:

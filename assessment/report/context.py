@@ -17,7 +17,7 @@ from typing import Any
 from assessment.engine.answers import Answer, is_not_applicable, is_unknown
 from assessment.engine.bank import CONFIDENCE_LABELS, Bank, Question, Weight
 from assessment.engine.conditions import describe, referenced_questions
-from assessment.engine.display import format_value, option_label, question_text
+from assessment.engine.display import option_label, question_text
 from assessment.engine.document import (
     EVIDENCE_KIND_LABELS,
     STATUS_LABELS,
@@ -47,7 +47,7 @@ from assessment.engine.scoring import (
     TraceItem,
     score,
 )
-from assessment.report.i18n import N_, ReportLanguage, report_language
+from assessment.report.i18n import N_, ReportLanguage, answer_text, report_language
 
 REPORT_TEMPLATE_VERSION = "4"
 #: What the cover says of an assessment not (yet) issued, by status.
@@ -212,7 +212,7 @@ class _Facts:
     def shown(self, question_id: str, value: Any) -> str:
         if value is None:
             return self._("Not answered")
-        return format_value(self.bank.question(question_id), value, self.lang)
+        return answer_text(self.bank.question(question_id), value, self.lang)
 
     def role_answer(self, role: str) -> tuple[str | None, Any]:
         question_id = self.bank.role(role)
@@ -707,7 +707,7 @@ def _answers_appendix(facts: _Facts) -> list[dict[str, Any]]:
                 {
                     "id": question.id,
                     "text": facts.text(question),
-                    "answer": format_value(question, answer.value, facts.lang) if answer else None,
+                    "answer": answer_text(question, answer.value, facts.lang) if answer else None,
                     "required": question.required,
                     "note": answer.note if answer else "",
                     "source": answer.source if answer else "",
@@ -931,4 +931,4 @@ def _open_comments(
 
 
 def shown_field(field: Any, value: Any, language: str) -> str:
-    return "" if value is None else format_value(field, value, language)
+    return "" if value is None else answer_text(field, value, language)

@@ -25,10 +25,10 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from assessment.engine.bank import CONFIDENCE_LABELS, Bank
-from assessment.engine.display import format_value, wording
+from assessment.engine.display import wording
 from assessment.engine.document import AssessmentDocument
 from assessment.engine.progress import Visibility, resolve
-from assessment.report.i18n import report_language
+from assessment.report.i18n import answer_text, report_language
 
 #: The first characters that make a spreadsheet read a cell as a formula
 #: (OWASP, "CSV Injection").
@@ -75,7 +75,7 @@ def action_plan_sheet(
         tuple(field.text.get_text(language) for field in question.fields),
         tuple(
             tuple(
-                "" if row.get(field.id) is None else format_value(field, row[field.id], language)
+                "" if row.get(field.id) is None else answer_text(field, row[field.id], language)
                 for field in question.fields
             )
             for row in rows
@@ -104,7 +104,7 @@ def answers_sheet(
                     section,
                     question.id,
                     wording(question, bank, visibility.answers, language),
-                    format_value(question, answer.value, language) if answer else "",
+                    answer_text(question, answer.value, language) if answer else "",
                     answer.note if answer else "",
                     answer.source if answer else "",
                     _(CONFIDENCE_LABELS[answer.confidence]) if answer and answer.confidence else "",

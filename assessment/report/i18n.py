@@ -31,8 +31,13 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 from babel.support import Translations
 
-from assessment.engine.bank import CONFIDENCE_LABELS
-from assessment.engine.display import format_number
+from assessment.engine.bank import CONFIDENCE_LABELS, Question
+from assessment.engine.display import (
+    DISPLAY_LABELS,
+    OTHERS_NOT_KNOWN_TEXT,
+    format_number,
+    format_value,
+)
 from assessment.engine.document import EVIDENCE_KIND_LABELS, STATUS_LABELS
 from assessment.engine.scoring import (
     LEVEL_LABELS,
@@ -123,6 +128,14 @@ class ReportLanguage:
         return format_number(value, self.code)
 
 
+def answer_text(question: Question, value: Any, language: str) -> str:
+    """``value`` in words in ``language``, as the review page, the report and
+    the sheets show it (:func:`~assessment.engine.display.format_value`, an
+    open list ending ", and others not known" in that language)."""
+    others = report_language(language).gettext(OTHERS_NOT_KNOWN_TEXT)
+    return format_value(question, value, language, others)
+
+
 @cache
 def report_language(code: str) -> ReportLanguage:
     """The :class:`ReportLanguage` of the language ``code``."""
@@ -142,6 +155,7 @@ def engine_labels() -> tuple[str, ...]:
         RECOMMENDATION_LABELS,
         RISK_LABELS,
         VERDICT_LABELS,
+        DISPLAY_LABELS,
     )
     return tuple(dict.fromkeys(label for table in tables for label in table.values()))
 

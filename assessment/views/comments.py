@@ -10,10 +10,11 @@ from werkzeug.wrappers import Response
 
 from assessment.access import db, login_required, require_user
 from assessment.engine.bank import Bank
-from assessment.engine.display import format_value, wording
+from assessment.engine.display import wording
 from assessment.forms import ActionForm, CommentForm
 from assessment.i18n import confidence_labels
 from assessment.models import Assessment
+from assessment.report.i18n import answer_text
 from assessment.services.assessments import answers_of, visibility_of
 from assessment.services.comments import (
     COMMENT_MAX,
@@ -54,7 +55,7 @@ def _render_thread(
         question_text=wording(question, bank, visibility.answers, assessment.language),
         section=bank.section(question.section_id),
         answer=answer,
-        shown=format_value(question, answer.value, assessment.language) if answer else None,
+        shown=answer_text(question, answer.value, assessment.language) if answer else None,
         confidence_labels=confidence_labels(),
         threads=threads(db(), assessment, [question_id]).get(question_id, []),
         typed=typed,

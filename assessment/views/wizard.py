@@ -9,6 +9,7 @@ page is shown again with them instead of moving on.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -16,18 +17,24 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from assessment.access import app_bank, app_config, db, login_required, require_user
-from assessment.engine.answers import AnswerValueError, is_unknown
-from assessment.engine.bank import Bank, Question
-from assessment.engine.display import format_value
+from assessment.engine.answers import (
+    OTHERS_NOT_KNOWN,
+    AnswerValueError,
+    allows_others_not_known,
+    is_unknown,
+)
+from assessment.engine.bank import Bank, Question, QuestionType
 from assessment.engine.progress import Visibility
 from assessment.forms import (
     SectionForm,
+    field_name,
     form_data_for,
     make_section_form,
     read_answer,
 )
 from assessment.i18n import confidence_labels, engine_message
 from assessment.models import Assessment
+from assessment.report.i18n import answer_text
 from assessment.services.assessments import (
     AssessmentLocked,
     SubmittedAnswer,
@@ -55,6 +62,54 @@ def _neighbours(visibility: Visibility, section_id: str) -> tuple[str | None, st
     return previous, following
 
 
+def _asked_at_start(bank: Bank) -> frozenset[str]:
+    """The questions the new-assessment page asks (and stores the answers to):
+    the kinds of surveillance involved, the bank's ``programme_types`` role."""
+    question_id = bank.role("programme_types")
+    return frozenset({question_id} if question_id else ())
+
+
+def _split(
+    bank: Bank, visible: tuple[Question, ...], answered: Mapping[str, Any]
+) -> tuple[tuple[Question, ...], tuple[Question, ...]]:
+    """(the questions the section asks, those answered on the new-assessment
+    page that it shows as answered instead).  ``?change=<question id>`` asks
+    one of the latter again, so that its answer can be changed."""
+    change = request.args.get("change")
+    given = tuple(
+        q for q in visible if q.id in _asked_at_start(bank) and q.id in answered and q.id != change
+    )
+    return tuple(q for q in visible if q not in given), given
+
+
+def _remove_row(form: SectionForm, bank: Bank, questions: tuple[Question, ...]) -> str | None:
+    """If the button pressed was a row's "Remove" (``remove-row:<question
+    id>:<row index>``), take that row out of ``form``, leaving every other
+    value as typed; returns the question's id (``None`` for another button)."""
+    action = request.form.get("action", "")
+    if not action.startswith("remove-row:"):
+        return None
+    question_id, _sep, index = action.removeprefix("remove-row:").rpartition(":")
+    if not (index.isdigit() and bank.has_question(question_id)):
+        return None
+    question = bank.question(question_id)
+    if question.type is not QuestionType.GROUP or question not in questions:
+        return None
+    rows = form.question_fields(question).value
+    if int(index) < len(rows.entries):
+        del rows.entries[int(index)]
+        rows.last_index = len(rows.entries) - 1
+        if not rows.entries:  # a table always shows a row to type in
+            rows.append_entry()
+    return question_id
+
+
+def _new_row_index(value: Any) -> int:
+    """Which row of a group a section page shows blank for a new row: the one
+    after the stored rows (:func:`~assessment.forms.form_data_for` adds it)."""
+    return len(value) if isinstance(value, list) else 0
+
+
 def _render_section(
     assessment: Assessment,
     bank: Bank,
@@ -67,11 +122,16 @@ def _render_section(
     notice: str | None = None,
     evidence_error: tuple[str, str] | None = None,
     new_questions: frozenset[str] = frozenset(),
+    given: tuple[Question, ...] = (),
+    focus_row: str | None = None,
 ) -> tuple[str, int]:
     """The section page; ``new_questions`` are the ids of the questions an
-    answer just brought up, marked "New" on the page."""
+    answer just brought up, marked "New" on the page; ``given`` those answered
+    on the new-assessment page, shown with their answer and a link to change it;
+    ``focus_row`` a group whose last row (the one just added) gets the focus."""
     previous, following = _neighbours(visibility, section_id)
     config = app_config()
+    stored = visibility.answers
     html = render_template(
         "wizard/section.html",
         assessment=assessment,
@@ -89,8 +149,26 @@ def _render_section(
         evidence=evidence_by_question(assessment),
         evidence_error=evidence_error,
         evidence_limit=megabytes(config.evidence_file_max_bytes),
-        comment_threads=threads(db(), assessment, [q.id for q in questions]),
+        comment_threads=threads(db(), assessment, [q.id for q in (*questions, *given)]),
         new_questions=new_questions,
+        openable=frozenset(q.id for q in questions if allows_others_not_known(q)),
+        given=[
+            {
+                "question": q,
+                "shown": answer_text(q, stored[q.id], assessment.language),
+                "change": url_for(
+                    "wizard.section",
+                    assessment_id=assessment.uuid,
+                    section_id=section_id,
+                    change=q.id,
+                    _anchor=q.id,
+                ),
+            }
+            for q in given
+            if q.id in stored
+        ],
+        others_not_known=OTHERS_NOT_KNOWN,
+        focus_row=focus_row,
     )
     return html, status
 
@@ -113,7 +191,7 @@ def stored_section_page(
         if evidence_error:
             flash(evidence_error[1])
         return redirect(url_for("wizard.review", assessment_id=assessment.uuid))
-    questions = progress.visible
+    questions, given = _split(bank, progress.visible, stored)
     form_class = make_section_form(questions, assessment.language)
     form = form_class(formdata=None, data=form_data_for(stored, questions, assessment.language))
     form.base_revision.data = str(assessment.revision)
@@ -127,6 +205,7 @@ def stored_section_page(
         status=status,
         notice=_("The file was not attached.") if evidence_error and status != 409 else None,
         evidence_error=evidence_error,
+        given=given,
     )
 
 
@@ -137,6 +216,7 @@ def _refused_as_submitted(
     section_id: str,
     form: SectionForm,
     questions: tuple[Question, ...],
+    given: tuple[Question, ...] = (),
 ) -> tuple[str, int]:
     """409: the page again, with what the user typed, saying why nothing was saved."""
     form.base_revision.data = str(assessment.revision)
@@ -149,6 +229,7 @@ def _refused_as_submitted(
         questions,
         status=409,
         notice=locked_message(assessment.status),
+        given=given,
     )
 
 
@@ -168,18 +249,34 @@ def section(assessment_id: str, section_id: str) -> Any:
     if progress is None:
         flash(_("That section does not apply to this assessment."))
         return redirect(url_for("wizard.review", assessment_id=assessment.uuid))
-    questions = progress.visible
+    shown_before = progress.visible
+    questions, given = _split(bank, shown_before, stored)
     form_class = make_section_form(questions, assessment.language)
 
     if request.method == "GET":
         form = form_class(formdata=None, data=form_data_for(stored, questions, assessment.language))
         form.base_revision.data = str(assessment.revision)
-        return _render_section(assessment, bank, visibility, section_id, form, questions)
+        added = request.args.get("added")
+        added = added if added and any(q.id == added for q in questions) else None
+        return _render_section(
+            assessment,
+            bank,
+            visibility,
+            section_id,
+            form,
+            questions,
+            given=given,
+            focus_row=added,
+            notice=_("Saved. A new row was added.") if added else None,
+        )
 
     form = form_class()
     form.validate()  # CSRF is checked before the view runs; field values by the engine below
+    removed = _remove_row(form, bank, questions)
     if assessment.is_submitted:
-        return _refused_as_submitted(assessment, bank, visibility, section_id, form, questions)
+        return _refused_as_submitted(
+            assessment, bank, visibility, section_id, form, questions, given
+        )
     submitted: dict[str, SubmittedAnswer] = {}
     errors: dict[str, list[str]] = {}
     for question in questions:
@@ -187,7 +284,7 @@ def section(assessment_id: str, section_id: str) -> Any:
         try:
             submitted[question.id] = read_answer(fields, assessment.language)
         except AnswerValueError as error:
-            errors[question.id] = [engine_message(str(error))]
+            errors[question.id] = [engine_message(error)]
     try:  # without the revision the page was loaded at, assume the oldest: never overwrite blindly
         base_revision = int(form.base_revision.data or 0)
     except ValueError:
@@ -197,11 +294,13 @@ def section(assessment_id: str, section_id: str) -> Any:
             db(), assessment, require_user(), submitted, base_revision, section_id, taken=True
         )
     except AssessmentLocked:  # submitted (or more) by someone else while this page was saved
-        return _refused_as_submitted(assessment, bank, visibility, section_id, form, questions)
+        return _refused_as_submitted(
+            assessment, bank, visibility, section_id, form, questions, given
+        )
     if result.changed:  # one scoring of the saved answers: the summary's and the next page's
         visibility = store_summary(db(), assessment, bank).visibility
     for question_id, theirs in result.conflicts.items():
-        shown = format_value(bank.question(question_id), theirs.value, assessment.language)
+        shown = answer_text(bank.question(question_id), theirs.value, assessment.language)
         errors.setdefault(question_id, []).append(
             _(
                 "Someone else changed this answer while you were editing; it now reads:"
@@ -211,13 +310,14 @@ def section(assessment_id: str, section_id: str) -> Any:
         )
 
     progress = visibility.section_progress(section_id)
-    now_visible = progress.visible if progress else ()
-    appeared = [q for q in now_visible if q not in questions]
+    now_visible, given = _split(bank, progress.visible if progress else (), visibility.answers)
+    appeared = [q for q in now_visible if q not in shown_before]
     action = request.form.get("action", "continue")
     add_row = action.removeprefix("add-row:") if action.startswith("add-row:") else None
-    if errors or appeared or add_row:
+    if errors or appeared:
         form = make_section_form(now_visible, assessment.language)()
         form.validate()
+        _remove_row(form, bank, now_visible)
         if add_row and bank.has_question(add_row) and bank.question(add_row) in now_visible:
             form.question_fields(bank.question(add_row)).value.append_entry()
         for question_id, messages in errors.items():
@@ -227,9 +327,6 @@ def section(assessment_id: str, section_id: str) -> Any:
         if errors:
             notice = _("Some answers need attention; the others were saved.")
             status = 409 if result.conflicts else 422
-        elif add_row:
-            notice = _("Saved. A new row was added.")
-            status = 200
         else:
             notice = _("Your answers brought up further questions on this page.")
             status = 200
@@ -243,6 +340,34 @@ def section(assessment_id: str, section_id: str) -> Any:
             status=status,
             notice=notice,
             new_questions=frozenset(q.id for q in appeared),
+            given=given,
+            focus_row=add_row if add_row and not errors else None,
+        )
+
+    if add_row and any(q.id == add_row for q in now_visible):
+        # Back to the page at the new blank row, whose first field takes the focus
+        # (the fragment names that field: Chromium ignores autofocus when the
+        # fragment names any other element).
+        index = _new_row_index(visibility.answers.get(add_row))
+        first = bank.question(add_row).fields[0].id
+        return redirect(
+            url_for(
+                "wizard.section",
+                assessment_id=assessment.uuid,
+                section_id=section_id,
+                added=add_row,
+                _anchor=f"{field_name(add_row)}-{index}-{first}",
+            )
+        )
+    if removed is not None:
+        flash(_("The row was removed; your other answers are saved."))
+        return redirect(
+            url_for(
+                "wizard.section",
+                assessment_id=assessment.uuid,
+                section_id=section_id,
+                _anchor=removed,
+            )
         )
 
     if action == "exit":
@@ -293,7 +418,7 @@ def _render_review(assessment: Assessment, bank: Bank) -> str:
                 {
                     "question": question,
                     "answer": stored.get(question.id),
-                    "shown": format_value(question, stored[question.id].value, lang)
+                    "shown": answer_text(question, stored[question.id].value, lang)
                     if question.id in stored
                     else None,
                 }

@@ -6,10 +6,14 @@ import pytest
 
 from assessment.config import DEFAULT_BANK_DIR
 from assessment.engine.answers import (
+    OTHERS_NOT_KNOWN,
     AnswerValueError,
+    allows_others_not_known,
     check_metadata,
     check_value,
+    chosen_options,
     is_not_applicable,
+    is_open_list,
     is_unknown,
 )
 from assessment.engine.bank import Bank, Confidence
@@ -124,3 +128,16 @@ def test_is_not_applicable() -> None:
     assert not is_not_applicable(["not_applicable", "x"])
     assert not is_not_applicable("unknown")
     assert not is_not_applicable(None)
+
+
+def test_an_open_list_keeps_its_mark_last_and_its_options_in_bank_order() -> None:
+    question = BANK.question("cam.functions")
+    assert allows_others_not_known(question)
+    value = check_value(question, [OTHERS_NOT_KNOWN, "live_fr", "recording"])
+    assert value == ["recording", "live_fr", OTHERS_NOT_KNOWN]
+    assert is_open_list(value)
+    assert chosen_options(value) == ["recording", "live_fr"]
+    assert not is_open_list(check_value(question, ["recording"]))
+    assert not allows_others_not_known(BANK.question("scope.programme_types"))
+    with pytest.raises(AnswerValueError, match="Choose the options you know of"):
+        check_value(question, [OTHERS_NOT_KNOWN])

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from assessment.config import DEFAULT_BANK_DIR
-from assessment.engine.answers import Answer
+from assessment.engine.answers import OTHERS_NOT_KNOWN, Answer
 from assessment.engine.bank import Confidence
 from assessment.engine.document import (
     AssessmentDocument,
@@ -114,3 +114,44 @@ def test_invalid_documents_are_rejected_with_reason(changes: dict[str, Any], mes
 def test_not_json() -> None:
     with pytest.raises(DocumentError, match="not valid JSON"):
         load_document(b"{oops", BANK)
+
+
+def test_an_open_list_round_trips_and_a_closed_one_still_imports() -> None:
+    """ "These, and others not known" is the list with OTHERS_NOT_KNOWN at its
+    end; an archive written before it existed has closed lists only."""
+    opened = _document(
+        Answer("scope.programme_types", ["camera"]),
+        Answer("cam.functions", ["recording", "live_fr", OTHERS_NOT_KNOWN]),
+    )
+    data = json.loads(canonical_json(opened))
+    stored = {a["question"]: a["value"] for a in data["answers"]}
+    assert stored["cam.functions"] == ["recording", "live_fr", "+others"]
+    again = load_document(canonical_json(opened), BANK)
+    assert again.answers_by_question()["cam.functions"].value == [
+        "recording",
+        "live_fr",
+        OTHERS_NOT_KNOWN,
+    ]
+    assert canonical_json(again) == canonical_json(opened)
+
+    older = json.loads(canonical_json(_document(Answer("cam.functions", ["recording"]))))
+    assert load_document(json.dumps(older), BANK).answers_by_question()["cam.functions"].value == [
+        "recording"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("question", "value"),
+    [
+        ("scope.programme_types", ["camera", "+others"]),  # no "not known": no open list
+        ("cam.functions", ["+others"]),  # nothing chosen
+        ("cam.functions", ["unknown", "+others"]),
+        ("cam.functions", ["recording", "+others", "+others"]),
+        ("cam.functions", ["recording", "+other"]),
+    ],
+)
+def test_an_open_list_is_refused_where_it_does_not_fit(question: str, value: Any) -> None:
+    document = json.loads(canonical_json(_document(Answer("scope.programme_types", ["camera"]))))
+    document["answers"].append({"question": question, "value": value})
+    with pytest.raises(DocumentError):
+        load_document(json.dumps(document), BANK)

@@ -9,6 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from assessment.engine.answers import OTHERS_NOT_KNOWN, allows_others_not_known
 from assessment.engine.bank import (
     NOT_APPLICABLE,
     UNKNOWN,
@@ -530,3 +531,67 @@ def test_card_data_tracing() -> None:
     assert (oversight.verdict, oversight.presumed) == (NOT_MET, True)
     assert (legality.verdict, legality.presumed) == (NOT_MET, False)
     assert {"rec.pay_court_order", "rec.pay_sensitive"} <= {r.id for r in result.recommendations}
+
+
+# --- "these, and others not known" ---------------------------------------------------
+
+OPENABLE = [q for q in BANK.questions if allows_others_not_known(q)]
+VERDICT_RANK = {MET: 0, INSUFFICIENT: 1, PARTLY_MET: 1, NOT_MET: 2}
+
+
+def _known_lists(question: Question) -> st.SearchStrategy[list[str]]:
+    known = [o.value for o in question.options if o.value not in (UNKNOWN, NOT_APPLICABLE)]
+    return st.lists(st.sampled_from(known), min_size=1, unique=True)
+
+
+def _no_better(opened: ScoringResult, closed: ScoringResult) -> None:
+    for a, b in zip(opened.rights, closed.rights, strict=True):
+        assert a.inherent >= b.inherent, a.right_id
+        assert a.residual >= b.residual, a.right_id
+    for a_step, b_step in zip(opened.steps, closed.steps, strict=True):
+        assert VERDICT_RANK[a_step.verdict] >= VERDICT_RANK[b_step.verdict], a_step.step_id
+        if b_step.verdict == NOT_MET:
+            assert a_step.verdict == NOT_MET
+    assert opened.impact_level >= closed.impact_level
+    assert opened.level_range[1] >= closed.level_range[1]
+    assert RECOMMENDATION_RANK[opened.recommendation] >= RECOMMENDATION_RANK[closed.recommendation]
+
+
+@PROPERTY_SETTINGS
+@given(
+    answers=answer_sets,
+    picked=st.sampled_from(OPENABLE).flatmap(lambda q: st.tuples(st.just(q), _known_lists(q))),
+)
+def test_an_open_list_never_scores_better_than_the_same_list_closed(
+    answers: dict[str, Any], picked: tuple[Question, list[str]]
+) -> None:
+    """docs/methodology.md §6: an open list is the chosen options and a "not
+    known" for the others, and the worse reading counts."""
+    question, chosen = picked
+    closed = score(BANK, {**answers, question.id: chosen})
+    opened = score(BANK, {**answers, question.id: [*chosen, OTHERS_NOT_KNOWN]})
+    _no_better(opened, closed)
+    # On the known answers only, an open list is its chosen options.
+    assert opened.level_range[0] == closed.level_range[0]
+
+
+def test_an_open_list_reads_the_others_as_not_known() -> None:
+    """A severity question answered with its mildest option, left open: each
+    right it can engage is engaged at the "not known" level at least."""
+    base = {"scope.programme_types": ["camera"]}
+    mildest = min(
+        (o for o in BANK.question("cam.functions").options if o.value != UNKNOWN),
+        key=lambda o: BANK.question("cam.functions").scoring.levels.get(o.value, 9),  # type: ignore[union-attr]
+    ).value
+    closed = score(BANK, {**base, "cam.functions": [mildest]})
+    opened = score(BANK, {**base, "cam.functions": [mildest, OTHERS_NOT_KNOWN]})
+    unknown = score(BANK, {**base, "cam.functions": [UNKNOWN]})
+    for o, u in zip(opened.rights, unknown.rights, strict=True):
+        assert o.engaged == u.engaged, o.right_id
+        assert o.inherent >= u.inherent, o.right_id
+    assert opened.impact_level > closed.impact_level or any(
+        o.inherent > c.inherent for o, c in zip(opened.rights, closed.rights, strict=True)
+    )
+    traced = [t for r in opened.rights for t in r.trace if t.question_id == "cam.functions"]
+    assert traced
+    assert all(t.unknown for t in traced)
