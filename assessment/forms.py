@@ -40,10 +40,12 @@ from assessment.engine.answers import (
     SOURCE_MAX,
     check_metadata,
     check_value,
+    unstorable_error,
 )
 from assessment.engine.bank import CONFIDENCE_LABELS, Bank, Question, QuestionType
 from assessment.engine.document import STATEMENT_MAX
-from assessment.engine.inputs import number_text, unstorable_message
+from assessment.engine.inputs import number_text
+from assessment.i18n import engine_message
 from assessment.services.assessments import SubmittedAnswer
 from assessment.services.comments import COMMENT_MAX
 from assessment.services.results import SEARCH_MAX
@@ -86,8 +88,8 @@ def _unstorable_in(data: Any) -> str | None:
     database cannot store."""
     texts = data if isinstance(data, list) else [data]
     for text in texts:
-        if isinstance(text, str) and (message := unstorable_message(text)) is not None:
-            return message
+        if isinstance(text, str) and (error := unstorable_error(text)) is not None:
+            return engine_message(error)
     return None
 
 

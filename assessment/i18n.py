@@ -100,6 +100,20 @@ ENGINE_MESSAGES: Final = frozenset(
         N_("Enter a date as YYYY-MM-DD."),
         N_("Enter a real date as YYYY-MM-DD, e.g. 2020-03-30."),
         N_("Add at least one row."),
+        N_(
+            "This text contains a character that cannot be stored: %(code)s (%(kind)s). "
+            "Remove it and try again."
+        ),
+        N_(
+            "The note contains a character that cannot be stored: %(code)s (%(kind)s). "
+            "Remove it and try again."
+        ),
+        N_(
+            "The source contains a character that cannot be stored: %(code)s (%(kind)s). "
+            "Remove it and try again."
+        ),
+        N_("a NUL character"),
+        N_("half of a surrogate pair"),
     }
 )
 

@@ -383,6 +383,23 @@ def test_a_russian_user_sees_engine_messages_with_values_in_russian(
     )
 
 
+def test_text_that_cannot_be_stored_is_refused_in_the_interface_language(
+    browser, signup, start_assessment
+) -> None:  # type: ignore[no-untyped-def]
+    signup(browser)
+    browser.post("/language", {"language": "ru"}, page="/")
+    assessment_id = start_assessment(browser, ["payment"])
+    notes = _section_url(assessment_id, "scoping.context")
+    browser.get(notes)
+    refused = browser.post(
+        notes, {field_name("scope.context_notes"): "до\x00после", "action": "continue"}
+    )
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "символ, который нельзя сохранить: U+0000 (символ NUL)" in html
+    assert "cannot be stored" not in html
+
+
 def test_an_english_user_sees_the_same_message_in_english(
     browser, signup, start_assessment
 ) -> None:  # type: ignore[no-untyped-def]

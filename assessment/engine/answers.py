@@ -27,7 +27,7 @@ import datetime as dt
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from assessment.engine.bank import (
     NOT_APPLICABLE,
@@ -40,7 +40,7 @@ from assessment.engine.inputs import (
     NumberRejected,
     number_text,
     read_number,
-    unstorable_message,
+    unstorable_code,
 )
 
 SHORT_TEXT_MAX = 200
@@ -288,11 +288,33 @@ def check_value(question: Question, value: Any, language: str = "en") -> Any:
     return checker(question, value)
 
 
+UNSTORABLE_MESSAGES: Final = {
+    "This text": "This text contains a character that cannot be stored: %(code)s (%(kind)s). "
+    "Remove it and try again.",
+    "The note": "The note contains a character that cannot be stored: %(code)s (%(kind)s). "
+    "Remove it and try again.",
+    "The source": "The source contains a character that cannot be stored: %(code)s (%(kind)s). "
+    "Remove it and try again.",
+}
+"""The message for text the database cannot store, by what holds it; ``kind``
+is a message of its own (a NUL character, half of a surrogate pair)."""
+
+
+def unstorable_error(text: str, what: str = "This text") -> AnswerValueError | None:
+    """The error for ``text`` (``what``: a key of :data:`UNSTORABLE_MESSAGES`)
+    if it holds a character the database cannot store, else ``None``."""
+    found = unstorable_code(text)
+    if found is None:
+        return None
+    code, kind = found
+    return AnswerValueError(UNSTORABLE_MESSAGES[what], code=code, kind=AnswerValueError(kind))
+
+
 def _check_storable(text: str, what: str = "This text") -> None:
     """Raises :class:`AnswerValueError` if the database cannot store ``text``."""
-    message = unstorable_message(text, what)
-    if message is not None:
-        raise AnswerValueError(message)
+    error = unstorable_error(text, what)
+    if error is not None:
+        raise error
 
 
 def check_metadata(note: Any, source: Any, confidence: Any) -> tuple[str, str, Confidence | None]:

@@ -34,15 +34,26 @@ class JsonRejected(ValueError):
     The message is for the user."""
 
 
-def unstorable_character(text: str) -> str | None:
-    """A description of the first character in ``text`` that the database
-    cannot store (``"U+0000 (a NUL character)"``), or ``None`` if there is none."""
+NUL_CHARACTER = "a NUL character"
+HALF_SURROGATE = "half of a surrogate pair"
+
+
+def unstorable_code(text: str) -> tuple[str, str] | None:
+    """The code point and kind (:data:`NUL_CHARACTER` or :data:`HALF_SURROGATE`)
+    of the first character in ``text`` that the database cannot store, as
+    ``("U+0000", "a NUL character")``, or ``None`` if there is none."""
     found = _UNSTORABLE.search(text)
     if found is None:
         return None
     code = ord(found.group())
-    kind = "a NUL character" if code == 0 else "half of a surrogate pair"
-    return f"U+{code:04X} ({kind})"
+    return f"U+{code:04X}", NUL_CHARACTER if code == 0 else HALF_SURROGATE
+
+
+def unstorable_character(text: str) -> str | None:
+    """A description of the first character in ``text`` that the database
+    cannot store (``"U+0000 (a NUL character)"``), or ``None`` if there is none."""
+    found = unstorable_code(text)
+    return None if found is None else f"{found[0]} ({found[1]})"
 
 
 def unstorable_message(text: str, what: str = "This text") -> str | None:

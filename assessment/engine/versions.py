@@ -21,7 +21,7 @@ from types import MappingProxyType
 
 from assessment.engine.answers import Answer, AnswerValueError, check_value
 from assessment.engine.bank import DEFAULT_LANGUAGE, Bank, Question
-from assessment.engine.display import format_value
+from assessment.engine.display import OTHERS_NOT_KNOWN_TEXT, format_value
 
 
 class Change(StrEnum):
@@ -150,14 +150,20 @@ class UpgradePlan:
 
 
 def plan_upgrade(
-    old: Bank, new: Bank, answers: Mapping[str, Answer], language: str = DEFAULT_LANGUAGE
+    old: Bank,
+    new: Bank,
+    answers: Mapping[str, Answer],
+    language: str = DEFAULT_LANGUAGE,
+    others: str = OTHERS_NOT_KNOWN_TEXT,
 ) -> UpgradePlan:
     """Which of ``answers`` (to questions of ``old``) carry over to ``new``.
 
     An answer to an unchanged question whose value the new question would
     nevertheless refuse (e.g. a narrower number range) is not carried: that
     question counts as changed (difference ``value``).  Answers to questions
-    that neither bank has are dropped.
+    that neither bank has are dropped.  Answers left behind are shown in
+    ``language``, an open list ending with ``others`` (its "and others not
+    known" in that language).
     """
     comparison = compare_banks(old, new)
     by_id = {item.question_id: item for item in (*comparison.unchanged, *comparison.changed)}
@@ -178,7 +184,7 @@ def plan_upgrade(
             else:
                 carried.append(answer)
                 continue
-        shown = format_value(old.question(question_id), answer.value, language)
+        shown = format_value(old.question(question_id), answer.value, language, others)
         left[question_id] = LeftAnswer(item, answer, shown)
     changed = tuple(
         left[question.id].item if question.id in refused else by_id[question.id]

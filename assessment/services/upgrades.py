@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 
 from assessment.engine.bank import Bank
 from assessment.engine.banks import BankSet
+from assessment.engine.display import OTHERS_NOT_KNOWN_TEXT
 from assessment.engine.versions import UpgradePlan, plan_upgrade
 from assessment.models import Assessment, AssessmentEvent, BankUpgrade, User, utcnow
+from assessment.report.i18n import report_language
 from assessment.services.assessments import (
     AssessmentLocked,
     answers_of,
@@ -48,7 +50,8 @@ def preview_upgrade(assessment: Assessment, banks: BankSet) -> UpgradePlan:
     if not needs_upgrade(assessment, banks):
         raise AlreadyCurrent(assessment.uuid)
     old: Bank = bank_of(assessment, banks)
-    return plan_upgrade(old, banks.current, answers_of(assessment), assessment.language)
+    others = report_language(assessment.language).gettext(OTHERS_NOT_KNOWN_TEXT)
+    return plan_upgrade(old, banks.current, answers_of(assessment), assessment.language, others)
 
 
 def upgrade_to_current(

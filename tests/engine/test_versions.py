@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from assessment.config import DEFAULT_BANK_DIR
-from assessment.engine.answers import Answer
+from assessment.engine.answers import OTHERS_NOT_KNOWN, Answer
 from assessment.engine.bank import Confidence, QuestionType
 from assessment.engine.banks import UnknownBankVersion, load_banks, load_exchange
 from assessment.engine.conditions import Equals
@@ -174,3 +174,25 @@ def test_an_answer_the_new_version_refuses_is_not_carried(tmp_path: Path) -> Non
     assert plan.carried == ()
     assert [c.question_id for c in plan.changed] == [CHANGED, "desc.people_affected"]
     assert plan.left["desc.people_affected"].item.differences == ("value",)
+
+
+def test_an_open_list_left_behind_says_and_others_in_the_words_given() -> None:
+    """An open multiple-choice answer to a question the new bank changed is
+    shown ending with the phrase the caller gives (the web layer gives it in
+    the assessment's language)."""
+    banks = load_banks(DEFAULT_BANK_DIR)
+    old, new = banks.get(BANK_ID, "1.0"), banks.current
+    changed = {item.question_id for item in compare_banks(old, new).changed}
+    question = next(
+        q
+        for q in old.questions
+        if q.type is QuestionType.MULTIPLE_CHOICE and q.id in changed and len(q.options) > 1
+    )
+    first = question.options[0]
+    answers = {question.id: Answer(question.id, [first.value, OTHERS_NOT_KNOWN])}
+    plan = plan_upgrade(old, new, answers, "ru", "и другие, о которых неизвестно")
+    assert plan.left[question.id].shown == (
+        f"{first.label.get_text('ru')}, и другие, о которых неизвестно"
+    )
+    english = plan_upgrade(old, new, answers)
+    assert english.left[question.id].shown.endswith(", and others not known")
