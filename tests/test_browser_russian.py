@@ -2,9 +2,10 @@
 with JavaScript off, a person opens the landing page, switches it to Russian,
 signs up, starts a Russian assessment of Moscow's quarantine cameras, answers
 every section of the wizard through its forms, reviews and submits it, makes
-a share link for an auditor, and the auditor downloads the report (after the
-"being prepared" page reloads itself).  The PDF is Russian: headings, «quotes»,
-dates, numbers with a narrow no-break space, /Lang ru.
+a share link for an auditor, and the auditor downloads the report (the
+"being prepared" page reloads itself until the "ready" page starts the
+download).  The PDF is Russian: headings, «quotes», dates, numbers with a
+narrow no-break space, /Lang ru.
 
 Every page visited is checked with axe-core (WCAG 2.2 AA, 0 violations) and
 for sideways scrolling, in Russian and in English, at a desktop width and at
@@ -18,7 +19,7 @@ collected per combination, so that one test names every page that fails.
 
 The app is served once for the module, on a SQLite database of its own: the
 pages do not depend on the database (CI's PostgreSQL run leaves this module
-out, as it uses no ``migrated_engine``)."""
+out: it is ``database_agnostic`` and uses no ``migrated_engine``)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Error, Page
+from playwright.sync_api import Browser, Page
 from pypdf import PdfReader
 
 from assessment.config import Config
@@ -38,6 +39,7 @@ from assessment.db import make_engine
 from assessment.engine.bank import QuestionType
 from assessment.forms import field_name
 from assessment.migrate import upgrade
+from assessment.views import shares as share_views
 from tests.browser import (
     PHONE,
     axe_violations,
@@ -50,6 +52,8 @@ from tests.conftest import TEST_PASSWORD
 from tests.helpers import BANK
 from tests.pdf_text import flat_pdf_text, pdf_pages
 from tests.test_concurrency import _FormReader  # a form as a browser sends it
+
+pytestmark = pytest.mark.database_agnostic
 
 NARROW_NBSP = "\u202f"
 DESKTOP = {"width": 1280, "height": 800}
@@ -163,6 +167,7 @@ class Visit:
     fill: tuple[tuple[str, str], ...] = ()
     button: str = ""
     shows: str = ""
+    allowed: tuple[str, ...] = ()  # axe-core rules this page breaks, knowingly
 
 
 @dataclass
@@ -204,7 +209,7 @@ class Checker:
         # Colour contrast, by far axe-core's slowest rule, depends on the styles,
         # which are the same in both languages: it is checked in Russian only.
         skip = ("color-contrast",) if language != "ru" else ()
-        for violation in axe_violations(page, skip):
+        for violation in axe_violations(page, (*skip, *visit.allowed)):
             self.found[language, width].append(f"{where}: {violation}")
         self.checked[language, width].append(visit.name)
 
@@ -221,7 +226,6 @@ class Checker:
 class Journey:
     checker: Checker
     pdf: bytes = b""
-    preparing_checked: list[str] = field(default_factory=list)
 
 
 def _h1(page: Page) -> str:
@@ -388,10 +392,10 @@ def _walk(base: str, person: Page, checker: Checker, auditor: Page, folder: Path
     assert person.url.split("#")[0] == review_url
     assert "Не отвечено" not in person.locator("main").inner_text()
     seen(Visit("review", review_url))
-    person.click("main a[href$='/submit']")
+    person.locator("main a[href$='/submit']").first.click()
     seen(Visit("submit confirmation", person.url))
     checker.revisit(visits)  # while the answers can still be changed
-    drafted = len(visits)
+    done = len(visits)
     person.click("main form button[type=submit]")
     assert person.url.split("#")[0] == review_url
 
@@ -404,7 +408,7 @@ def _walk(base: str, person: Page, checker: Checker, auditor: Page, folder: Path
     person.fill("#label", "Для аудитора")
     person.check("input[name=edition][value=public]")
     person.click("main form.share-form button[type=submit]")
-    link = person.locator("code.share-url").inner_text().strip()
+    link = person.input_value("#share-url")
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/s/\S+", link), link
     seen(
         Visit(
@@ -412,41 +416,43 @@ def _walk(base: str, person: Page, checker: Checker, auditor: Page, folder: Path
             share_url,
             fill=(("#label", "Для аудитора"),),
             button="main form.share-form button[type=submit]",
-            shows="code.share-url",
+            shows="#share-url",
         )
     )
-
     auditor.goto(link)
     switch_language(auditor, "ru")
     seen(Visit("shared summary", link, signed_in=False))
-    with auditor.expect_download(timeout=180_000) as download:
+    checker.revisit(visits[done:])
+    done = len(visits)
+
+    # --- the auditor downloads the report --------------------------------------------------
+    # The report is held at "being prepared" while that page is checked; once the
+    # patch is undone (first, on leaving the block), the page's next reload finds
+    # the report ready and moves on to the "ready" page, which starts the download.
+    with (
+        auditor.expect_download(timeout=180_000) as download,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        patch.setattr(share_views, "report_ready", lambda *args, **kwargs: False)
         auditor.click("main a[href$='/report.pdf']")
-        assert "/report.pdf" in auditor.url
-        assert auditor.locator("meta[http-equiv=refresh]").count() == 1  # being prepared
-        assert auditor.locator("html").get_attribute("lang") == "ru"
-        journey.preparing_checked = _check_preparing(checker, auditor.url)
+        assert _h1(auditor) == "Отчёт готовится"
+        assert auditor.locator("meta[http-equiv=refresh]").count() == 1
+        status_url = f"{link}/report/status"
+        # The page reloads itself (JavaScript may be off): axe-core's meta-refresh
+        # (WCAG 2.2.1, F41), answered by the page's link that turns it off.
+        seen(Visit("being prepared", status_url, False, 202, allowed=("meta-refresh",)))
+        seen(Visit("being prepared, checked by hand", f"{status_url}?auto=0", False, 202))
+        checker.revisit(visits[done:])
+        done = len(visits)
     pdf_path = folder / "report.pdf"
     download.value.save_as(pdf_path)
     journey.pdf = pdf_path.read_bytes()
-    checker.revisit(visits[drafted:])
+    auditor.wait_for_load_state()
+    assert auditor.url == f"{link}/report/ready"
+    assert "готовится" not in _h1(auditor)
+    seen(Visit("report ready", auditor.url, signed_in=False))
+    checker.revisit(visits[done:])
     return journey
-
-
-def _check_preparing(checker: Checker, url: str) -> list[str]:
-    """The "being prepared" page in each combination, while the report is
-    still rendering (once it is ready the URL downloads: not a page)."""
-    checked = []
-    preparing = Visit("report being prepared", url, signed_in=False, status=202)
-    for language, width in COMBINATIONS:
-        try:
-            checker.check(preparing, language, width)
-        except Error as error:  # the download has started: the report is ready
-            if "Download is starting" not in str(error):
-                raise
-            checker.axe.goto("about:blank")
-            break
-        checked.append(f"{language} {width}")
-    return checked
 
 
 def test_the_journey_ends_with_a_russian_report(journey: Journey) -> None:
@@ -454,7 +460,6 @@ def test_the_journey_ends_with_a_russian_report(journey: Journey) -> None:
     «quotes» and the date written out in Russian; read by pypdf, which keeps the
     narrow no-break spaces that pdftotext turns into spaces: thousands apart in
     the numbers typed in Russian, before the year's abbreviation; /Lang ru."""
-    assert journey.preparing_checked, "the being-prepared page was not seen"
     pdf = journey.pdf
     assert pdf.startswith(b"%PDF")
     text = flat_pdf_text(pdf)
@@ -491,6 +496,9 @@ EVERY_COMBINATION = {  # besides each section of the wizard
     "share page",
     "share page, link made",
     "shared summary",
+    "being prepared",
+    "being prepared, checked by hand",
+    "report ready",
 }
 
 
