@@ -100,7 +100,7 @@ def axe_page(chromium: Browser) -> Iterator[Page]:
 def axe_violations(page: Page, skip: Sequence[str] = ()) -> list[str]:
     """axe-core's violations on the page, every ``<details>`` opened first so
     that what it hides is checked too; the rules named in ``skip`` are not run
-    (a check that another one has made of the same page)."""
+    (one already run on the same page, e.g. in the other language)."""
     page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
     options = {"resultTypes": ["violations"], "rules": {rule: {"enabled": False} for rule in skip}}
     results = Axe().run(page, options=options).response
