@@ -8,7 +8,8 @@ The fixtures are registered in tests/conftest.py."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -45,15 +46,24 @@ def served_app(config: Config) -> Iterator[Flask]:
     application.extensions["assessment"]["engine"].dispose()
 
 
+@contextmanager
+def serving(application: Flask) -> Iterator[str]:
+    """``application`` served on a free local port: its base URL."""
+    server = make_server("127.0.0.1", 0, application, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
 @pytest.fixture
 def live_server(served_app: Flask) -> Iterator[str]:
     """The base URL of ``served_app`` on a free local port."""
-    server = make_server("127.0.0.1", 0, served_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with serving(served_app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -87,11 +97,13 @@ def axe_page(chromium: Browser) -> Iterator[Page]:
     context.close()
 
 
-def axe_violations(page: Page) -> list[str]:
+def axe_violations(page: Page, skip: Sequence[str] = ()) -> list[str]:
     """axe-core's violations on the page, every ``<details>`` opened first so
-    that what it hides is checked too."""
+    that what it hides is checked too; the rules named in ``skip`` are not run
+    (one already run on the same page, e.g. in the other language)."""
     page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
-    results = Axe().run(page).response
+    options = {"resultTypes": ["violations"], "rules": {rule: {"enabled": False} for rule in skip}}
+    results = Axe().run(page, options=options).response
     assert len(results["passes"]) > 10, "axe-core did not run its checks"
     return [
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
@@ -111,3 +123,26 @@ def axe_violations_as(
     assert response is not None
     assert response.status == status, (url or person.url, response.status)
     return axe_violations(axe_page)
+
+
+PHONE = {"width": 390, "height": 844}  # a phone held upright, in CSS pixels
+
+
+def horizontal_overflow(page: Page) -> int:
+    """By how many CSS pixels the page is wider than its viewport (0: it
+    fits, nothing to scroll sideways).  Needs JavaScript on, as ``axe_page``."""
+    return int(
+        page.evaluate(
+            "Math.max(0, document.scrollingElement.scrollWidth"
+            " - document.scrollingElement.clientWidth)"
+        )
+    )
+
+
+def switch_language(page: Page, language: str) -> None:
+    """Show the page ``page`` is on in ``language`` with the header's switcher
+    (a form: it works with JavaScript off and returns to the same page); for a
+    signed-in person this changes their account's language."""
+    if page.locator("html").get_attribute("lang") != language:
+        page.click(f"header button[name=language][value={language}]")
+    assert page.locator("html").get_attribute("lang") == language, page.url
