@@ -454,7 +454,7 @@ def register_cli(app: Flask) -> None:
         a time at lower CPU priority; with REPORT_QUEUE=rq, hands them to the
         workers instead.  For a systemd timer (docs/deployment.md)."""
         config = _config()
-        lower_priority()
+        lower_priority(config.report_nice)
         renderer: Renderer
         queued = config.report_queue == "rq" and config.redis_url is not None
         if queued and config.redis_url is not None:
@@ -519,7 +519,14 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(f"reports cannot be signed: {error}") from None
         from assessment.report.queue import run_worker  # rq only where it is used
 
-        run_worker(config.redis_url, _banks(), config.report_cache_dir, signing, burst=burst)
+        run_worker(
+            config.redis_url,
+            _banks(),
+            config.report_cache_dir,
+            signing,
+            burst=burst,
+            nice=config.report_nice,
+        )
 
     @app.cli.command("score")
     @click.argument("file", type=click.Path(dir_okay=False))

@@ -131,6 +131,9 @@ class Config:
     # Both editions are rendered in the background when an assessment is submitted,
     # approved or issued (off: only when asked for, as most tests want).
     report_background: bool = True
+    # How much lower than the web process's the renderers' CPU priority is (nice), so
+    # that a render competing with a request for a core gives way.
+    report_nice: int = 10
     report_idle_minutes: float = 30.0  # `render-idle` renders what has not changed for this long
     report_queue: str = "pool"  # "pool": renderer processes per app process; "rq": RQ workers
     redis_url: str | None = None  # REDIS_URL: RQ's jobs (and, by default, throttling counters)
@@ -240,6 +243,7 @@ class Config:
             report_workers=_number("REPORT_WORKERS", int, 2),
             report_wait_seconds=_number("REPORT_WAIT_SECONDS", float, 1.0),
             report_background=os.environ.get("REPORT_BACKGROUND", "1") != "0",
+            report_nice=_number("REPORT_NICE", int, 10),
             report_idle_minutes=_positive("REPORT_IDLE_MINUTES", 30.0),
             report_queue=_report_queue(redis_url),
             redis_url=redis_url,

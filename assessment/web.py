@@ -197,7 +197,7 @@ def make_renderer(config: Config, banks: BankSet) -> Renderer:
         from assessment.report.queue import QueuedRenderer  # rq only where it is used
 
         return QueuedRenderer(config.redis_url, config.report_cache_dir)
-    return ReportRenderer(banks, config.bank_dir, config.report_workers)
+    return ReportRenderer(banks, config.bank_dir, config.report_workers, nice=config.report_nice)
 
 
 def _install_security_headers(app: Flask) -> None:

@@ -140,6 +140,10 @@ def config(database_url: str, clean_db: Engine, tmp_path: Path) -> Config:
         instance_path=tmp_path / "instance",
         testing=True,
         report_workers=0,  # render in the request thread; tests/test_render_pool.py uses a pool
+        # Renderer processes at the test's own priority: with every core busy running
+        # tests, a render at nice 10 would wait for minutes (the default is tested in
+        # tests/test_background_reports.py).
+        report_nice=0,
         report_background=False,  # only what a test asks for; tests/test_background_reports.py
     )
 

@@ -207,3 +207,16 @@ def test_renderer_processes_run_at_lower_priority(tmp_path: Path) -> None:
         assert os.getpriority(os.PRIO_PROCESS, pid) > mine or mine == 19
     finally:
         renderer.shutdown()
+
+
+def test_the_apps_renderers_take_their_priority_from_the_configuration(config: Config) -> None:
+    from assessment.web import create_app
+
+    for nice in (0, 7):
+        app = create_app(config.with_overrides(report_nice=nice), banks=BANKS)
+        try:
+            assert app.extensions["assessment"]["renderer"].nice == nice
+        finally:
+            app.extensions["assessment"]["renderer"].shutdown()
+            app.extensions["assessment"]["engine"].dispose()
+    assert Config(secret_key="k" * 40, database_url="sqlite://").report_nice == 10

@@ -42,7 +42,7 @@ def _job(target: Path, bank_version: str = BANK.version) -> RenderJob:
 
 @pytest.fixture
 def renderer() -> Iterator[ReportRenderer]:
-    pool = ReportRenderer(BANK, DEFAULT_BANK_DIR, workers=1)
+    pool = ReportRenderer(BANK, DEFAULT_BANK_DIR, workers=1, nice=0)
     yield pool
     pool.shutdown()
 
@@ -53,7 +53,7 @@ def test_worker_renders_into_the_cache_shares_one_render_per_target_and_is_repla
     """One pool for the three promises (each render costs seconds): a render
     lands in the cache, owner-only; two requests for one target share one
     render; and a worker is replaced after its share of renders (here two)."""
-    renderer = ReportRenderer(BANK, DEFAULT_BANK_DIR, workers=1, renders_per_worker=2)
+    renderer = ReportRenderer(BANK, DEFAULT_BANK_DIR, workers=1, renders_per_worker=2, nice=0)
     try:
         target = tmp_path / "cache" / "report.pdf"
         other_target = tmp_path / "cache" / "other.pdf"

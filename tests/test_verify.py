@@ -58,6 +58,7 @@ def app(
         testing=True,
         report_workers=1,  # the report is rendered by a worker process, as in production
         report_wait_seconds=120,
+        report_nice=0,  # as in tests/conftest.py
     )
     application = create_app(config, banks=BANKS)
     application.test_cli_runner().invoke(args=["seed-demo"])

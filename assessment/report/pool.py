@@ -209,10 +209,10 @@ def lower_priority(increment: int = NICE_INCREMENT) -> None:
         os.nice(increment)
 
 
-def _start_worker(bank_dir: str, parent_pid: int) -> None:
+def _start_worker(bank_dir: str, parent_pid: int, nice: int = NICE_INCREMENT) -> None:
     global _worker_bank_dir
     _worker_bank_dir = bank_dir
-    lower_priority()
+    lower_priority(nice)
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     load_banks_cached(bank_dir)
     watcher = threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True)
@@ -266,11 +266,17 @@ class ReportRenderer:
     single bank is taken as the only version."""
 
     def __init__(
-        self, banks: BankSet | Bank, bank_dir: Path, workers: int, renders_per_worker: int = 50
+        self,
+        banks: BankSet | Bank,
+        bank_dir: Path,
+        workers: int,
+        renders_per_worker: int = 50,
+        nice: int = NICE_INCREMENT,
     ) -> None:
         if workers < 0 or renders_per_worker < 1:
             raise ValueError("workers must be 0 or more, renders_per_worker 1 or more")
         self.workers = workers
+        self.nice = nice  # how much lower the workers' CPU priority is than this process's
         self.renders_per_worker = renders_per_worker
         self._submitted_to_pool = 0
         self._exit_hook = False
@@ -352,7 +358,7 @@ class ReportRenderer:
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
-                initargs=(self._bank_dir, os.getpid()),
+                initargs=(self._bank_dir, os.getpid(), self.nice),
             )
             if not self._exit_hook:
                 atexit.register(self.shutdown)

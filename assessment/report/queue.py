@@ -52,7 +52,14 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus, get_current_job
 
 from assessment.engine.banks import BankSet
-from assessment.report.pool import RenderFailed, RenderJob, lower_priority, read_stored, run_job
+from assessment.report.pool import (
+    NICE_INCREMENT,
+    RenderFailed,
+    RenderJob,
+    lower_priority,
+    read_stored,
+    run_job,
+)
 from assessment.report.signing import SigningFiles
 
 LOG = logging.getLogger(__name__)
@@ -295,11 +302,12 @@ def run_worker(
     store: Path,
     signing: SigningFiles | None,
     burst: bool = False,
+    nice: int = NICE_INCREMENT,
 ) -> None:
-    """Work the ``reports`` queue at lower CPU priority until stopped (or,
-    with ``burst``, until it is empty), rendering into ``store`` with
-    ``banks`` (loaded once, here) and signing with ``signing``."""
-    lower_priority()
+    """Work the ``reports`` queue at CPU priority lowered by ``nice`` until
+    stopped (or, with ``burst``, until it is empty), rendering into ``store``
+    with ``banks`` (loaded once, here) and signing with ``signing``."""
+    lower_priority(nice)
     configure_worker(banks, store, signing)
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     connection = Redis.from_url(redis_url)
