@@ -10,7 +10,13 @@ without database work):
   latency with one client (p50) and the 95th percentile with ``--clients``
   clients at once (p95);
 * the dashboard of an organisation with 10 assessments and of one with
-  ``--large`` (default 1,000): p50 with one client.
+  ``--large`` (default 1,000): p50 with one client;
+* then (the "downloads" part) section saves alone and while ``--downloaders``
+  (default 10) further clients download uncached PDF reports: the saves' p95
+  with downloads over their p95 alone (issue 14's goal: at most 1.5), and the
+  longest single request of a download, in server time (goal: about one
+  second, ``REPORT_WAIT_SECONDS``).  ``--only pages`` or ``--only downloads``
+  runs one part.
 
 How:
 
@@ -31,16 +37,37 @@ How:
    together.  Clients are httpx clients with keep-alive connections.  A save
    changes one text answer of the client's own assessment, with the revision
    the page was loaded at, and must be answered 302.
-4. Prints, per kind, the median over the rounds of app and floor figures and
-   their ratio, then the dashboard at 10 and at ``--large``, with the
-   machine; ``--json PATH`` also writes them.
+4. The downloads part (the floor is stopped first): after two warm-up saves
+   per client, ``--rounds`` times A then B.  A: each of the ``--clients``
+   clients makes ``--saves`` saves (as above) at once.  B: the same while
+   each downloader, a member of another organisation with an assessment of
+   its own, loops: it deletes its assessment's folder from the report store
+   (``<instance>/report-cache/<uuid>``; REPORT_QUEUE and REPORT_STORE_DIR are
+   unset, so the app renders in its in-process pool), GETs ``report.pdf``,
+   and while that answers 202 "being prepared" waits ``--poll`` seconds
+   (default 3, the page's own meta refresh and Retry-After) and GETs the
+   status URL, as a browser with JavaScript off does; on its 303 it opens
+   the "ready" page and GETs ``report.pdf`` (200, application/pdf).  The
+   saves start once every downloader's first request is answered; when they
+   end, the downloads under way are finished, so that no render runs into
+   the next A.  Each report request's server time comes from gunicorn's
+   access log (``%(D)s``, set with GUNICORN_CMD_ARGS); the client-side time
+   is printed too.
+5. Prints, per kind, the median over the rounds of app and floor figures and
+   their ratio, then the dashboard at 10 and at ``--large``; then the saves'
+   p50 and p95 alone and with downloads (medians over the rounds), their p95
+   ratio, the PDFs received per round and the longest download request, with
+   the machine; ``--json PATH`` also writes them (the downloads under
+   ``"downloads"``).
 
 ``--quick`` is a smoke test of the script (two short rounds, 50 assessments
-as the large organisation): its figures mean nothing.  The figures of a full
+as the large organisation, 3 saves per client in the downloads part): its
+figures mean nothing.  The figures of a full
 run belong in docs/benchmarks.md with the machine they ran on::
 
     .venv/bin/python bench/bench_web.py                 # full run, SQLite
     .venv/bin/python bench/bench_web.py --quick         # does it work?
+    .venv/bin/python bench/bench_web.py --only downloads  # saves and downloads only
     .venv/bin/python bench/bench_web.py --database postgresql --reset \\
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
 
