@@ -248,24 +248,14 @@ def request_report(
         # a reload while the report renders joins the render without reading the answers again
         future = renderer.running(target)
         if future is None:
-            if not _read_one_revision(session, assessment):
+            job = _job_at_one_revision(
+                session, bank, assessment, edition, cache_dir, certificate, signing,
+                banks=banks, evidence_dir=evidence_dir, embed_limit=embed_limit,
+            )  # fmt: skip
+            if job is None:
                 return None  # changing under every attempt; the caller asks again shortly
-            extras = _extras(session, assessment, edition)  # the revision may be newer
-            target = _cache_path(cache_dir, assessment, edition, certificate, extras)
-            future = renderer.running(target) or renderer.submit(
-                report_job(
-                    session,
-                    bank,
-                    assessment,
-                    edition,
-                    target,
-                    banks,
-                    extras,
-                    evidence_dir=evidence_dir,
-                    embed_limit=embed_limit,
-                    signing=signing,
-                )
-            )
+            target = job.target  # named after the revision read, which may be newer
+            future = renderer.running(target) or renderer.submit(job)
         try:
             future.result(timeout=wait)
         except FutureTimeout:
@@ -309,24 +299,48 @@ def prepare_reports(
         target = _cache_path(cache_dir, assessment, edition, certificate, extras)
         if target.exists() or renderer.running(target) is not None:
             continue
-        if not _read_one_revision(session, assessment):
+        job = _job_at_one_revision(
+            session, bank, assessment, edition, cache_dir, certificate, signing,
+            banks=banks, evidence_dir=evidence_dir, embed_limit=embed_limit,
+        )  # fmt: skip
+        if job is None:
             break  # changing under every attempt: whoever changes it asks again
-        extras = _extras(session, assessment, edition)
-        target = _cache_path(cache_dir, assessment, edition, certificate, extras)
-        job = report_job(
-            session,
-            bank,
-            assessment,
-            edition,
-            target,
-            banks,
-            extras,
-            evidence_dir=evidence_dir,
-            embed_limit=embed_limit,
-            signing=signing,
-        )
         queued.append((edition, renderer.submit(job)))
     return queued
+
+
+def _job_at_one_revision(
+    session: Session,
+    bank: Bank,
+    assessment: Assessment,
+    edition: str,
+    cache_dir: Path,
+    certificate: CertificateInfo,
+    signing: SigningFiles,
+    *,
+    banks: BankSet | None,
+    evidence_dir: Path | None,
+    embed_limit: int,
+) -> RenderJob | None:
+    """The render job of ``edition``, its answers, comments and target all
+    read at one revision of ``assessment`` (the latest), or ``None`` when the
+    assessment changed under every attempt to read it."""
+    if not _read_one_revision(session, assessment):
+        return None
+    extras = _extras(session, assessment, edition)
+    target = _cache_path(cache_dir, assessment, edition, certificate, extras)
+    return report_job(
+        session,
+        bank,
+        assessment,
+        edition,
+        target,
+        banks,
+        extras,
+        evidence_dir=evidence_dir,
+        embed_limit=embed_limit,
+        signing=signing,
+    )
 
 
 def idle_assessments(
