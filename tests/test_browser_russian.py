@@ -426,13 +426,16 @@ def _walk(base: str, person: Page, checker: Checker, auditor: Page, folder: Path
     done = len(visits)
 
     # --- the auditor downloads the report --------------------------------------------------
-    # The report is held at "being prepared" while that page is checked; once the
+    # The report is held at "being prepared" while that page is checked (it may have been
+    # rendered in the background on submitting already); once the
     # patch is undone (first, on leaving the block), the page's next reload finds
     # the report ready and moves on to the "ready" page, which starts the download.
     with (
         auditor.expect_download(timeout=180_000) as download,
         pytest.MonkeyPatch.context() as patch,
     ):
+        # not ready, even when the render on submitting has finished already
+        patch.setattr(share_views, "report_download", lambda *args, **kwargs: None)
         patch.setattr(share_views, "report_ready", lambda *args, **kwargs: False)
         auditor.click("main a[href$='/report.pdf']")
         assert _h1(auditor) == "Отчёт готовится"
