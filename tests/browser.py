@@ -144,5 +144,6 @@ def switch_language(page: Page, language: str) -> None:
     (a form: it works with JavaScript off and returns to the same page); for a
     signed-in person this changes their account's language."""
     if page.locator("html").get_attribute("lang") != language:
-        page.click(f"header button[name=language][value={language}]")
+        with page.expect_navigation():  # the page shown again, styles loaded
+            page.click(f"header button[name=language][value={language}]")
     assert page.locator("html").get_attribute("lang") == language, page.url

@@ -201,8 +201,10 @@ class Checker:
         if visit.button:
             for selector, value in visit.fill:
                 page.fill(selector, value)
-            page.click(visit.button)
+            with page.expect_navigation():
+                page.click(visit.button)
             assert page.locator(visit.shows).count() > 0, (visit, page.content()[:3000])
+        page.wait_for_load_state()  # measured with the stylesheet applied
         overflow = horizontal_overflow(page)
         if overflow:
             self.found[language, width].append(f"{where}: {overflow} px too wide")
