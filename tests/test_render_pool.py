@@ -11,8 +11,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -165,16 +166,30 @@ def config(config: Config) -> Config:
     return config.with_overrides(report_workers=1, report_wait_seconds=0)
 
 
-def _poll(browser: Browser, url: str, seconds: float = 120) -> bytes:
+def _asked_until_answered(
+    browser: Browser,
+    url: str,
+    while_waiting: Callable[[Any], None] = lambda response: None,
+    seconds: float = 120,
+) -> Any:
+    """GETs ``url`` again, as the "being prepared" page's refresh does, while it
+    answers 202 (each such answer checked by ``while_waiting``); the first
+    other answer.  ``seconds`` only bounds a render that never ends."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         response = browser.get(url)
-        if response.status_code == 200:
-            assert response.mimetype == "application/pdf"
-            return bytes(response.data)
-        assert response.status_code == 202
+        if response.status_code != 202:
+            return response
+        while_waiting(response)
         time.sleep(0.2)
     raise AssertionError(f"no report after {seconds} s")
+
+
+def _poll(browser: Browser, url: str) -> bytes:
+    response = _asked_until_answered(browser, url)
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    return bytes(response.data)
 
 
 def test_download_answers_at_once_and_other_requests_go_on_while_it_renders(
@@ -231,20 +246,18 @@ def test_share_link_use_is_recorded_when_the_pdf_is_served_not_while_preparing(
         assert [use.what for use in session.query(ShareUse)] == ["pdf (public)"]
 
 
-def _follow_status(browser: Browser, status: str, seconds: float = 120) -> str:
+def _follow_status(browser: Browser, status: str) -> str:
     """Asks ``status`` as the "being prepared" page's refresh does until it
     redirects; the page it redirects to."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        response = browser.get(status)
-        if response.status_code != 202:
-            assert response.status_code == 303, response.status_code
-            return str(response.headers["Location"])
+
+    def still_preparing(response: Any) -> None:
         page = response.get_data(as_text=True)
         assert "The report is being prepared" in page
         assert f'content="3; url={status}"' in page, "it keeps asking the status, not the PDF"
-        time.sleep(0.2)
-    raise AssertionError(f"no report after {seconds} s")
+
+    response = _asked_until_answered(browser, status, still_preparing)
+    assert response.status_code == 303, response.status_code
+    return str(response.headers["Location"])
 
 
 def test_being_prepared_moves_on_to_a_ready_page_that_starts_the_download_once(
