@@ -50,7 +50,8 @@ def test_wizard_works_without_javascript(live_server: str, page: Page, tmp_path:
     assert page.url.endswith("/review")
     assert "Judge authorises each search" in page.content()
 
-    page.click("text=Review and submit")
+    with page.expect_navigation():
+        page.click("text=Review and submit")
     assert "Not answered - required" in page.content()
     assert page.locator("text=Moscow police").count() == 1
     with page.expect_download(timeout=120_000) as download:
