@@ -139,6 +139,15 @@ def horizontal_overflow(page: Page) -> int:
     )
 
 
+def click_and_load(page: Page, selector: str) -> None:
+    """Click what ``selector`` finds (a submit button or a link) and return
+    once the page it leads to has loaded: Playwright's own click returns as
+    soon as the navigation starts, and reading the page then can see half of
+    it."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
 def switch_language(page: Page, language: str) -> None:
     """Show the page ``page`` is on in ``language`` with the header's switcher
     (a form: it works with JavaScript off and returns to the same page); for a

@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 from playwright.sync_api import Page
 
-from tests.browser import axe_violations
+from tests.browser import axe_violations, click_and_load
 
 
 def test_wizard_works_without_javascript(live_server: str, page: Page, tmp_path: Path) -> None:
@@ -33,11 +33,11 @@ def test_wizard_works_without_javascript(live_server: str, page: Page, tmp_path:
     page.goto(page.url.rsplit("/", 1)[0] + "/camera.identification")
     assert page.locator("[name='q-cam.watchlist']").count() == 0
     page.check("[name='q-cam.functions'][value=live_fr]")
-    page.click(".actions button[value=continue]")
+    click_and_load(page, ".actions button[value=continue]")
     assert "further questions" in page.content()
     assert page.locator("[name='q-cam.watchlist']").count() == 4
     page.fill("[name='q-cam.camera_count']", "lots")
-    page.click(".actions button[value=continue]")
+    click_and_load(page, ".actions button[value=continue]")
     assert "Enter a number" in page.content()
     assert page.input_value("[name='q-cam.camera_count']") == "lots"
     page.screenshot(path=str(tmp_path / "section.png"), full_page=True)

@@ -9,7 +9,7 @@ import re
 
 from playwright.sync_api import Page
 
-from tests.browser import axe_violations
+from tests.browser import axe_violations, click_and_load
 
 FOCUS_STYLE = (
     "e => { const s = getComputedStyle(e);"
@@ -49,7 +49,7 @@ def test_focus_ring_and_tab_order(live_server: str, page: Page) -> None:
     sections = _start(page, live_server)
     page.goto(f"{sections}/description.scale")
     page.fill("[name='q-desc.people_affected']", "about a million")
-    page.click(".actions button[value=continue]")
+    click_and_load(page, ".actions button[value=continue]")
 
     summary = page.locator(".error-summary")
     assert summary.is_visible()
@@ -119,7 +119,7 @@ def test_phone_width_collapses_sections_without_overflow(live_server: str, page:
     toggle.click()
     assert sidebar_link.is_visible()
     page.check("[name='q-cam.functions'][value=live_fr]")
-    page.click(".actions button[value=continue]")
+    click_and_load(page, ".actions button[value=continue]")
     assert page.locator(".tag-new").count() > 0
     for path in (page.url, f"{live_server}/", f"{sections}/safeguards.plan"):
         page.goto(path)

@@ -43,6 +43,7 @@ from assessment.views import shares as share_views
 from tests.browser import (
     PHONE,
     axe_violations,
+    click_and_load,
     horizontal_overflow,
     js_off_context,
     serving,
@@ -369,7 +370,7 @@ def _walk(base: str, person: Page, checker: Checker, auditor: Page, folder: Path
         refused_yet = any(v.button and v.url == url for v in visits)
         if url.endswith("/camera.identification") and not refused_yet:
             person.fill(f"[name='{field_name('cam.camera_count')}']", "много")
-            person.click(CONTINUE)
+            click_and_load(person, CONTINUE)
             assert person.locator(".error-summary").count() == 1
             assert "много" in person.input_value(f"[name='{field_name('cam.camera_count')}']")
             seen(
@@ -383,7 +384,7 @@ def _walk(base: str, person: Page, checker: Checker, auditor: Page, folder: Path
             )
             person.fill(f"[name='{field_name('cam.camera_count')}']", "")
         _answer_section(person)
-        person.click(CONTINUE)
+        click_and_load(person, CONTINUE)
         refused = person.locator(".error-summary")
         assert refused.count() == 0, (person.url, refused.inner_text())
     else:
@@ -398,7 +399,7 @@ def _walk(base: str, person: Page, checker: Checker, auditor: Page, folder: Path
     seen(Visit("submit confirmation", person.url))
     checker.revisit(visits)  # while the answers can still be changed
     done = len(visits)
-    person.click("main form button[type=submit]")
+    click_and_load(person, "main form button[type=submit]")
     assert person.url.split("#")[0] == review_url
 
     # --- the share page, the auditor's link -----------------------------------------------

@@ -31,7 +31,7 @@ from assessment.config import Config
 from assessment.engine.bank import QuestionType
 from assessment.forms import field_name
 from assessment.report.signing import CERTIFICATE_NAME
-from tests.browser import axe_violations, axe_violations_as, js_off_context
+from tests.browser import axe_violations, axe_violations_as, click_and_load, js_off_context
 from tests.conftest import TEST_PASSWORD
 from tests.helpers import BANK
 from tests.pdf_text import pdf_pages
@@ -48,7 +48,7 @@ def _h1(page: Page) -> str:
 
 def _submit(page: Page) -> None:
     """Press the main form's submit button (the page's only main form)."""
-    page.click("main form:not(.inline) button[type=submit] >> nth=0")
+    click_and_load(page, "main form:not(.inline) button[type=submit] >> nth=0")
 
 
 def _answer_required(page: Page) -> None:
@@ -79,14 +79,14 @@ def _answer_every_section(page: Page) -> None:
         if page.url.endswith("/review"):
             return
         _answer_required(page)
-        page.click(".actions button[value=continue]")
+        click_and_load(page, ".actions button[value=continue]")
     raise AssertionError(f"the wizard did not reach the review page: {page.url}")
 
 
 def _save_operator(page: Page, section_url: str, value: str) -> None:
     page.goto(section_url)
     page.fill(f"[name='{field_name(OPERATOR)}']", value)
-    page.click(".actions button[value=exit]")
+    click_and_load(page, ".actions button[value=exit]")
 
 
 def _accept(chromium: Browser, link: str, name: str) -> tuple[BrowserContext, Page]:
@@ -106,7 +106,7 @@ def _invite(owner: Page, email: str, role: str) -> str:
     """The owner makes an invitation link on the members page; the link shown."""
     owner.fill("#email", email)
     owner.select_option("#role", role)
-    owner.click("text=Make an invitation link")
+    click_and_load(owner, "text=Make an invitation link")
     link = owner.locator("code.share-url").inner_text().strip()
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/invite/\S+", link), link
     return link
@@ -209,7 +209,7 @@ def test_a_team_of_three_takes_an_assessment_to_a_signed_report(
         editor.goto(section_url)
         evidence = _pdf_file(tmp_path / "court-order.pdf")
         editor.set_input_files(f"[id='evidence-file-{OPERATOR}']", evidence)
-        editor.click(f"button[form='evidence-upload-{OPERATOR}']")
+        click_and_load(editor, f"button[form='evidence-upload-{OPERATOR}']")
         assert "Attached court-order.pdf" in editor.content()
         assert editor.locator(f"[id='{OPERATOR}'] .evidence-list li").count() == 1
         assert axe_violations_as(editor, axe_page) == [], "section with an evidence list"
@@ -226,7 +226,7 @@ def test_a_team_of_three_takes_an_assessment_to_a_signed_report(
         # --- the reviewer comments and requests changes -----------------------------------
         reviewer.goto(f"{assessment_url}/questions/{OPERATOR}/comments")
         reviewer.fill("#comment-text", "Which police department runs the cameras?")
-        reviewer.click("text=Post comment")
+        click_and_load(reviewer, "text=Post comment")
         assert "Your comment is posted" in reviewer.content()
         assert axe_violations_as(reviewer, axe_page) == [], "comments page with a thread"
 
@@ -253,7 +253,7 @@ def test_a_team_of_three_takes_an_assessment_to_a_signed_report(
         assert axe_violations_as(editor, axe_page, review_url) == [], "review, changes requested"
         _save_operator(editor, section_url, "City police, traffic department")
         editor.goto(f"{assessment_url}/questions/{OPERATOR}/comments")
-        editor.click("text=Resolve thread")
+        click_and_load(editor, "text=Resolve thread")
         assert "Thread resolved" in editor.content()
         assert "resolved by Ed" in editor.content()
         editor.goto(f"{assessment_url}/submit")
