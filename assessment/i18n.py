@@ -15,8 +15,10 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
+import flask_babel
+from babel.support import NullTranslations
 from flask import Flask, has_request_context, request, session
-from flask_babel import Babel, get_locale, gettext
+from flask_babel import Babel, get_locale, get_translations, gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -222,6 +224,19 @@ def text_lang(language: str) -> Markup:
     return Markup(' lang="%s"') % language
 
 
+def _request_translations() -> NullTranslations:
+    """The request's message catalogue, kept where Flask-Babel keeps its own
+    (``babel_translations``, which ``force_locale`` empties and restores and
+    ``refresh`` forgets), so that a switched language is never served stale."""
+    context = flask_babel._get_current_context()
+    cached: NullTranslations | None = getattr(context, "babel_translations", None)
+    if cached is None:
+        cached = get_translations()
+        if context is not None:  # outside a request: Flask-Babel's empty catalogue
+            context.babel_translations = cached
+    return cached
+
+
 def install_i18n(app: Flask) -> None:
     """Set up Flask-Babel (catalogues under ``assessment/translations``) and the
     template globals the language switcher and ``<html lang>`` use."""
@@ -230,6 +245,18 @@ def install_i18n(app: Flask) -> None:
         default_locale=DEFAULT_LANGUAGE,
         default_translation_directories="translations",  # relative to the package
         locale_selector=select_language,
+    )
+    # Templates look their texts up in the request's catalogue, found once per
+    # request (a page makes some 80 lookups) rather than through Flask-Babel's
+    # context each time; force_locale() still switches it.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # the i18n extension's
+        gettext=lambda text: _request_translations().ugettext(text),
+        ngettext=lambda one, many, n: _request_translations().ungettext(one, many, n),
+        pgettext=lambda context, text: _request_translations().upgettext(context, text),
+        npgettext=lambda context, one, many, n: _request_translations().unpgettext(
+            context, one, many, n
+        ),
+        newstyle=True,
     )
     app.jinja_env.globals["interface_languages"] = LANGUAGES
     app.jinja_env.globals["interface_language"] = interface_language

@@ -15,7 +15,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-from flask import Flask
+from flask import Flask, render_template_string
 from flask_babel import force_locale, ngettext
 from sqlalchemy import select
 
@@ -124,6 +124,22 @@ def test_russian_plural_forms(app: Flask, count: int, expected: str) -> None:
     with app.test_request_context("/"), force_locale("ru"):
         shown = ngettext("%(count)s assessment", "%(count)s assessments", count, count=count)
     assert shown == expected
+
+
+def test_templates_follow_a_language_forced_within_the_request(app: Flask) -> None:
+    """Templates keep the request's catalogue once found; force_locale (as for a
+    member's own language) still switches it, and leaving it switches back."""
+    page = (
+        "{{ _('Sections') }} / {{ pgettext('verb', 'Comment') }}"
+        " / {{ ngettext('%(count)s assessment', '%(count)s assessments', 5, count=5) }}"
+    )
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        before = render_template_string(page)
+        with force_locale("ru"):
+            forced = render_template_string(page)
+        after = render_template_string(page)
+    assert before == after == "Sections / Comment / 5 assessments"
+    assert forced == "Разделы / Комментировать / 5 оценок"
 
 
 def test_english_plural_forms(app: Flask) -> None:
