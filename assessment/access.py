@@ -211,7 +211,16 @@ def install_access(app: Flask) -> None:
 
     @app.context_processor
     def permissions() -> dict[str, Any]:
-        return {"can": lambda name: may(current_user(), Permission(name)), "Permission": Permission}
+        """``can(name)`` in templates: whether the signed-in person holds the
+        permission, worked out once per permission and page."""
+        answers: dict[str, bool] = {}
+
+        def can(name: str) -> bool:
+            if name not in answers:
+                answers[name] = may(current_user(), Permission(name))
+            return answers[name]
+
+        return {"can": can, "Permission": Permission}
 
     @app.after_request
     def commit(response: Response) -> Response:
