@@ -88,6 +88,14 @@ class Visibility:
             q for s in self.sections for q in s.visible if q.required and q.id not in self.answers
         )
 
+    def sections_by_module(self) -> dict[str, tuple[SectionProgress, ...]]:
+        """The applicable sections grouped by their module's id, in bank order;
+        a module with none applicable is absent."""
+        grouped: dict[str, list[SectionProgress]] = {}
+        for progress in self.sections:
+            grouped.setdefault(progress.section.module_id, []).append(progress)
+        return {module_id: tuple(parts) for module_id, parts in grouped.items()}
+
     def section_progress(self, section_id: str) -> SectionProgress | None:
         """Progress of an applicable section, or ``None`` if it does not apply."""
         for progress in self.sections:

@@ -25,6 +25,16 @@ def test_only_chosen_programme_modules_apply() -> None:
     assert all(s.level == "module" for s in camera.skipped if s.question.module_id == "payment")
 
 
+def test_sections_are_grouped_by_module_in_bank_order_without_empty_modules() -> None:
+    camera = resolve(BANK, {"scope.programme_types": ["camera"]})
+    grouped = camera.sections_by_module()
+    assert set(grouped) == COMMON | {"camera"}  # no entry for location or payment
+    in_bank_order = [m.id for m in BANK.modules if m.id in grouped]
+    assert list(grouped) == in_bank_order
+    assert [p for parts in grouped.values() for p in parts] == list(camera.sections)
+    assert all(p.section.module_id == m for m, parts in grouped.items() for p in parts)
+
+
 def test_follow_up_question_appears_only_when_its_condition_holds() -> None:
     base = {"scope.programme_types": ["camera"]}
     hidden = resolve(BANK, {**base, "cam.functions": ["recording", "verification_fr"]})
