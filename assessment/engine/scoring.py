@@ -447,8 +447,34 @@ def _excluded(inputs: _Inputs) -> frozenset[str]:
 # --- per right ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """An answer that counts under the evaluation's policy, read once for every right."""
+
+    question: Question
+    value: Any
+    unknown: bool
+    opened: bool  # an open list: its chosen options, and "not known" for the others
+    engages: frozenset[str]  # the rights it engages, as a question that engages rights
+
+
+def _counted(inputs: _Inputs) -> tuple[_Counted, ...]:
+    counted = []
+    for question, value, unknown in inputs.answers():
+        opened = not unknown and _open(value, inputs.policy)
+        if question.type in DOCUMENTING_TYPES:
+            engages: frozenset[str] = frozenset()
+        elif unknown or opened:
+            engages = _all_option_rights(question)
+        else:
+            engages = _engages(question, value)
+        counted.append(_Counted(question, value, unknown, opened, engages))
+    return tuple(counted)
+
+
 def _score_right(
     inputs: _Inputs,
+    counted: tuple[_Counted, ...],
     right_id: str,
     vulnerable: tuple[frozenset[str], TraceItem | None],
     cumulative: bool,
@@ -461,7 +487,8 @@ def _score_right(
     engaged_by: list[str] = []
     unknown_answers = 0
     weak = 0
-    for question, value, unknown in inputs.answers():
+    for answer in counted:
+        question, value, unknown = answer.question, answer.value, answer.unknown
         spec = question.scoring
         if spec is not None and spec.kind is ScoringKind.ACTION_PLAN:
             implemented = sum(
@@ -502,10 +529,8 @@ def _score_right(
             continue
         if question.type in DOCUMENTING_TYPES:
             continue
-        # An open list: its chosen options, and "not known" for the others.
-        opened = not unknown and _open(value, inputs.policy)
-        engages = _all_option_rights(question) if unknown or opened else _engages(question, value)
-        if right_id not in engages:
+        opened = answer.opened
+        if right_id not in answer.engages:
             continue
         engaged_by.append(question.id)
         if spec is None:
@@ -724,8 +749,10 @@ def _evaluate(inputs: _Inputs) -> _Evaluation:
     vulnerable = _vulnerable_rights(inputs)
     excluded = _excluded(inputs)
     cumulative = bank.cumulative is not None and evaluate(bank.cumulative.when, inputs.applicable)
+    counted = _counted(inputs)
     rights = tuple(
-        _score_right(inputs, right.id, vulnerable, cumulative, excluded) for right in bank.rights
+        _score_right(inputs, counted, right.id, vulnerable, cumulative, excluded)
+        for right in bank.rights
     )
     highest = max((r.residual for r in rights if r.counted), default=1)
     steps = []
