@@ -1,8 +1,8 @@
 """Reports ready before anyone asks: a submission, an approval and an issue
 hand both editions to the renderers at once (after the step is committed);
 `flask render-idle` renders what has not changed for a while; renderers run
-at a lower CPU priority than the web process; a download waits about one
-second by default."""
+at a lower CPU priority than the web process; a download holds its request
+about one second at most by default."""
 
 # ruff: noqa: F811  (the fixture `team`, imported from tests/test_workflow.py)
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -220,3 +221,56 @@ def test_the_apps_renderers_take_their_priority_from_the_configuration(config: C
             app.extensions["assessment"]["renderer"].shutdown()
             app.extensions["assessment"]["engine"].dispose()
     assert Config(secret_key="k" * 40, database_url="sqlite://").report_nice == 10
+
+
+class NeverDoneRenderer(RecordingRenderer):
+    """Takes each job and never finishes it; records how long each download waited."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waits: list[float | None] = []
+
+    def submit(self, job: RenderJob) -> Future[str]:
+        self.jobs.append(job)
+        renderer = self
+
+        class Unfinished(Future[str]):
+            def result(self, timeout: float | None = None) -> str:
+                renderer.waits.append(timeout)
+                return super().result(timeout=0)  # not done: TimeoutError at once
+
+        return Unfinished()
+
+
+def test_reading_the_assessment_counts_towards_the_downloads_wait(
+    app: Flask, team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """REPORT_WAIT_SECONDS bounds the whole request: the time spent reading the
+    assessment for its render job is taken from the wait for the render."""
+    import assessment.services.reports as reports
+
+    renderer = NeverDoneRenderer()
+    app.extensions["assessment"]["renderer"] = renderer
+    config = app.extensions["assessment"]["config"]
+    app.extensions["assessment"]["config"] = config.with_overrides(report_wait_seconds=0.5)
+    reading = reports._job_at_one_revision
+
+    def slow_reading(*args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(0.6)  # longer than the whole wait
+        return reading(*args, **kwargs)
+
+    monkeypatch.setattr(reports, "_job_at_one_revision", slow_reading)
+    assessment_id = team.assessment_in("draft")
+    reply = team.browsers["editor"].get(f"/assessments/{assessment_id}/report.pdf")
+    assert reply.status_code == 202  # "being prepared"
+    assert len(renderer.jobs) == 1
+    assert renderer.waits == [0.0]  # nothing of the wait was left for the render
+
+    monkeypatch.setattr(reports, "_job_at_one_revision", reading)
+    app.extensions["assessment"]["config"] = config.with_overrides(report_wait_seconds=30)
+    renderer.waits.clear()
+    reply = team.browsers["editor"].get(f"/assessments/{assessment_id}/report.pdf?edition=public")
+    assert reply.status_code == 202
+    (waited,) = renderer.waits
+    assert waited is not None
+    assert 0 < waited <= 30

@@ -228,11 +228,12 @@ def request_report(
     A report already rendered for the same revision, edition, template
     fingerprint and signing certificate is served from ``cache_dir``, the
     same signed bytes every time.  Otherwise ``renderer`` renders and signs
-    it into the cache and this waits up to ``wait`` seconds for it; ask again
-    later for a report not ready by then.  Cached files hold assessment data:
-    the folder is owner-only.  The full edition embeds the evidence files
-    stored under ``evidence_dir`` when together they take at most
-    ``embed_limit`` bytes.  Raises
+    it into the cache and this returns at most ``wait`` seconds after it was
+    called (reading the assessment for the render counts: the request thread
+    is held no longer than that); ask again later for a report not ready by
+    then.  Cached files hold assessment data: the folder is owner-only.  The
+    full edition embeds the evidence files stored under ``evidence_dir`` when
+    together they take at most ``embed_limit`` bytes.  Raises
     :class:`~assessment.report.pool.RenderFailed` and
     :class:`~assessment.report.signing.SigningError`.
 
@@ -240,6 +241,7 @@ def request_report(
     changes since the last issued report (against the bank versions in
     ``banks``; by default only ``bank``): a report is cached for these too.
     """
+    deadline = time.monotonic() + wait
     certificate = certificate_info(signing)
     extras = _extras(session, assessment, edition)
     target = _cache_path(cache_dir, assessment, edition, certificate, extras)
@@ -257,7 +259,7 @@ def request_report(
             target = job.target  # named after the revision read, which may be newer
             future = renderer.running(target) or renderer.submit(job)
         try:
-            future.result(timeout=wait)
+            future.result(timeout=max(0.0, deadline - time.monotonic()))
         except FutureTimeout:
             return None
         except RenderFailed:
