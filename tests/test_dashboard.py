@@ -226,6 +226,15 @@ def score_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
+def test_each_rows_links_lead_to_its_own_assessment(team: Team) -> None:
+    ids = dict(zip(("Junction", "Metro"), team.add(JUNCTION, "Junction", "Metro"), strict=True))
+    page = team.browser.get("/").get_data(as_text=True)
+    for title, assessment_id in ids.items():
+        assert f'<a href="/assessments/{assessment_id}/review">{title}</a>' in page
+        assert page.count(f'href="/assessments/{assessment_id}/report.pdf"') == 1
+    assert "00000000-0000" not in page
+
+
 def test_a_saved_answer_that_changes_the_level_shows_on_the_dashboard(
     team: Team, score_calls: list[str]
 ) -> None:

@@ -59,6 +59,10 @@ def _filter_form(statuses: list[str]) -> DashboardFilterForm:
 
 
 #: The dashboard's columns: (heading, the order its link asks for; ``None``: none).
+#: Stands for an assessment's id in the address of its row's links, built once per page
+#: (an id's form, never one of an assessment: uuid4 ids have version digit 4).
+ROW_ID = "00000000-0000-0000-0000-000000000000"
+
 COLUMNS = (
     (_l("Title"), "title"),
     (_l("Programme"), None),
@@ -157,6 +161,7 @@ def index() -> str:
         form=form,
         narrowed=narrowed,
         type_labels=type_labels,
+        row_id=ROW_ID,
         headings=_headings(page.sort, link_args),
         sort=page.sort,
         previous_url=url_for("dashboard.index", **sorted_args, page=page.number - 1)
