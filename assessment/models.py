@@ -25,6 +25,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -115,6 +116,11 @@ class User(Base):
 
 class Assessment(Base):
     __tablename__ = "assessments"
+    # The dashboard's default order (latest change first) read from the index, a page at
+    # a time, however many assessments the organisation has (migration 0015).
+    __table_args__ = (
+        Index("ix_assessments_organisation_updated", "organisation_id", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))

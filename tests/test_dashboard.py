@@ -330,6 +330,40 @@ def test_the_dashboard_costs_as_many_statements_for_60_assessments_as_for_5(team
     assert small <= 10
 
 
+def test_the_default_order_is_read_from_an_index_a_page_at_a_time(team: Team) -> None:
+    """Latest change first, the dashboard's default, needs no sort of the whole
+    organisation: on SQLite the page query walks ix_assessments_organisation_updated."""
+    team.add(JUNCTION, *(f"J{n}" for n in range(30)))
+    seen: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(team.engine, "before_cursor_execute", keep)
+    try:
+        assert len(_titles(team.browser, "/")) == 25
+    finally:
+        event.remove(team.engine, "before_cursor_execute", keep)
+    indexes = {index["name"] for index in sa.inspect(team.engine).get_indexes("assessments")}
+    assert "ix_assessments_organisation_updated" in indexes
+    (page_query,) = [
+        (statement, parameters)
+        for statement, parameters in seen
+        if statement.startswith("SELECT assessments.id, assessments.uuid") and "LIMIT" in statement
+    ]
+    if team.engine.dialect.name != "sqlite":
+        return  # PostgreSQL's planner chooses by the table's size: the index is there
+    with team.engine.connect() as connection:
+        plan = " / ".join(
+            str(row[-1])
+            for row in connection.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + page_query[0], page_query[1]
+            )
+        )
+    assert "ix_assessments_organisation_updated" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
+
+
 COLUMNS = (
     "impact_level",
     "level_low",

@@ -231,11 +231,15 @@ def dashboard_page(
     sort = sort_key(sort)
     column = SORT_COLUMNS[sort.removeprefix("-")]
     ordered = column.desc() if sort.startswith("-") else column.asc()
+    if sort == DEFAULT_SORT:  # never empty: a page read from ix_assessments_organisation_updated
+        order = [ordered, Assessment.id.desc()]
+    else:  # assessments without a value last; ties: the latest change first
+        order = [column.is_(None), ordered, Assessment.updated_at.desc(), Assessment.id.desc()]
     query = (
         select(Assessment, AssessmentSummary)
         .outerjoin(AssessmentSummary, joined)
         .where(*conditions)
-        .order_by(column.is_(None), ordered, Assessment.updated_at.desc(), Assessment.id.desc())
+        .order_by(*order)
         .limit(page_size)
         .offset((number - 1) * page_size)
     )
