@@ -242,7 +242,7 @@ class NeverDoneRenderer(RecordingRenderer):
         return Unfinished()
 
 
-def test_reading_the_assessment_counts_towards_the_downloads_wait(
+def test_a_download_holds_its_thread_at_most_the_wait_and_a_status_check_not_at_all(
     app: Flask, team: Team, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """REPORT_WAIT_SECONDS bounds the whole request: the time spent reading the
@@ -274,3 +274,9 @@ def test_reading_the_assessment_counts_towards_the_downloads_wait(
     (waited,) = renderer.waits
     assert waited is not None
     assert 0 < waited <= 30
+
+    # The "being prepared" page's own checks answer at once: it asks again by itself.
+    renderer.waits.clear()
+    status = team.browsers["editor"].get(f"/assessments/{assessment_id}/report/status")
+    assert status.status_code == 202
+    assert renderer.waits == [0.0]

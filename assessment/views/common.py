@@ -60,7 +60,7 @@ def download_name(title: str, suffix: str) -> str:
 
 
 def _request_report(
-    assessment: Assessment, edition: str, via: str, *, issue: bool
+    assessment: Assessment, edition: str, via: str, *, issue: bool, wait: bool = True
 ) -> RenderedReport | None:
     config = app_config()
     return request_report(
@@ -71,7 +71,7 @@ def _request_report(
         config.report_cache_dir,
         signing_files(config),
         edition,
-        wait=config.report_wait_seconds,
+        wait=config.report_wait_seconds if wait else 0.0,
         evidence_dir=config.evidence_dir,
         embed_limit=config.evidence_embed_max_bytes,
         via=via,
@@ -131,9 +131,11 @@ def render_in_background(assessment: Assessment) -> None:
 
 def report_ready(assessment: Assessment, edition: str, via: str = VIA_DOWNLOAD) -> bool:
     """Whether the signed PDF of ``edition`` is ready to download (starting or
-    joining its render, waiting as a download does), without handing it out:
-    it is recorded as issued only when :func:`report_download` serves it."""
-    return _request_report(assessment, edition, via, issue=False) is not None
+    joining its render), without handing it out: it is recorded as issued only
+    when :func:`report_download` serves it.  It does not wait for the render:
+    the "being prepared" page asks again by itself, and a request thread held
+    for each of its checks would be taken from everyone else's requests."""
+    return _request_report(assessment, edition, via, issue=False, wait=False) is not None
 
 
 def preparing_page(title: str, status_url: str, back_url: str) -> Response:
