@@ -11,7 +11,7 @@ import math
 import time
 from typing import Any
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, g, render_template, request
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -100,6 +100,11 @@ def create_app(config: Config | None = None, banks: BankSet | None = None) -> Fl
     }
     app.jinja_env.globals["wording"] = wording
     app.jinja_env.globals["megabytes"] = megabytes
+
+    @app.before_request  # first of all: a download's wait for its report counts from here
+    def note_start() -> None:
+        g.started = time.monotonic()
+
     csrf.init_app(app)
     install_i18n(app)
     limiter.init_app(app)

@@ -218,6 +218,7 @@ def request_report(
     via: str = VIA_DOWNLOAD,
     banks: BankSet | None = None,
     issue: bool = True,
+    started: float | None = None,
 ) -> RenderedReport | None:
     """The ``edition`` of the report of ``assessment``, signed with
     ``signing`` and recorded as issued (``via``: how it is handed out;
@@ -228,11 +229,13 @@ def request_report(
     A report already rendered for the same revision, edition, template
     fingerprint and signing certificate is served from ``cache_dir``, the
     same signed bytes every time.  Otherwise ``renderer`` renders and signs
-    it into the cache and this returns at most ``wait`` seconds after it was
-    called (reading the assessment for the render counts: the request thread
-    is held no longer than that); ask again later for a report not ready by
-    then.  Cached files hold assessment data: the folder is owner-only.  The
-    full edition embeds the evidence files stored under ``evidence_dir`` when
+    it into the cache and this waits for it until ``wait`` seconds after
+    ``started`` (a ``time.monotonic()`` reading; by default when this was
+    called), so that reading the assessment for the render, and what the
+    request did before, count: a request thread is held for a render no
+    longer than that.  Ask again later for a report not ready by then.
+    Cached files hold assessment data: the folder is owner-only.  The full
+    edition embeds the evidence files stored under ``evidence_dir`` when
     together they take at most ``embed_limit`` bytes.  Raises
     :class:`~assessment.report.pool.RenderFailed` and
     :class:`~assessment.report.signing.SigningError`.
@@ -241,7 +244,7 @@ def request_report(
     changes since the last issued report (against the bank versions in
     ``banks``; by default only ``bank``): a report is cached for these too.
     """
-    deadline = time.monotonic() + wait
+    deadline = (time.monotonic() if started is None else started) + wait
     certificate = certificate_info(signing)
     extras = _extras(session, assessment, edition)
     target = _cache_path(cache_dir, assessment, edition, certificate, extras)

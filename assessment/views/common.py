@@ -6,7 +6,7 @@ import logging
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, g, render_template, request
 from flask_babel import gettext as _
 
 from assessment.access import app_banks, app_config, db, report_renderer, require_user
@@ -72,6 +72,7 @@ def _request_report(
         signing_files(config),
         edition,
         wait=config.report_wait_seconds if wait else 0.0,
+        started=g.get("started"),
         evidence_dir=config.evidence_dir,
         embed_limit=config.evidence_embed_max_bytes,
         via=via,
