@@ -15,9 +15,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-import flask_babel
 from babel.support import NullTranslations
-from flask import Flask, has_request_context, request, session
+from flask import Flask, g, has_app_context, has_request_context, request, session
 from flask_babel import Babel, get_locale, get_translations, gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -225,16 +224,19 @@ def text_lang(language: str) -> Markup:
 
 
 def _request_translations() -> NullTranslations:
-    """The request's message catalogue, kept where Flask-Babel keeps its own
-    (``babel_translations``, which ``force_locale`` empties and restores and
-    ``refresh`` forgets), so that a switched language is never served stale."""
-    context = flask_babel._get_current_context()
-    cached: NullTranslations | None = getattr(context, "babel_translations", None)
-    if cached is None:
-        cached = get_translations()
-        if context is not None:  # outside a request: Flask-Babel's empty catalogue
-            context.babel_translations = cached
-    return cached
+    """The message catalogue of the request's language, looked up once per
+    request and language: it is kept with the locale it is for, so that a
+    language switched within the request (``force_locale``, ``refresh``) gets
+    its own."""
+    if not has_app_context():
+        empty: NullTranslations = get_translations()  # Flask-Babel's empty catalogue
+        return empty
+    locale = get_locale()
+    kept: tuple[object, NullTranslations] | None = g.get("ui_catalogue")
+    if kept is None or kept[0] is not locale:
+        kept = (locale, get_translations())
+        g.ui_catalogue = kept
+    return kept[1]
 
 
 def install_i18n(app: Flask) -> None:
@@ -248,7 +250,7 @@ def install_i18n(app: Flask) -> None:
     )
     # Templates look their texts up in the request's catalogue, found once per
     # request (a page makes some 80 lookups) rather than through Flask-Babel's
-    # context each time; force_locale() still switches it.
+    # context each time; force_locale() and refresh() still switch it.
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # the i18n extension's
         gettext=lambda text: _request_translations().ugettext(text),
         ngettext=lambda one, many, n: _request_translations().ungettext(one, many, n),

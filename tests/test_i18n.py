@@ -15,15 +15,15 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-from flask import Flask, render_template_string
-from flask_babel import force_locale, ngettext
+from flask import Flask, render_template_string, session
+from flask_babel import force_locale, ngettext, refresh
 from sqlalchemy import select
 
 from assessment.config import PROJECT_ROOT
 from assessment.engine.bank import CONFIDENCE_LABELS
 from assessment.engine.document import STATUS_LABELS
 from assessment.engine.scoring import RECOMMENDATION_LABELS
-from assessment.i18n import ENGINE_LABELS, ENGINE_MESSAGES, LANGUAGES
+from assessment.i18n import ENGINE_LABELS, ENGINE_MESSAGES, LANGUAGES, SESSION_KEY
 from assessment.models import Assessment, User
 from tests.conftest import TEST_PASSWORD, Browser
 
@@ -128,7 +128,8 @@ def test_russian_plural_forms(app: Flask, count: int, expected: str) -> None:
 
 def test_templates_follow_a_language_forced_within_the_request(app: Flask) -> None:
     """Templates keep the request's catalogue once found; force_locale (as for a
-    member's own language) still switches it, and leaving it switches back."""
+    member's own language) still switches it, leaving it switches back, and a
+    language chosen anew within the request (refresh) is followed too."""
     page = (
         "{{ _('Sections') }} / {{ pgettext('verb', 'Comment') }}"
         " / {{ ngettext('%(count)s assessment', '%(count)s assessments', 5, count=5) }}"
@@ -138,8 +139,11 @@ def test_templates_follow_a_language_forced_within_the_request(app: Flask) -> No
         with force_locale("ru"):
             forced = render_template_string(page)
         after = render_template_string(page)
+        session[SESSION_KEY] = "ru"  # as the language switcher does, then Flask-Babel's refresh
+        refresh()
+        switched = render_template_string(page)
     assert before == after == "Sections / Comment / 5 assessments"
-    assert forced == "Разделы / Комментировать / 5 оценок"
+    assert forced == switched == "Разделы / Комментировать / 5 оценок"
 
 
 def test_english_plural_forms(app: Flask) -> None:
