@@ -43,7 +43,6 @@ NAMING_CONVENTION = {
 }
 
 
-
 class Status(StrEnum):
     """Where an assessment is in the review workflow (``assessments.status``)."""
 
@@ -119,7 +118,7 @@ class Assessment(Base):
     # The dashboard's default order (latest change first) read from the index, a page at
     # a time, however many assessments the organisation has (migration 0015).
     __table_args__ = (
-        Index("ix_assessments_organisation_updated", "organisation_id", "updated_at"),
+        Index("ix_assessments_organisation_updated", "organisation_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -58,11 +58,11 @@ def _filter_form(statuses: list[str]) -> DashboardFilterForm:
     return form
 
 
-#: The dashboard's columns: (heading, the order its link asks for; ``None``: none).
-#: Stands for an assessment's id in the address of its row's links, built once per page
-#: (an id's form, never one of an assessment: uuid4 ids have version digit 4).
+#: Stands for an assessment's id in the addresses of a row's links, built once per page:
+#: each row puts its own id (a canonical UUID) in its place.
 ROW_ID = "00000000-0000-0000-0000-000000000000"
 
+#: The dashboard's columns: (heading, the order its link asks for; ``None``: none).
 COLUMNS = (
     (_l("Title"), "title"),
     (_l("Programme"), None),

@@ -21,7 +21,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_index(
-        "ix_assessments_organisation_updated", "assessments", ["organisation_id", "updated_at"]
+        "ix_assessments_organisation_updated",
+        "assessments",
+        ["organisation_id", "updated_at", "id"],  # id: the order's last tie-break
     )
 
 
