@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import re
 
-from assessment.forms import field_name
+import pytest
+from flask import Flask, render_template_string
+
+from assessment.engine.bank import QuestionType
+from assessment.forms import field_name, make_section_form
+from assessment.i18n import text_lang
+from tests.helpers import BANK
 
 
 def _section_url(assessment_id: str, section_id: str) -> str:
@@ -157,3 +163,63 @@ def test_questions_brought_up_by_an_answer_are_marked_new(
 
     again = browser.get(url).get_data(as_text=True)
     assert "tag-new" not in again, "new only until the next visit"
+
+
+# What the section page wrote with WTForms' widgets before templates/wizard/_controls.html
+# wrote these controls itself: the two must give the same markup.
+WIDGETS = (
+    "{% for option in f.value %}<li>{{ option() }} {{ option.label(**bank_lang) }}</li>{% endfor %}"
+    "|{{ f.note() }}|{{ f.source() }}"
+    "|{% for option in f.confidence %}<li>{{ option() }} {{ option.label() }}</li>{% endfor %}"
+    "|{{ f.confidential() }}"
+)
+CONTROLS = (
+    '{% import "wizard/_controls.html" as controls %}'
+    "{{ controls.radio_items(f.value, label_lang) }}|{{ controls.meta(f) }}"
+)
+
+
+def _controls_of(meta: str) -> list[str]:
+    """The note, source, confidence items and confidential box of a rendered meta block."""
+    found = [
+        re.search(r"<textarea.*?</textarea>", meta, re.S),
+        re.search(r'<input id="[^"]*-source"[^>]*>', meta),
+        re.search(r'<ul class="choices inline-choices">(.*?)</ul>', meta, re.S),
+        re.search(r'<input[^>]*type="checkbox"[^>]*>', meta),
+    ]
+    assert all(found), meta
+    return [m.group(m.re.groups) for m in found if m]
+
+
+def _checked(items: str) -> str:
+    (value,) = re.findall(r'<input checked [^>]*value="([^"]*)"', items)
+    return value
+
+
+@pytest.mark.parametrize("posted", [False, True])
+def test_hand_written_controls_match_wtforms_widgets(app: Flask, posted: bool) -> None:
+    """Radio options (in the assessment's language) and the note, source,
+    confidence and confidential controls, empty and holding text with quotes and
+    markup, checked and not, are written as WTForms would write them."""
+    question = next(q for q in BANK.questions if q.type is QuestionType.SINGLE_CHOICE)
+    name = field_name(question.id)
+    form_class = make_section_form([question], "ru")
+    values = {
+        name: question.options[1].value,
+        f"{name}-note": 'Said "no" <b>twice</b> & left',
+        f"{name}-source": "O'Brien <i>report</i>",
+        f"{name}-confidence": "reported",
+        f"{name}-confidential": "y",
+    }
+    with app.test_request_context("/", method="POST", data=values if posted else {}):
+        form = form_class() if posted else form_class(formdata=None)
+        fields = form.question_fields(question)
+        wtforms = render_template_string(WIDGETS, f=fields, bank_lang={"lang": "ru"}).split("|")
+        options, meta = render_template_string(
+            CONTROLS, f=fields, label_lang=text_lang("ru")
+        ).split("|")
+    assert options == wtforms[0]
+    assert _controls_of(meta) == wtforms[1:]
+    assert ("checked" in wtforms[4]) is posted
+    assert _checked(wtforms[3]) == ("reported" if posted else "")  # "" is "Not stated"
+    assert ("checked" in options) is posted
