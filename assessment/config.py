@@ -127,7 +127,7 @@ class Config:
     trusted_proxies: int = 0
     max_upload_bytes: int = 5 * MIB  # the largest report /verify accepts
     report_workers: int = 2  # processes rendering reports; 0 renders in the request thread
-    report_wait_seconds: float = 1.0  # a download waits this long before "being prepared"
+    report_wait_seconds: float = 1.0  # this long after it began, a download shows "being prepared"
     # Both editions are rendered in the background when an assessment is submitted,
     # approved or issued (off: only when asked for, as most tests want).
     report_background: bool = True

@@ -1,8 +1,8 @@
 """Reports ready before anyone asks: a submission, an approval and an issue
 hand both editions to the renderers at once (after the step is committed);
 `flask render-idle` renders what has not changed for a while; renderers run
-at a lower CPU priority than the web process; a download holds its request
-about one second at most by default."""
+at a lower CPU priority than the web process; a download stops waiting for
+its render one second after the request began, by default."""
 
 # ruff: noqa: F811  (the fixture `team`, imported from tests/test_workflow.py)
 
@@ -245,9 +245,9 @@ class NeverDoneRenderer(RecordingRenderer):
 def test_a_download_holds_its_thread_at_most_the_wait_and_a_status_check_not_at_all(
     app: Flask, team: Team, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """REPORT_WAIT_SECONDS bounds the whole request: the time spent before the
-    wait (reading the assessment for its render job, finding the signing key)
-    is taken from the wait for the render."""
+    """The wait for the render ends REPORT_WAIT_SECONDS after the request
+    began: the time spent before it (reading the assessment for its render
+    job, finding the signing key) is taken from the wait."""
     import assessment.services.reports as reports
 
     renderer = NeverDoneRenderer()
