@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy import Engine, create_engine, text
 
 from assessment.config import Config
@@ -21,6 +22,26 @@ from assessment.migrate import upgrade
 from assessment.models import Base
 
 pytest_plugins = ("tests.browser",)  # the browser tests' fixtures
+
+
+class _CompiledTemplates(BytecodeCache):
+    """Templates compiled once per test process and shared by every app the
+    tests create (each has an environment of its own, and compiling a page's
+    templates again costs more than most tests).  Jinja checks each entry
+    against its template's source, so an edited template is compiled anew."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": _CompiledTemplates()}
 
 TEST_PASSWORD = "correct horse battery"
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
