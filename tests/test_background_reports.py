@@ -138,6 +138,7 @@ def test_a_step_is_taken_even_when_its_reports_cannot_be_queued(
     assert "unreachable" not in caplog.text  # the type only, never a message
 
 
+@pytest.mark.database_agnostic  # its subject is the store's files (the step: test_workflow)
 def test_a_submitted_report_is_in_the_store_before_the_download(app: Flask, team: Team) -> None:
     """With workers=0 the background render runs at once; the download that
     follows is served from the store without rendering."""

@@ -118,6 +118,7 @@ def test_bombs_are_refused_with_bounded_memory(name: str, bombs: dict[str, bytes
     assert after - before < 1024 * 1024
 
 
+@pytest.mark.database_agnostic  # its subject is reading a PDF
 def test_bombs_get_a_clear_page_and_leave_the_server_flat(
     app: Flask, bombs: dict[str, bytes]
 ) -> None:
@@ -156,6 +157,7 @@ def test_upload_over_the_size_limit_gets_a_clear_page(make_app: Callable[..., Fl
     assert 'href="/static/css/app.css"' in html
 
 
+@pytest.mark.database_agnostic  # its subject is reading a PDF
 def test_verification_is_refused_when_every_slot_is_taken(make_app: Callable[..., Flask]) -> None:
     busy = make_app(reading_slots=1, reading_wait_seconds=0)
     visitor = Browser(busy.test_client())
@@ -169,6 +171,7 @@ def test_verification_is_refused_when_every_slot_is_taken(make_app: Callable[...
     assert _upload(visitor, pdf_bombs.report_like_pdf()).status_code == 200  # read once free
 
 
+@pytest.mark.database_agnostic  # its subject is reading a PDF
 def test_reading_that_takes_too_long_is_stopped(make_app: Callable[..., Flask]) -> None:
     """A reading past its time limit is stopped and its process ended.  (No
     child process starts in 10 ms, so this holds on any machine.)"""
@@ -179,6 +182,7 @@ def test_reading_that_takes_too_long_is_stopped(make_app: Callable[..., Flask]) 
     assert _no_reader_left()
 
 
+@pytest.mark.database_agnostic  # its subject is reading a PDF
 def test_command_line_refuses_bombs_in_one_line(
     app: Flask, bombs: dict[str, bytes], tmp_path: Path
 ) -> None:
