@@ -110,6 +110,19 @@ def _new_row_index(value: Any) -> int:
     return len(value) if isinstance(value, list) else 0
 
 
+def _stored_form(
+    assessment: Assessment,
+    form_class: type[SectionForm],
+    questions: tuple[Question, ...],
+    stored: Mapping[str, Any],
+) -> SectionForm:
+    """``form_class`` (of ``questions``) filled with the ``stored`` answers, at
+    the assessment's current revision, as a page is loaded."""
+    form = form_class(formdata=None, data=form_data_for(stored, questions, assessment.language))
+    form.base_revision.data = str(assessment.revision)
+    return form
+
+
 def _render_section(
     assessment: Assessment,
     bank: Bank,
@@ -193,8 +206,7 @@ def stored_section_page(
         return redirect(url_for("wizard.review", assessment_id=assessment.uuid))
     questions, given = _split(bank, progress.visible, stored)
     form_class = make_section_form(questions, assessment.language)
-    form = form_class(formdata=None, data=form_data_for(stored, questions, assessment.language))
-    form.base_revision.data = str(assessment.revision)
+    form = _stored_form(assessment, form_class, questions, stored)
     return _render_section(
         assessment,
         bank,
@@ -254,8 +266,7 @@ def section(assessment_id: str, section_id: str) -> Any:
     form_class = make_section_form(questions, assessment.language)
 
     if request.method == "GET":
-        form = form_class(formdata=None, data=form_data_for(stored, questions, assessment.language))
-        form.base_revision.data = str(assessment.revision)
+        form = _stored_form(assessment, form_class, questions, stored)
         added = request.args.get("added")
         added = added if added and any(q.id == added for q in questions) else None
         return _render_section(
