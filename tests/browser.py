@@ -7,9 +7,11 @@ The fixtures are registered in tests/conftest.py."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from werkzeug.serving import make_server
 
 from assessment.config import Config
+from tests.html_text import FormReader
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -146,6 +149,28 @@ def click_and_load(page: Page, selector: str) -> None:
     it."""
     with page.expect_navigation():
         page.click(selector)
+
+
+@dataclass(frozen=True)
+class SectionPage:
+    """What a section page shows, read once from its HTML as a browser would
+    send its forms: the section, the ids of the questions on it and the names
+    of the fields that already hold a value."""
+
+    section_id: str
+    shown: frozenset[str]
+    answered: frozenset[str]
+
+
+def read_section_page(page: Page) -> SectionPage:
+    html = page.content()
+    reader = FormReader()
+    reader.feed(html)
+    return SectionPage(
+        section_id=page.url.split("#")[0].rsplit("/", 1)[1],
+        shown=frozenset(re.findall(r'<div class="question[^"]*" id="([^"]+)"', html)),
+        answered=frozenset(n for form in reader.forms for n, value in form if value.strip()),
+    )
 
 
 def switch_language(page: Page, language: str) -> None:

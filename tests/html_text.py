@@ -1,5 +1,6 @@
 """Reading a page as a person (or a screen reader) would: the text of an
-element by id, and each table as rows of cell texts with its caption."""
+element by id, each table as rows of cell texts with its caption, and each
+form as the browser would submit it."""
 
 from __future__ import annotations
 
@@ -104,3 +105,56 @@ def table(tables: list[Table], name: str) -> Table:
         if name in (candidate.caption, candidate.labelledby):
             return candidate
     raise AssertionError(f"no table {name!r}")
+
+
+class FormReader(HTMLParser):
+    """The successful controls of each form on a page (inputs, ticked boxes,
+    text areas, chosen options), as a browser submits them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[list[tuple[str, str]]] = []
+        self._open = False
+        self._form_id: str | None = None
+        self._select: str | None = None
+        self._textarea: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.forms.append([])
+            self._open = True
+            self._form_id = attr.get("id")
+        elif not self._open or "disabled" in attr:
+            return
+        elif "form" in attr and attr["form"] != self._form_id:
+            return  # a control of another form (the form attribute), as a browser reads it
+        elif tag == "input" and "name" in attr:
+            if attr.get("type") not in ("checkbox", "radio") or "checked" in attr:
+                self.forms[-1].append((attr["name"], attr.get("value", "")))
+        elif tag == "select":
+            self._select = attr.get("name")
+        elif tag == "option" and self._select and "selected" in attr:
+            self.forms[-1].append((self._select, attr.get("value", "")))
+        elif tag == "textarea":
+            self._textarea, self._text = attr.get("name"), []
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._open = False
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea" and self._textarea is not None:
+            self.forms[-1].append((self._textarea, "".join(self._text).removeprefix("\n")))
+            self._textarea = None
+
+    def main_form(self) -> list[tuple[str, str]]:
+        """The form of the page's content: the one with the most controls (the
+        others are "Sign out" and the one-button forms of evidence files)."""
+        assert self.forms, "no form on the last page"
+        return max(self.forms, key=len)

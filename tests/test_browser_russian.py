@@ -46,13 +46,13 @@ from tests.browser import (
     click_and_load,
     horizontal_overflow,
     js_off_context,
+    read_section_page,
     serving,
     switch_language,
 )
 from tests.conftest import TEST_PASSWORD
 from tests.helpers import BANK
 from tests.pdf_text import flat_pdf_text, pdf_pages
-from tests.test_concurrency import _FormReader  # a form as a browser sends it
 
 pytestmark = pytest.mark.database_agnostic
 
@@ -238,15 +238,10 @@ def _h1(page: Page) -> str:
 def _answer_section(page: Page) -> None:
     """Answer every question shown on the section page that has no answer yet,
     from the scenario, as a person does with the form's controls."""
-    section_id = page.url.split("#")[0].rsplit("/", 1)[1]
-    html = page.content()
-    shown = set(re.findall(r'<div class="question[^"]*" id="([^"]+)"', html))
-    reader = _FormReader()
-    reader.feed(html)
-    answered = {name for form in reader.forms for name, value in form if value.strip()}
-    for question in BANK.section(section_id).questions:
+    on_page = read_section_page(page)
+    for question in BANK.section(on_page.section_id).questions:
         name = field_name(question.id)
-        if question.id not in shown:
+        if question.id not in on_page.shown:
             continue
         if question.type is QuestionType.GROUP:
             row = ROWS[question.id]
@@ -261,7 +256,7 @@ def _answer_section(page: Page) -> None:
                 else:
                     page.fill(cell, row[column.id])
             continue
-        if name in answered:
+        if name in on_page.answered:
             continue
         value = SCENARIO.get(question.id)
         if question.type is QuestionType.MULTIPLE_CHOICE or question.is_choice:

@@ -31,11 +31,16 @@ from assessment.config import Config
 from assessment.engine.bank import QuestionType
 from assessment.forms import field_name
 from assessment.report.signing import CERTIFICATE_NAME
-from tests.browser import axe_violations, axe_violations_as, click_and_load, js_off_context
+from tests.browser import (
+    axe_violations,
+    axe_violations_as,
+    click_and_load,
+    js_off_context,
+    read_section_page,
+)
 from tests.conftest import TEST_PASSWORD
 from tests.helpers import BANK
 from tests.pdf_text import pdf_pages
-from tests.test_concurrency import _FormReader  # a form as a browser sends it
 
 OPERATOR = "scope.operator"
 FIRST_SECTION = "scoping.programme"
@@ -55,15 +60,10 @@ def _answer_required(page: Page) -> None:
     """Answer every required question on this section page that has no answer
     yet: the first option of a choice, a short text, a number or a date.  The
     page is read once (as a browser would send its form) to know which."""
-    section_id = page.url.split("#")[0].rsplit("/", 1)[1]
-    html = page.content()
-    shown = set(re.findall(r'<div class="question[^"]*" id="([^"]+)"', html))
-    reader = _FormReader()
-    reader.feed(html)
-    answered = {name for form in reader.forms for name, value in form if value.strip()}
-    for question in BANK.section(section_id).questions:
+    on_page = read_section_page(page)
+    for question in BANK.section(on_page.section_id).questions:
         name = field_name(question.id)
-        if not question.required or question.id not in shown or name in answered:
+        if not question.required or question.id not in on_page.shown or name in on_page.answered:
             continue
         field = page.locator(f"[name='{name}']")
         if question.is_choice or question.type is QuestionType.MULTIPLE_CHOICE:

@@ -19,7 +19,6 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -60,6 +59,7 @@ from assessment.services.shares import create_link
 from assessment.services.workflow import submit_for_review
 from tests.conftest import TEST_PASSWORD
 from tests.helpers import BANK
+from tests.html_text import FormReader
 
 TRIALS = 12
 SHARE_TRIALS = 20  # the window of this race is narrow: more trials to catch it
@@ -109,7 +109,7 @@ class Member:
     def form(self, data: dict[str, Any]) -> bytes:
         """The last page's main form as a browser would send it, with the
         fields in ``data`` changed, encoded."""
-        reader = _FormReader()
+        reader = FormReader()
         reader.feed(self.last_html)
         fields = [(name, value) for name, value in reader.main_form() if name not in data]
         for name, value in data.items():
@@ -119,59 +119,6 @@ class Member:
 
     def post(self, path: str, body: bytes) -> Reply:
         return self.send(path, body)
-
-
-class _FormReader(HTMLParser):
-    """The successful controls of each form on a page (inputs, ticked boxes,
-    text areas, chosen options), as a browser submits them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[list[tuple[str, str]]] = []
-        self._open = False
-        self._form_id: str | None = None
-        self._select: str | None = None
-        self._textarea: str | None = None
-        self._text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attr = {k: v or "" for k, v in attrs}
-        if tag == "form":
-            self.forms.append([])
-            self._open = True
-            self._form_id = attr.get("id")
-        elif not self._open or "disabled" in attr:
-            return
-        elif "form" in attr and attr["form"] != self._form_id:
-            return  # a control of another form (the form attribute), as a browser reads it
-        elif tag == "input" and "name" in attr:
-            if attr.get("type") not in ("checkbox", "radio") or "checked" in attr:
-                self.forms[-1].append((attr["name"], attr.get("value", "")))
-        elif tag == "select":
-            self._select = attr.get("name")
-        elif tag == "option" and self._select and "selected" in attr:
-            self.forms[-1].append((self._select, attr.get("value", "")))
-        elif tag == "textarea":
-            self._textarea, self._text = attr.get("name"), []
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea is not None:
-            self._text.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self._open = False
-        elif tag == "select":
-            self._select = None
-        elif tag == "textarea" and self._textarea is not None:
-            self.forms[-1].append((self._textarea, "".join(self._text).removeprefix("\n")))
-            self._textarea = None
-
-    def main_form(self) -> list[tuple[str, str]]:
-        """The form of the page's content: the one with the most controls (the
-        others are "Sign out" and the one-button forms of evidence files)."""
-        assert self.forms, "no form on the last page"
-        return max(self.forms, key=len)
 
 
 def race(*requests: tuple[Member, str, bytes | None]) -> list[Reply]:

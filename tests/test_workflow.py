@@ -50,8 +50,7 @@ from assessment.services.workflow import (
 )
 from tests.conftest import TEST_PASSWORD, Browser
 from tests.helpers import BANK
-from tests.html_text import read_page, table
-from tests.test_concurrency import _FormReader  # a form as a browser sends it
+from tests.html_text import FormReader, read_page, table
 
 EXAMPLE = PROJECT_ROOT / "assessment" / "examples" / "moscow_cameras.json"
 OPERATOR = "scope.operator"
@@ -208,7 +207,7 @@ def test_the_review_page_offers_each_role_its_next_step(team: Team) -> None:
 def _save_operator(browser: Browser, assessment_id: str, value: str) -> None:
     """Change the operator's answer on its page, the page's other answers as they are."""
     url = f"/assessments/{assessment_id}/sections/{SECTION}"
-    reader = _FormReader()
+    reader = FormReader()
     reader.feed(browser.get(url).get_data(as_text=True))
     fields = [(k, v) for k, v in reader.main_form() if k not in (field_name(OPERATOR), "action")]
     fields += [(field_name(OPERATOR), value), ("action", "continue")]
