@@ -236,14 +236,19 @@ def test_two_servers_one_worker(
     assert first.headers["Retry-After"]
     served: dict[str, bytes] = {}
 
-    def served_by_b() -> bool:
-        reply = ana.get(f"{b}{full}")  # the same session cookie: one sign-in for both
-        assert reply.status_code in (200, 202), reply.status_code
-        if reply.status_code == 200:
-            served["full"] = reply.content
-        return reply.status_code == 200
+    def served_by(server: str, url: str, edition: str) -> Callable[[], bool]:
+        """Whether ``server`` now serves the PDF at ``url`` (kept in ``served``)."""
 
-    _until(served_by_b, "the full report on server B")
+        def asked() -> bool:
+            reply = ana.get(f"{server}{url}")  # the same session cookie: one sign-in for both
+            assert reply.status_code in (200, 202), reply.status_code
+            if reply.status_code == 200:
+                served[edition] = reply.content
+            return reply.status_code == 200
+
+        return asked
+
+    _until(served_by(b, full, "full"), "the full report on server B")
     assert served["full"].startswith(b"%PDF-")
     (stored,) = store.glob("*-full-*.pdf")
     assert stored.read_bytes() == served["full"]
@@ -269,14 +274,7 @@ def test_two_servers_one_worker(
     assert queue_redis.keys(f"rq:job:report-{assessment_id}*")  # left "started" by the dead
     processes.worker("worker2")
 
-    def served_by_a() -> bool:
-        reply = ana.get(f"{a}{public}")
-        assert reply.status_code in (200, 202), reply.status_code
-        if reply.status_code == 200:
-            served["public"] = reply.content
-        return reply.status_code == 200
-
-    _until(served_by_a, "the public report rendered again")
+    _until(served_by(a, public, "public"), "the public report rendered again")
     assert served["public"].startswith(b"%PDF-")
     assert "abandoned" in processes.log("a") + processes.log("b")
     assert f"report-{assessment_id}" in processes.log("worker2")
