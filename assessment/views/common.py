@@ -60,7 +60,7 @@ def download_name(title: str, suffix: str) -> str:
 
 
 def _request_report(
-    assessment: Assessment, edition: str, via: str, *, issue: bool, wait: bool = True
+    assessment: Assessment, edition: str, via: str, *, issue: bool, wait_for_render: bool = True
 ) -> RenderedReport | None:
     config = app_config()
     return request_report(
@@ -71,7 +71,7 @@ def _request_report(
         config.report_cache_dir,
         signing_files(config),
         edition,
-        wait=config.report_wait_seconds if wait else 0.0,
+        wait=config.report_wait_seconds if wait_for_render else 0.0,
         started=g.get("started"),
         evidence_dir=config.evidence_dir,
         embed_limit=config.evidence_embed_max_bytes,
@@ -136,7 +136,7 @@ def report_ready(assessment: Assessment, edition: str, via: str = VIA_DOWNLOAD) 
     when :func:`report_download` serves it.  It does not wait for the render:
     the "being prepared" page asks again by itself, and a request thread held
     for each of its checks would be taken from everyone else's requests."""
-    return _request_report(assessment, edition, via, issue=False, wait=False) is not None
+    return _request_report(assessment, edition, via, issue=False, wait_for_render=False) is not None
 
 
 def preparing_page(title: str, status_url: str, back_url: str) -> Response:

@@ -58,10 +58,6 @@ def _filter_form(statuses: list[str]) -> DashboardFilterForm:
     return form
 
 
-#: Stands for an assessment's id in the addresses of a row's links, built once per page:
-#: each row puts its own id (a canonical UUID) in its place.
-ROW_ID = "00000000-0000-0000-0000-000000000000"
-
 #: The dashboard's columns: (heading, the order its link asks for; ``None``: none).
 COLUMNS = (
     (_l("Title"), "title"),
@@ -161,7 +157,6 @@ def index() -> str:
         form=form,
         narrowed=narrowed,
         type_labels=type_labels,
-        row_id=ROW_ID,
         headings=_headings(page.sort, link_args),
         sort=page.sort,
         previous_url=url_for("dashboard.index", **sorted_args, page=page.number - 1)
