@@ -15,7 +15,7 @@ from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from sqlalchemy import select, update
 
 from assessment.config import DEFAULT_BANK_DIR, Config
@@ -243,6 +243,19 @@ class NeverDoneRenderer(RecordingRenderer):
         return Unfinished()
 
 
+class Clock:
+    """Stands for the ``time`` module: the real clocks, ``ahead`` seconds on."""
+
+    def __init__(self) -> None:
+        self.ahead = 0.0
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.ahead
+
+    def time(self) -> float:
+        return time.time() + self.ahead
+
+
 def test_a_download_holds_its_thread_at_most_the_wait_and_a_status_check_not_at_all(
     app: Flask, team: Team, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -256,9 +269,11 @@ def test_a_download_holds_its_thread_at_most_the_wait_and_a_status_check_not_at_
     config = app.extensions["assessment"]["config"]
     app.extensions["assessment"]["config"] = config.with_overrides(report_wait_seconds=0.5)
     reading = reports._job_at_one_revision
+    clock = Clock()  # the reports service's clock, moved on by hand: no waiting here
+    monkeypatch.setattr(reports, "time", clock)
 
     def slow_reading(*args, **kwargs):  # type: ignore[no-untyped-def]
-        time.sleep(0.6)  # longer than the whole wait
+        clock.ahead += 0.6  # longer than the whole wait
         return reading(*args, **kwargs)
 
     monkeypatch.setattr(reports, "_job_at_one_revision", slow_reading)
@@ -269,13 +284,14 @@ def test_a_download_holds_its_thread_at_most_the_wait_and_a_status_check_not_at_
     assert renderer.waits == [0.0]  # nothing of the wait was left for the render
 
     monkeypatch.setattr(reports, "_job_at_one_revision", reading)
+    clock.ahead = 0.0
     # What the request did before asking for the report counts too.
     import assessment.views.common as common
 
     finding_the_key = common.signing_files
 
     def slow_key(*args, **kwargs):  # type: ignore[no-untyped-def]
-        time.sleep(0.6)
+        g.started -= 0.6  # as if the request had begun that much earlier
         return finding_the_key(*args, **kwargs)
 
     monkeypatch.setattr(common, "signing_files", slow_key)
